@@ -1,0 +1,1 @@
+"""sellergate: a self-hostable Seller API platform."""

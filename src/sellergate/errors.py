@@ -1,0 +1,59 @@
+"""The error catalogue: every error the service raises, with its status and safe text.
+
+::
+
+    SellergateError                  base: code, description, status
+    ├── OAuthError                   RFC 6749 §4.1.2.1 / §5.2, RFC 7009, RFC 7662
+    ├── InvalidToken                 RFC 6750 §3: 401 with WWW-Authenticate (expired, revoked, ...)
+    ├── NotFound                     an object that does not exist or is not the caller's
+    ├── Gone                         a secure link already revealed or expired (410)
+    └── InvalidInput                 bad input from the CLI or a form: names the field
+
+The description is shown to the caller, so it never holds a secret. Adapters (web, GraphQL,
+CLI) translate these into their own output; nothing below them knows about HTTP.
+"""
+
+from __future__ import annotations
+
+
+class SellergateError(Exception):
+    code = "server_error"
+    status = 500
+
+    def __init__(self, description: str = "", *, code: str | None = None) -> None:
+        super().__init__(description or self.code)
+        self.description = description
+        if code is not None:
+            self.code = code
+
+
+class OAuthError(SellergateError):
+    """An OAuth 2.0 protocol error; ``code`` is the RFC 6749 ``error`` value."""
+
+    status = 400
+
+
+class InvalidToken(SellergateError):
+    """RFC 6750 §3.1 ``invalid_token``: the bearer token is missing, malformed or dead."""
+
+    code = "invalid_token"
+    status = 401
+
+
+class NotFound(SellergateError):
+    code = "not_found"
+    status = 404
+
+
+class Gone(SellergateError):
+    code = "gone"
+    status = 410
+
+
+class InvalidInput(SellergateError):
+    code = "invalid_input"
+    status = 400
+
+    def __init__(self, description: str, *, field: str | None = None) -> None:
+        super().__init__(description)
+        self.field = field

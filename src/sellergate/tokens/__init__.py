@@ -1,0 +1,1 @@
+"""Token format and hashing: pure functions, no I/O."""
