@@ -93,9 +93,7 @@ class Settings(BaseSettings):
             if not self.public_url.startswith("https://"):
                 raise ValueError("SELLERGATE_PUBLIC_URL must be https:// in production")
             if len(self.secret_key) < 32:
-                raise ValueError(
-                    "SELLERGATE_SECRET_KEY must be set (32+ characters) in production"
-                )
+                raise ValueError("SELLERGATE_SECRET_KEY must be set (32+ characters) in production")
         return self
 
     @property

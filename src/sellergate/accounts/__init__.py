@@ -1,0 +1,1 @@
+"""Accounts: sellers, personal API tokens, secure links and the bearer check."""

@@ -1,0 +1,65 @@
+"""Access tokens, personal and OAuth alike: minting and bulk revocation.
+
+One table holds both kinds so that the bearer check is a single indexed lookup by hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from sellergate.scopes import Scope, format_scopes
+from sellergate.storage.models import AccessToken
+from sellergate.storage.types import utcnow
+from sellergate.tokens.format import TokenKind, generate, last_four
+from sellergate.tokens.hashing import token_hash
+
+
+@dataclass(frozen=True, slots=True)
+class MintedToken:
+    token: str
+    row: AccessToken
+
+
+def mint_access_token(
+    session: Session,
+    *,
+    seller_id: int,
+    scopes: Iterable[Scope],
+    staging: bool,
+    expires_at: datetime | None,
+    label: str = "",
+    client_id: int | None = None,
+    grant_id: int | None = None,
+) -> MintedToken:
+    token = generate(TokenKind.ACCESS, staging=staging)
+    row = AccessToken(
+        token_hash=token_hash(token),
+        seller_id=seller_id,
+        client_id=client_id,
+        grant_id=grant_id,
+        scopes=format_scopes(scopes),
+        staging=staging,
+        label=label,
+        last_four=last_four(token),
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    return MintedToken(token, row)
+
+
+def revoke_access_tokens(session: Session, condition: ColumnElement[bool]) -> int:
+    """Revoke every live access token matching ``condition`` in one statement."""
+    result = session.execute(
+        update(AccessToken)
+        .where(condition, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

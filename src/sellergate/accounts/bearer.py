@@ -1,0 +1,119 @@
+"""The bearer check (RFC 6750): from an ``Authorization`` header value to who is calling.
+
+It runs on every API request, so it is built to cost next to nothing: the token's shape,
+checksum, kind and environment are checked offline before any I/O, the lookup is one indexed
+SELECT by SHA-256 hash (flat as the table grows), and "last used" is buffered in memory and
+written in batches by :class:`LastUsedRecorder`, never once per request.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, bindparam, select, update
+
+from sellergate.errors import InvalidToken
+from sellergate.scopes import Scope, expand, parse_scopes
+from sellergate.storage.models import AccessToken
+from sellergate.storage.types import utcnow
+from sellergate.tokens.format import MalformedToken, TokenKind, parse
+from sellergate.tokens.hashing import token_hash
+
+
+@dataclass(frozen=True, slots=True)
+class AuthContext:
+    """Who is calling: the seller, what the token allows, and the app if it is an OAuth token."""
+
+    token_id: int
+    seller_id: int
+    scopes: frozenset[Scope]
+    client_id: int | None = None
+    grant_id: int | None = None
+
+    @property
+    def granted(self) -> frozenset[Scope]:
+        return expand(self.scopes)
+
+
+def credentials_from_header(header: str | None) -> str:
+    """The token from an ``Authorization`` header; the scheme is case-insensitive."""
+    if not header:
+        raise InvalidToken("no bearer token: send 'Authorization: Bearer <token>'")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise InvalidToken("the Authorization header must use the Bearer scheme")
+    return value.strip()
+
+
+_LOOKUP = select(
+    AccessToken.id,
+    AccessToken.seller_id,
+    AccessToken.client_id,
+    AccessToken.grant_id,
+    AccessToken.scopes,
+    AccessToken.expires_at,
+    AccessToken.revoked_at,
+).where(AccessToken.token_hash == bindparam("digest"))
+
+
+class BearerVerifier:
+    def __init__(self, engine: Engine, *, staging: bool, recorder: LastUsedRecorder) -> None:
+        self.engine = engine
+        self.staging = staging
+        self.recorder = recorder
+
+    def check_offline(self, token: str) -> None:
+        """Everything that can be told without the database; raises :class:`InvalidToken`."""
+        try:
+            parsed = parse(token)
+        except MalformedToken as exc:
+            raise InvalidToken(f"malformed token: {exc}") from None
+        if parsed.kind is not TokenKind.ACCESS:
+            raise InvalidToken(f"this is not an access token (it starts {parsed.kind.value})")
+        if parsed.staging != self.staging:
+            if parsed.staging:
+                raise InvalidToken("a staging token was sent to the production server")
+            raise InvalidToken("a production token was sent to the staging server")
+
+    def verify(self, token: str) -> AuthContext:
+        self.check_offline(token)
+        with self.engine.connect() as conn:
+            row = conn.execute(_LOOKUP, {"digest": token_hash(token)}).one_or_none()
+        if row is None:
+            raise InvalidToken("unknown token")
+        token_id, seller_id, client_id, grant_id, scopes, expires_at, revoked_at = row
+        if revoked_at is not None:
+            raise InvalidToken("the token was revoked")
+        now = utcnow()
+        if expires_at is not None and expires_at <= now:
+            raise InvalidToken("the token expired")
+        self.recorder.touch(token_id, now)
+        return AuthContext(token_id, seller_id, parse_scopes(scopes), client_id, grant_id)
+
+
+class LastUsedRecorder:
+    """Buffers "last used" times in memory; :meth:`flush` writes them in one batch."""
+
+    def __init__(self) -> None:
+        self._pending: dict[int, datetime] = {}
+        self._lock = threading.Lock()
+
+    def touch(self, token_id: int, when: datetime) -> None:
+        self._pending[token_id] = when
+
+    def flush(self, engine: Engine) -> int:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return 0
+        statement = (
+            update(AccessToken)
+            .where(AccessToken.id == bindparam("token_id"))
+            .values(last_used_at=bindparam("used_at"))
+        )
+        rows = [{"token_id": key, "used_at": value} for key, value in pending.items()]
+        with engine.begin() as conn:
+            conn.execute(statement.execution_options(synchronize_session=False), rows)
+        return len(rows)

@@ -1,0 +1,137 @@
+"""Personal API tokens (scope ``full_access``): issue, list, rotate, revoke.
+
+A token is never shown by these functions' callers: it goes into a secure link, and only the
+link is handed out. Rotation is the answer to a leak: a new token through a new link, the old
+one dead at once or at the end of a grace period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sellergate.accounts.access_tokens import mint_access_token, revoke_access_tokens
+from sellergate.accounts.secure_links import IssuedLink, create_link
+from sellergate.accounts.sellers import get_seller
+from sellergate.config import Settings
+from sellergate.errors import InvalidInput, NotFound
+from sellergate.scopes import Scope
+from sellergate.storage.models import AccessToken, Seller
+from sellergate.storage.types import utcnow
+
+MAX_LABEL = 100
+MAX_LIFETIME = timedelta(days=3650)
+PURPOSE = "personal_token"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token_id: int
+    link: IssuedLink
+
+
+def issue_token(
+    session: Session,
+    settings: Settings,
+    username: str,
+    *,
+    expires_in: timedelta | None = None,
+    label: str = "",
+) -> IssuedToken:
+    seller = get_seller(session, username)
+    return _issue(session, settings, seller.id, username, expires_in=expires_in, label=label)
+
+
+def _issue(
+    session: Session,
+    settings: Settings,
+    seller_id: int,
+    username: str,
+    *,
+    expires_in: timedelta | None,
+    label: str,
+) -> IssuedToken:
+    if len(label) > MAX_LABEL:
+        raise InvalidInput(f"label is longer than {MAX_LABEL} characters", field="label")
+    if expires_in is not None and not timedelta(0) < expires_in <= MAX_LIFETIME:
+        raise InvalidInput("expiry must be between 1 second and 10 years", field="expires_in")
+    minted = mint_access_token(
+        session,
+        seller_id=seller_id,
+        scopes=[Scope.FULL_ACCESS],
+        staging=not settings.production,
+        expires_at=utcnow() + expires_in if expires_in else None,
+        label=label,
+    )
+    link = create_link(
+        session,
+        minted.token,
+        purpose=PURPOSE,
+        subject=f"personal API token for {username}" + (f" ({label})" if label else ""),
+        ttl=settings.secure_link_ttl,
+    )
+    return IssuedToken(minted.row.id, link)
+
+
+def list_tokens(session: Session, seller_id: int) -> list[AccessToken]:
+    query = (
+        select(AccessToken)
+        .where(AccessToken.seller_id == seller_id, AccessToken.grant_id.is_(None))
+        .order_by(AccessToken.id)
+    )
+    return list(session.scalars(query))
+
+
+def get_personal_token(
+    session: Session, token_id: int, seller_id: int | None = None
+) -> AccessToken:
+    row = session.get(AccessToken, token_id)
+    if (
+        row is None
+        or row.grant_id is not None
+        or (seller_id is not None and row.seller_id != seller_id)
+    ):
+        raise NotFound(f"no personal token with id {token_id}")
+    return row
+
+
+def rotate_token(
+    session: Session,
+    settings: Settings,
+    token_id: int,
+    *,
+    grace: timedelta = timedelta(0),
+    seller_id: int | None = None,
+) -> IssuedToken:
+    old = get_personal_token(session, token_id, seller_id)
+    now = utcnow()
+    if old.revoked_at is not None or (old.expires_at is not None and old.expires_at <= now):
+        raise InvalidInput(f"token {token_id} is no longer active; issue a new one instead")
+    if grace < timedelta(0) or grace > timedelta(days=30):
+        raise InvalidInput("grace must be between 0 and 30 days", field="grace")
+    lifetime = old.expires_at - old.created_at if old.expires_at else None
+    seller = session.get(Seller, old.seller_id)
+    assert seller is not None
+    new = _issue(
+        session, settings, old.seller_id, seller.username, expires_in=lifetime, label=old.label
+    )
+    old.replaced_by_id = new.token_id
+    if grace:
+        ends = now + grace
+        old.expires_at = min(old.expires_at, ends) if old.expires_at else ends
+    else:
+        old.revoked_at = now
+    session.flush()
+    return new
+
+
+def revoke_token(session: Session, token_id: int, seller_id: int | None = None) -> datetime:
+    row = get_personal_token(session, token_id, seller_id)
+    if row.revoked_at is None:
+        revoke_access_tokens(session, AccessToken.id == row.id)
+        session.refresh(row)
+    assert row.revoked_at is not None
+    return row.revoked_at

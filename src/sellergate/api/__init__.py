@@ -1,0 +1,1 @@
+"""The GraphQL Seller API (Strawberry). Resolvers call domain services, nothing else."""

@@ -1,0 +1,24 @@
+"""Settings and database for a command, built once per invocation."""
+
+from __future__ import annotations
+
+from sellergate.config import Settings, load_settings
+from sellergate.errors import SellergateError
+from sellergate.storage.database import Database
+from sellergate.storage.migrate import current_revision, head_revision, upgrade
+
+
+def open_database(settings: Settings | None = None) -> Database:
+    """The configured database, migrated if it is the embedded SQLite file.
+
+    A PostgreSQL database is never migrated behind the operator's back: a stale schema is an
+    error that names the command to run.
+    """
+    settings = settings or load_settings()
+    db = Database(settings)
+    if db.engine.dialect.name == "sqlite":
+        upgrade(db.engine)
+    elif current_revision(db.engine) != head_revision(db.engine):
+        db.dispose()
+        raise SellergateError("the database schema is not up to date: run 'sellergate db upgrade'")
+    return db

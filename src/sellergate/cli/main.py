@@ -1,0 +1,44 @@
+"""Entry point: ``sellergate``. Errors become one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from sqlalchemy.exc import OperationalError
+
+from sellergate.cli import db, demo, sellers, serve, tokens
+from sellergate.config import ConfigError
+from sellergate.errors import SellergateError
+
+app = typer.Typer(
+    name="sellergate",
+    help="Seller API platform: OAuth 2.0 server, personal API tokens and the GraphQL "
+    "Seller API.\n\nConfiguration comes from SELLERGATE_* environment variables "
+    "(see docs/configuration.md).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(sellers.app, name="sellers")
+app.add_typer(tokens.app, name="tokens")
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"sellergate: error: {message}", err=True)
+    sys.exit(code)
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        _fail(f"configuration: {exc}", 2)
+    except SellergateError as exc:
+        _fail(exc.description or exc.code)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
+        _fail(f"cannot use the database: {reason}")

@@ -1,0 +1,1 @@
+"""The HTTP layer: a thin Starlette app over the domain and protocol layers."""

@@ -1,0 +1,70 @@
+"""The application factory: one Starlette app built from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from sellergate.accounts.bearer import BearerVerifier, LastUsedRecorder
+from sellergate.api.schema import build_schema
+from sellergate.config import Settings
+from sellergate.storage.database import Database
+from sellergate.web import health, secure_links
+from sellergate.web.graphql import GraphQLEndpoint
+from sellergate.web.metrics import Metrics, MetricsMiddleware
+
+log = logging.getLogger("sellergate.web")
+
+
+def create_app(settings: Settings, db: Database | None = None) -> Starlette:
+    database = db or Database(settings)
+    recorder = LastUsedRecorder()
+    verifier = BearerVerifier(database.engine, staging=not settings.production, recorder=recorder)
+    metrics = Metrics()
+    graphql = GraphQLEndpoint(settings, database, verifier, build_schema())
+
+    route_list: list[BaseRoute] = [
+        Route("/seller-api/graphql", graphql.handle, methods=["GET", "POST"]),
+        *health.routes(database, metrics),
+        *secure_links.routes(database),
+        Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async def flush_periodically() -> None:
+            while True:
+                await asyncio.sleep(settings.last_used_flush_seconds)
+                try:
+                    await run_in_threadpool(recorder.flush, database.engine)
+                except Exception:
+                    log.exception("could not record last-used times; will retry")
+
+        task = asyncio.create_task(flush_periodically())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await run_in_threadpool(recorder.flush, database.engine)
+            if db is None:
+                database.dispose()
+
+    app = Starlette(
+        routes=route_list,
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.verifier = verifier
+    app.state.recorder = recorder
+    return app

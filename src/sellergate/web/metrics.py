@@ -1,0 +1,77 @@
+"""Prometheus metrics: request counts and latency per route, from a pure ASGI middleware."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Paths are grouped so that label values stay few whatever URLs clients send.
+_GROUPS = (
+    ("/seller-api/graphql", "graphql"),
+    ("/seller-api/rest/oauth/token", "oauth_token"),
+    ("/seller-api/rest/oauth/authorize", "oauth_authorize"),
+    ("/seller-api/rest/oauth/revoke", "oauth_revoke"),
+    ("/seller-api/rest/oauth/introspect", "oauth_introspect"),
+    ("/secure-links/", "secure_links"),
+    ("/dashboard", "dashboard"),
+    ("/healthz", "health"),
+    ("/readyz", "health"),
+    ("/metrics", "metrics"),
+)
+
+
+def route_group(path: str) -> str:
+    for prefix, group in _GROUPS:
+        if path.startswith(prefix):
+            return group
+    return "other"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "sellergate_http_requests",
+            "HTTP requests by route group and status",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "sellergate_http_request_seconds",
+            "HTTP request latency by route group",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+
+    def render(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            group = route_group(scope["path"])
+            self.metrics.requests.labels(group, str(status)).inc()
+            self.metrics.latency.labels(group).observe(time.perf_counter() - started)

@@ -1,0 +1,80 @@
+"""``/secure-links/{link}``: a page with a Reveal button (GET consumes nothing) and the reveal."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sellergate.accounts.secure_links import LinkState, RevealedSecret, inspect_link, reveal_link
+from sellergate.errors import Gone, NotFound
+from sellergate.storage.database import Database
+from sellergate.web.templates import PAGE_HEADERS, page
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def routes(db: Database) -> list[Route]:
+    def inspect(link: str) -> LinkState:
+        with db.session() as session:
+            return inspect_link(session, link)
+
+    def reveal(link: str) -> RevealedSecret:
+        with db.session(write=True) as session:
+            return reveal_link(session, link)
+
+    async def show(request: Request) -> Response:
+        link = request.path_params["link"]
+        try:
+            state = await run_in_threadpool(inspect, link)
+        except NotFound:
+            return page(
+                request,
+                "message.html",
+                404,
+                title="Link not found",
+                message="This link does not exist. Check that it was copied whole.",
+            )
+        return page(
+            request,
+            "secure_link.html",
+            410 if state.state != "ready" else 200,
+            reveal_url=f"/secure-links/{link}/reveal",
+            **asdict(state),
+        )
+
+    async def do_reveal(request: Request) -> Response:
+        link = request.path_params["link"]
+        try:
+            secret = await run_in_threadpool(reveal, link)
+        except (NotFound, Gone) as exc:
+            if _wants_json(request):
+                return JSONResponse(
+                    {"error": exc.code, "error_description": exc.description},
+                    status_code=exc.status,
+                    headers={"Cache-Control": "no-store"},
+                )
+            title = "Link not found" if isinstance(exc, NotFound) else "Link no longer valid"
+            return page(
+                request,
+                "message.html",
+                exc.status,
+                title=title,
+                message=f"Sorry: {exc.description}.",
+            )
+        if _wants_json(request):
+            return JSONResponse(
+                asdict(secret),
+                headers=PAGE_HEADERS,
+            )
+        return page(request, "secret.html", **asdict(secret))
+
+    return [
+        Route("/secure-links/{link}", show, methods=["GET"]),
+        Route("/secure-links/{link}/reveal", do_reveal, methods=["POST"]),
+    ]
