@@ -1,0 +1,64 @@
+# sellergate developer and CI entry points. `make test` on a fresh machine installs what it needs.
+.DEFAULT_GOAL := test
+.PHONY: install test check lint format typecheck pytest demo bench clean distclean
+
+PYTHON ?= python3
+UV ?= uv
+VENV := .venv
+BIN := $(VENV)/bin
+# bench/ (and others) may not exist yet; lint only what does.
+LINT_DIRS := $(wildcard src tests bench)
+PYTEST_ARGS ?=
+
+# Bootstrap uv if needed (pip --user, then a plain pip install), then install the locked
+# dependencies (the dev group included) into .venv.
+install:
+	@set -e; \
+	if command -v $(UV) >/dev/null 2>&1; then uv="$(UV)"; \
+	elif $(PYTHON) -m uv --version >/dev/null 2>&1; then uv="$(PYTHON) -m uv"; \
+	else \
+		echo ">>> uv not found; installing it with pip"; \
+		$(PYTHON) -m pip install --user --quiet uv \
+		|| $(PYTHON) -m pip install --user --quiet --break-system-packages uv \
+		|| $(PYTHON) -m pip install --quiet uv \
+		|| { echo "error: could not install uv; install it (https://docs.astral.sh/uv/) and retry" >&2; exit 1; }; \
+		uv="$(PYTHON) -m uv"; \
+	fi; \
+	echo ">>> $$uv sync --frozen --python $(PYTHON)"; \
+	$$uv sync --frozen --python $(PYTHON)
+
+lint: install
+	$(BIN)/ruff format --check $(LINT_DIRS)
+	$(BIN)/ruff check $(LINT_DIRS)
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Format check, lint, types, then the whole test suite (SQLite and PostgreSQL).
+test: install
+	$(BIN)/ruff format --check $(LINT_DIRS)
+	$(BIN)/ruff check $(LINT_DIRS)
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: test
+
+format: install
+	$(BIN)/ruff format $(LINT_DIRS)
+	$(BIN)/ruff check --fix $(LINT_DIRS)
+
+demo: install
+	$(BIN)/sellergate demo
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist test-artifacts
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,160 @@
+"""Shared fixtures: every test that touches the database runs on SQLite and on PostgreSQL.
+
+Fixtures
+--------
+``database``      the backend name, ``"sqlite"`` or ``"postgresql"``; any test that uses it
+                  (directly or through the fixtures below) runs once per backend (test ids
+                  ``[sqlite]`` and ``[postgresql]``).
+``database_url``  a fresh, empty database on that backend (dropped after the test).
+``make_settings`` ``make_settings(**overrides)`` builds ``Settings`` for that database, with
+                  ``data_dir`` in the test's ``tmp_path``; overrides go to ``load_settings``.
+``settings``      ``make_settings()``: the database is empty (no migrations applied).
+``db``            a ``Database`` on ``settings`` with all migrations applied; disposed afterwards.
+``pg_server``     the session's PostgreSQL server (started lazily, on first use).
+
+Choosing backends: ``--databases=sqlite`` (or ``SELLERGATE_TEST_DATABASES=sqlite``) runs only the
+SQLite variants, for quick local runs; the default is both. A single test can be limited with
+``@pytest.mark.databases("postgresql")``. ``SELLERGATE_TEST_DATABASE_URL=postgresql://...`` uses an
+existing server instead of starting one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pgserver import PostgresServer, PostgresUnavailable, start
+from sellergate.config import Settings, load_settings
+from sellergate.storage.database import Database
+from sellergate.storage.migrate import upgrade
+
+BACKENDS = ("sqlite", "postgresql")
+PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--databases",
+        default=os.environ.get("SELLERGATE_TEST_DATABASES", ",".join(BACKENDS)),
+        help="comma-separated database backends to run database tests on "
+        "(sqlite, postgresql; default both, or $SELLERGATE_TEST_DATABASES)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "databases(*names): run this test only on the named database backends"
+    )
+    chosen = [name.strip() for name in config.getoption("--databases").split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(BACKENDS))
+    if unknown or not chosen:
+        raise pytest.UsageError(
+            f"--databases / SELLERGATE_TEST_DATABASES: unknown backend {', '.join(unknown)!r}; "
+            f"choose from {', '.join(BACKENDS)}"
+        )
+    config.stash[_BACKENDS_KEY] = [name for name in BACKENDS if name in chosen]
+
+
+_BACKENDS_KEY = pytest.StashKey[list[str]]()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", "")
+        if "database" in (
+            [n.strip() for n in names.split(",")] if isinstance(names, str) else names
+        ):
+            return  # the test chose its backends itself
+    backends = metafunc.config.stash[_BACKENDS_KEY]
+    for mark in metafunc.definition.iter_markers("databases"):
+        allowed = set(mark.args)
+        if allowed - set(BACKENDS):
+            raise pytest.UsageError(f"@pytest.mark.databases: unknown backend in {mark.args!r}")
+        backends = [name for name in backends if name in allowed]
+    if backends:
+        metafunc.parametrize("database", backends, ids=backends, indirect=True)
+    else:
+        metafunc.parametrize(
+            "database",
+            [pytest.param(None, marks=pytest.mark.skip(reason="backend not selected"))],
+            ids=["no-backend"],
+            indirect=True,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Keep the developer's own ``SELLERGATE_*`` settings and data directory out of the tests."""
+    for name in list(os.environ):
+        if name.startswith("SELLERGATE_") and not name.startswith("SELLERGATE_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    try:
+        server = start()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest) -> str:
+    """The backend under test; parametrized by ``pytest_generate_tests``."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def database_url(database: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if database == "sqlite":
+        yield f"sqlite:///{tmp_path}/test.db"
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    name, url = server.create_database()
+    try:
+        yield url
+    finally:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "data_dir": tmp_path,
+            "public_url": PUBLIC_URL,
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    opened = Database(settings)
+    try:
+        upgrade(opened.engine)
+        yield opened
+    finally:
+        opened.dispose()
