@@ -1,0 +1,126 @@
+"""Fixtures that run the real app on a real socket (uvicorn in a thread on 127.0.0.1).
+
+``server``      a :class:`LiveServer` serving ``create_app(settings, db)``; ``server.url``.
+``http``        an ``httpx.Client`` whose ``base_url`` is the server (no redirects followed).
+``seller``      a seller ``alice`` (password ``correct-horse-battery``), as a :class:`Account`.
+``other_seller`` a seller ``bob`` with his own full-access token, for isolation tests.
+``make_token``  ``make_token(seller_id, scopes=..., expires_at=None, client_id=None,
+                grant_id=None) -> str`` mints an access token straight into the database.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+import pytest
+import uvicorn
+
+from sellergate.accounts.access_tokens import mint_access_token
+from sellergate.accounts.sellers import create_seller
+from sellergate.config import Settings
+from sellergate.scopes import Scope
+from sellergate.storage.database import Database
+from sellergate.web.app import create_app
+
+PASSWORD = "correct-horse-battery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.app = create_app(settings, db)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+
+
+@dataclass
+class Account:
+    id: int
+    username: str
+    password: str
+    token: str
+
+
+MakeToken = Callable[..., str]
+
+
+@pytest.fixture
+def make_token(db: Database, settings: Settings) -> MakeToken:
+    def make(
+        seller_id: int,
+        scopes: Iterable[Scope] = (Scope.FULL_ACCESS,),
+        expires_at: datetime | None = None,
+        client_id: int | None = None,
+        grant_id: int | None = None,
+    ) -> str:
+        with db.session(write=True) as session:
+            minted = mint_access_token(
+                session,
+                seller_id=seller_id,
+                scopes=scopes,
+                staging=not settings.production,
+                expires_at=expires_at,
+                client_id=client_id,
+                grant_id=grant_id,
+            )
+            return minted.token
+
+    return make
+
+
+def _account(db: Database, make_token: MakeToken, username: str) -> Account:
+    with db.session(write=True) as session:
+        seller_id = create_seller(session, username, f"{username}@example.com", PASSWORD).id
+    return Account(seller_id, username, PASSWORD, make_token(seller_id))
+
+
+@pytest.fixture
+def seller(db: Database, make_token: MakeToken) -> Account:
+    return _account(db, make_token, "alice")
+
+
+@pytest.fixture
+def other_seller(db: Database, make_token: MakeToken) -> Account:
+    return _account(db, make_token, "bob")
+
+
+@pytest.fixture
+def server(settings: Settings, db: Database) -> Iterator[LiveServer]:
+    live = LiveServer(settings, db)
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def http(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
