@@ -6,6 +6,7 @@
     ├── OAuthError                   RFC 6749 §4.1.2.1 / §5.2, RFC 7009, RFC 7662
     ├── InvalidToken                 RFC 6750 §3: 401 with WWW-Authenticate (expired, revoked, ...)
     ├── NotFound                     an object that does not exist or is not the caller's
+    │   └── UnknownReference         ... named by an ID in the input (names the field)
     ├── Gone                         a secure link already revealed or expired (410)
     └── InvalidInput                 bad input from the CLI or a form: names the field
 
@@ -55,5 +56,13 @@ class InvalidInput(SellergateError):
     status = 400
 
     def __init__(self, description: str, *, field: str | None = None) -> None:
+        super().__init__(description)
+        self.field = field
+
+
+class UnknownReference(NotFound):
+    """An ID in the caller's input names nothing the caller owns; ``field`` says which input."""
+
+    def __init__(self, description: str, *, field: str) -> None:
         super().__init__(description)
         self.field = field

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import sellergate.storage.shop_models  # noqa: F401  (registers the shop tables)
 from sellergate.storage.models import Base
 
 engine = context.config.attributes["engine"]

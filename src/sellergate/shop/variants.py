@@ -1,0 +1,99 @@
+"""Product variants: a size, colour or grade of a product, with its own SKU and price."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sellergate.shop.money import Money
+from sellergate.shop.owned import get_owned
+from sellergate.shop.pagination import Page, keyset
+from sellergate.shop.validation import MAX_SKU, MAX_TITLE, text
+from sellergate.storage.shop_models import Product, ProductVariant
+from sellergate.storage.types import utcnow
+
+
+def _sku(sku: str | None) -> str | None:
+    if sku is None:
+        return None
+    return text(sku, "sku", max_length=MAX_SKU, required=False) or None
+
+
+def create_variant(
+    session: Session,
+    seller_id: int,
+    *,
+    product_id: int,
+    title: str,
+    price: Money,
+    sku: str | None = None,
+) -> ProductVariant:
+    product = get_owned(session, Product, seller_id, product_id, field="productId")
+    variant = ProductVariant(
+        seller_id=seller_id,
+        product_id=product.id,
+        title=text(title, "title", max_length=MAX_TITLE),
+        sku=_sku(sku),
+        price_amount=price.minor,
+        currency=price.currency,
+    )
+    session.add(variant)
+    session.flush()
+    return variant
+
+
+def update_variant(
+    session: Session,
+    seller_id: int,
+    variant_id: int,
+    *,
+    title: str | None = None,
+    sku: str | None = None,
+    price: Money | None = None,
+) -> ProductVariant:
+    variant = get_owned(session, ProductVariant, seller_id, variant_id)
+    new_title = text(title, "title", max_length=MAX_TITLE) if title is not None else None
+    new_sku = _sku(sku)
+    if new_title is not None:
+        variant.title = new_title
+    if sku is not None:
+        variant.sku = new_sku
+    if price is not None:
+        variant.price_amount, variant.currency = price.minor, price.currency
+    variant.updated_at = utcnow()
+    session.flush()
+    return variant
+
+
+def delete_variant(session: Session, seller_id: int, variant_id: int) -> int:
+    """Delete a variant and its listings; orders keep their copies."""
+    variant = get_owned(session, ProductVariant, seller_id, variant_id)
+    session.delete(variant)
+    session.flush()
+    return variant_id
+
+
+def list_variants(
+    session: Session, seller_id: int, *, first: int | None, after: int | None
+) -> Page[ProductVariant]:
+    statement = select(ProductVariant).where(ProductVariant.seller_id == seller_id)
+    return keyset(session, statement, ProductVariant.id, first=first, after=after)
+
+
+def variants_by_product(
+    session: Session, seller_id: int, product_ids: Iterable[int]
+) -> dict[int, list[ProductVariant]]:
+    wanted = sorted(set(product_ids))
+    found: dict[int, list[ProductVariant]] = defaultdict(list)
+    if wanted:
+        statement = (
+            select(ProductVariant)
+            .where(ProductVariant.seller_id == seller_id, ProductVariant.product_id.in_(wanted))
+            .order_by(ProductVariant.product_id, ProductVariant.id)
+        )
+        for variant in session.scalars(statement):
+            found[variant.product_id].append(variant)
+    return dict(found)
