@@ -4,6 +4,7 @@
 
     SellergateError                  base: code, description, status
     ├── OAuthError                   RFC 6749 §4.1.2.1 / §5.2, RFC 7009, RFC 7662
+    │   └── InvalidGrant             a code or refresh token that is bad, expired or spent
     ├── InvalidToken                 RFC 6750 §3: 401 with WWW-Authenticate (expired, revoked, ...)
     ├── NotFound                     an object that does not exist or is not the caller's
     │   └── UnknownReference         ... named by an ID in the input (names the field)
@@ -66,3 +67,9 @@ class UnknownReference(NotFound):
     def __init__(self, description: str, *, field: str) -> None:
         super().__init__(description)
         self.field = field
+
+
+class InvalidGrant(OAuthError):
+    """RFC 6749 §5.2: the code or refresh token is invalid, expired, revoked or spent."""
+
+    code = "invalid_grant"

@@ -7,7 +7,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from sellergate.cli import db, demo, sellers, serve, tokens
+from sellergate.cli import clients, db, demo, orders, sellers, serve, shop, tokens
 from sellergate.config import ConfigError
 from sellergate.errors import SellergateError
 
@@ -23,6 +23,9 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(sellers.app, name="sellers")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(orders.app, name="orders")
+app.add_typer(shop.app, name="shop")
+app.add_typer(clients.app, name="clients")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 

@@ -18,9 +18,10 @@ from sellergate.accounts.bearer import BearerVerifier, LastUsedRecorder
 from sellergate.api.schema import build_schema
 from sellergate.config import Settings
 from sellergate.storage.database import Database
-from sellergate.web import health, secure_links
+from sellergate.web import health, oauth, secure_links
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.metrics import Metrics, MetricsMiddleware
+from sellergate.web.pages import create_pages_app
 
 log = logging.getLogger("sellergate.web")
 
@@ -36,7 +37,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         Route("/seller-api/graphql", graphql.handle, methods=["GET", "POST"]),
         *health.routes(database, metrics),
         *secure_links.routes(database),
+        *oauth.routes(settings, database),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
+        # Last: the session-backed pages; requests routed above never touch the session.
+        Mount("", app=create_pages_app(settings, database)),
     ]
 
     @contextlib.asynccontextmanager

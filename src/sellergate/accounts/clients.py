@@ -1,0 +1,193 @@
+"""Client apps (RFC 6749 §2): registration, secret rotation, disabling and lookup.
+
+A confidential app gets a secret (``wn_client_secret_[test_]``) that is stored only as a SHA-256
+hash and handed out only through a one-time secure link; a public app (a native or browser app
+that cannot keep a secret) gets none and must use PKCE. Disabling an app revokes every token it
+holds in one bulk UPDATE per table.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sellergate.accounts.access_tokens import revoke_access_tokens
+from sellergate.accounts.secure_links import IssuedLink, create_link
+from sellergate.config import Settings
+from sellergate.errors import InvalidInput, NotFound
+from sellergate.scopes import OAUTH_SCOPES, Scope, ScopeError, format_scopes, parse_scopes
+from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
+from sellergate.storage.types import utcnow
+from sellergate.tokens.format import TokenKind, generate, random_base62
+from sellergate.tokens.hashing import token_hash
+
+CLIENT_ID_LENGTH = 24
+MAX_NAME = 100
+MAX_REDIRECT_URI = 2000
+PURPOSE = "client_secret"
+LOOPBACK_HOSTS = ("localhost",)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredClient:
+    client_id: str
+    link: IssuedLink | None  # None for a public client: it has no secret
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_redirect_uri(uri: str, *, production: bool) -> str:
+    """An absolute URI without a fragment (RFC 6749 §3.1.2); ``http`` only for loopback."""
+    if not uri or len(uri) > MAX_REDIRECT_URI or any(ch.isspace() for ch in uri):
+        raise InvalidInput(
+            f"redirect URI {uri!r} is empty, too long or has spaces", field="redirect_uri"
+        )
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        raise InvalidInput(f"redirect URI {uri!r} is not a URI", field="redirect_uri") from None
+    if not parts.scheme or not parts.netloc:
+        raise InvalidInput(f"redirect URI {uri!r} must be absolute", field="redirect_uri")
+    if parts.fragment or uri.endswith("#"):
+        raise InvalidInput(
+            f"redirect URI {uri!r} must not have a fragment (RFC 6749 §3.1.2)",
+            field="redirect_uri",
+        )
+    if parts.scheme == "http":
+        if production or not is_loopback(parts.hostname):
+            where = "in production" if production else "except for loopback addresses"
+            raise InvalidInput(f"redirect URI {uri!r} must use https {where}", field="redirect_uri")
+    elif parts.scheme != "https":
+        raise InvalidInput(f"redirect URI {uri!r} must use https", field="redirect_uri")
+    return uri
+
+
+def validate_client_scopes(names: Iterable[str]) -> frozenset[Scope]:
+    try:
+        scopes = parse_scopes(list(names))
+    except ScopeError as exc:
+        raise InvalidInput(f"{exc}; choose from {_choices()}", field="scope") from None
+    if Scope.FULL_ACCESS in scopes:
+        raise InvalidInput(
+            "full_access belongs to personal tokens only; apps get specific scopes",
+            field="scope",
+        )
+    if not scopes:
+        raise InvalidInput(f"give at least one --scope ({_choices()})", field="scope")
+    return scopes
+
+
+def _choices() -> str:
+    return ", ".join(scope.value for scope in Scope if scope in OAUTH_SCOPES)
+
+
+def register_client(
+    session: Session,
+    settings: Settings,
+    *,
+    name: str,
+    redirect_uris: Iterable[str],
+    scopes: Iterable[str],
+    public: bool = False,
+    registered_by: str = "",
+) -> RegisteredClient:
+    name = name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(f"name must be 1 to {MAX_NAME} characters", field="name")
+    uris = list(dict.fromkeys(redirect_uris))
+    if not uris:
+        raise InvalidInput("give at least one --redirect-uri", field="redirect_uri")
+    for uri in uris:
+        validate_redirect_uri(uri, production=settings.production)
+    allowed = validate_client_scopes(scopes)
+    client = Client(
+        client_id=random_base62(CLIENT_ID_LENGTH),
+        name=name,
+        registered_by=registered_by,
+        secret_hash=None,
+        public=public,
+        redirect_uris="\n".join(uris),
+        scopes=format_scopes(allowed),
+    )
+    session.add(client)
+    session.flush()
+    link = None if public else _new_secret(session, settings, client)
+    return RegisteredClient(client.client_id, link)
+
+
+def _new_secret(session: Session, settings: Settings, client: Client) -> IssuedLink:
+    secret = generate(TokenKind.CLIENT_SECRET, staging=not settings.production)
+    client.secret_hash = token_hash(secret)
+    session.flush()
+    return create_link(
+        session,
+        secret,
+        purpose=PURPOSE,
+        subject=f"client secret for {client.name} ({client.client_id})",
+        ttl=settings.secure_link_ttl,
+    )
+
+
+def find_client(session: Session, client_id: str) -> Client | None:
+    if not client_id or len(client_id) > 64:
+        return None
+    return session.scalars(select(Client).where(Client.client_id == client_id)).one_or_none()
+
+
+def get_client(session: Session, client_id: str) -> Client:
+    client = find_client(session, client_id)
+    if client is None:
+        raise NotFound(f"no client with id {client_id!r}")
+    return client
+
+
+def list_clients(session: Session) -> list[Client]:
+    return list(session.scalars(select(Client).order_by(Client.id)))
+
+
+def rotate_secret(session: Session, settings: Settings, client_id: str) -> IssuedLink:
+    """A new secret through a new secure link; the old secret stops working at once."""
+    client = get_client(session, client_id)
+    if client.public:
+        raise InvalidInput(f"client {client_id} is public: it has no secret to rotate")
+    if client.disabled_at is not None:
+        raise InvalidInput(f"client {client_id} is disabled")
+    return _new_secret(session, settings, client)
+
+
+def disable_client(session: Session, client_id: str) -> datetime:
+    """Refuse the app from now on and revoke its grants and tokens, one UPDATE per table."""
+    client = get_client(session, client_id)
+    now = utcnow()
+    if client.disabled_at is None:
+        client.disabled_at = now
+        session.flush()
+    revoke_access_tokens(session, AccessToken.client_id == client.id)
+    for table in (RefreshToken, Grant):
+        session.execute(
+            update(table)
+            .where(table.client_id == client.id, table.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    assert client.disabled_at is not None
+    return client.disabled_at
+
+
+def redirect_uris(client: Client) -> list[str]:
+    return [uri for uri in client.redirect_uris.split("\n") if uri]

@@ -1,0 +1,255 @@
+"""The authorization server (RFC 6749 §3): Authlib's, bound to one DB session per request.
+
+Building the server is a handful of list appends, so one is made per request with that
+request's session; nothing is shared between threads. The functions at the bottom are the
+typed surface the web adapter calls: each takes an :class:`OAuthRequest` and answers an
+:class:`OAuthResponse` (or, for the authorization endpoint, what the consent page shows).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.oauth2.rfc6749 import AuthorizationServer
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError, OAuth2Error
+from sqlalchemy.orm import Session
+
+from sellergate.accounts.access_tokens import mint_access_token
+from sellergate.accounts.clients import find_client
+from sellergate.accounts.grants import bind_code, create_grant, mint_refresh_token
+from sellergate.config import Settings
+from sellergate.errors import OAuthError
+from sellergate.oauth.authorization_code import AuthorizationCodeGrant, Owner
+from sellergate.oauth.introspection import Introspection
+from sellergate.oauth.models import OAuthClient
+from sellergate.oauth.pkce import S256CodeChallenge
+from sellergate.oauth.refresh_token import RefreshTokenGrant
+from sellergate.oauth.requests import OAuthRequest, OAuthResponse
+from sellergate.oauth.revocation import Revocation
+from sellergate.scopes import Scope, format_scopes, parse_scopes
+from sellergate.storage.types import utcnow
+
+# Authlib logs issued tokens and client ids at DEBUG; secrets never reach a log.
+logging.getLogger("authlib").setLevel(logging.INFO)
+
+REALM = "sellergate"
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', "'")
+
+
+class Server(AuthorizationServer):  # type: ignore[misc]
+    def __init__(self, session: Session, settings: Settings) -> None:
+        super().__init__(scopes_supported=None)
+        self.session = session
+        self.settings = settings
+        self._clients: dict[str, OAuthClient | None] = {}
+        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
+        self.register_grant(RefreshTokenGrant)
+        self.register_endpoint(Revocation)
+        self.register_endpoint(Introspection)
+        self.register_token_generator("default", self._token_body)
+
+    def query_client(self, client_id: str | None) -> OAuthClient | None:
+        """RFC 6749 §2.2; a disabled app is refused outright (401 at the token endpoint)."""
+        if not client_id:
+            return None
+        if client_id not in self._clients:
+            row = find_client(self.session, client_id)
+            self._clients[client_id] = OAuthClient(row) if row is not None else None
+        client = self._clients[client_id]
+        if client is not None and client.row.disabled_at is not None:
+            raise InvalidClientError(status_code=401, description="this app has been disabled")
+        return client
+
+    def _token_body(
+        self,
+        grant_type: str,
+        client: OAuthClient,
+        user: Owner | None = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        """§5.1; the token values themselves are minted by :meth:`save_token`."""
+        body: dict[str, Any] = {
+            "access_token": "",
+            "token_type": "Bearer",
+            "expires_in": int(self.settings.access_token_ttl.total_seconds()),
+        }
+        if include_refresh_token:
+            body["refresh_token"] = ""
+        body["scope"] = format_scopes(parse_scopes(scope or ""))
+        return body
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        """Mint and store the tokens (hashes only) and fill them into the response body."""
+        client: OAuthClient = request.client
+        seller_id = request.user.seller_id
+        if request.refresh_token is not None:
+            grant_id = request.refresh_token.claimed.grant_id
+            refresh_scopes = request.refresh_token.claimed.scopes  # §6: same scope as before
+        else:
+            code = request.authorization_code.claimed
+            grant_id = create_grant(
+                self.session, seller_id=seller_id, client_pk=client.pk, scopes=token["scope"]
+            )
+            bind_code(self.session, code.id, grant_id)
+            refresh_scopes = token["scope"]
+        staging = not self.settings.production
+        minted = mint_access_token(
+            self.session,
+            seller_id=seller_id,
+            scopes=parse_scopes(token["scope"]),
+            staging=staging,
+            expires_at=utcnow() + self.settings.access_token_ttl,
+            client_id=client.pk,
+            grant_id=grant_id,
+        )
+        token["access_token"] = minted.token
+        if "refresh_token" in token:
+            token["refresh_token"] = mint_refresh_token(
+                self.session,
+                grant_id=grant_id,
+                client_pk=client.pk,
+                seller_id=seller_id,
+                scopes=refresh_scopes,
+                staging=staging,
+                ttl=self.settings.refresh_token_ttl,
+            )
+
+    def create_oauth2_request(self, request: OAuthRequest) -> OAuthRequest:
+        return request
+
+    def handle_response(self, status: int, body: Any, headers: Any) -> OAuthResponse:
+        return OAuthResponse(status, body or None, [(str(k), str(v)) for k, v in headers])
+
+    def handle_error_response(self, request: Any, error: OAuth2Error) -> OAuthResponse:
+        """§5.2: ``invalid_client`` is always a 401 with a Basic challenge naming the realm."""
+        if error.error == "invalid_client" and not error.redirect_uri:
+            error.status_code = 401
+            status, body, headers = error()
+            headers = [(k, v) for k, v in headers if k.lower() != "www-authenticate"]
+            challenge = (
+                f'Basic realm="{REALM}", error="invalid_client", '
+                f'error_description="{_quoted(error.get_error_description() or "")}"'
+            )
+            headers.append(("WWW-Authenticate", challenge))
+            return self.handle_response(status, body, headers)
+        return self.handle_response(*error(self.get_error_uri(request, error)))
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Authlib's signal hook; nothing listens."""
+
+
+def _refuse_repeats(request: OAuthRequest, server: Server) -> OAuthResponse | None:
+    repeated = request.repeated()
+    if not repeated:
+        return None
+    error = InvalidRequestError(f"parameter {repeated[0]} is repeated")
+    return server.handle_error_response(request, error)
+
+
+def token_response(session: Session, settings: Settings, request: OAuthRequest) -> OAuthResponse:
+    """The token endpoint (§3.2): ``authorization_code`` and ``refresh_token`` grants."""
+    server = Server(session, settings)
+    refused = _refuse_repeats(request, server)
+    if refused is not None:
+        return refused
+    if not request.payload.grant_type:
+        return server.handle_error_response(request, InvalidRequestError("grant_type is required"))
+    result: OAuthResponse = server.create_token_response(request)
+    return result
+
+
+def revocation_response(
+    session: Session, settings: Settings, request: OAuthRequest
+) -> OAuthResponse:
+    """RFC 7009 §2."""
+    server = Server(session, settings)
+    refused = _refuse_repeats(request, server)
+    if refused is not None:
+        return refused
+    result: OAuthResponse = server.create_endpoint_response("revocation", request)
+    return result
+
+
+def introspection_response(
+    session: Session, settings: Settings, request: OAuthRequest
+) -> OAuthResponse:
+    """RFC 7662 §2."""
+    server = Server(session, settings)
+    refused = _refuse_repeats(request, server)
+    if refused is not None:
+        return refused
+    result: OAuthResponse = server.create_endpoint_response("introspection", request)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    """A valid authorization request (§4.1.1): what the consent page shows."""
+
+    client_id: str
+    client_name: str
+    scopes: list[Scope]
+    redirect_uri: str
+
+
+def _consent_grant(server: Server, request: OAuthRequest, owner: Owner | None) -> Any:
+    try:
+        return server.get_consent_grant(request, end_user=owner)
+    except ValueError:
+        # Authlib refuses to build an error whose text would echo characters that
+        # RFC 6749 §5.2 forbids; such a request is malformed before anything is known.
+        raise OAuthError(
+            "the request has characters that are not allowed", code="invalid_request"
+        ) from None
+
+
+def check_authorization(
+    session: Session, settings: Settings, request: OAuthRequest
+) -> AuthorizationRequest | OAuthResponse:
+    """Validate an authorization request (§4.1.1).
+
+    Answers the request's details, or a redirect to the app carrying the error (§4.1.2.1).
+    An error found before the client and redirect URI are known to be good is raised as
+    :class:`OAuthError`, to be shown to the seller and never redirected.
+    """
+    server = Server(session, settings)
+    try:
+        grant = _consent_grant(server, request, None)
+    except OAuth2Error as error:
+        if error.redirect_uri:
+            response: OAuthResponse = server.handle_error_response(request, error)
+            return response
+        raise OAuthError(error.get_error_description() or "", code=error.error) from None
+    client: OAuthClient = grant.client
+    return AuthorizationRequest(
+        client_id=client.get_client_id(),
+        client_name=client.name,
+        scopes=sorted(parse_scopes(request.scope), key=list(Scope).index),
+        redirect_uri=grant.redirect_uri,
+    )
+
+
+def authorization_response(
+    session: Session, settings: Settings, request: OAuthRequest, seller_id: int, approved: bool
+) -> OAuthResponse:
+    """§4.1.2: the seller's decision, as a redirect with a code or ``access_denied``."""
+    server = Server(session, settings)
+    owner = Owner(seller_id)
+    try:
+        grant = _consent_grant(server, request, owner)
+    except OAuth2Error as error:
+        if error.redirect_uri:
+            refused: OAuthResponse = server.handle_error_response(request, error)
+            return refused
+        raise OAuthError(error.get_error_description() or "", code=error.error) from None
+    result: OAuthResponse = server.create_authorization_response(
+        request, grant_user=owner if approved else None, grant=grant
+    )
+    return result

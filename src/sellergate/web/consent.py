@@ -1,0 +1,129 @@
+"""The authorization endpoint and the consent page (RFC 6749 §4.1.1 - §4.1.2).
+
+``GET /seller-api/rest/oauth/authorize`` validates the request and answers 302: to the login
+page when the seller has no session, else to the consent page. The consent page names the app
+and the scopes in plain words; Approve or Deny posts back (with the CSRF token and the original
+request) and is answered with the redirect to the app. An error found before the client and
+the redirect URI are validated is shown here as a 400 page and never redirected (§4.1.2.1).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from sellergate.config import Settings
+from sellergate.errors import OAuthError
+from sellergate.oauth.metadata import AUTHORIZE_PATH
+from sellergate.oauth.requests import OAuthRequest, OAuthResponse
+from sellergate.oauth.server import (
+    AuthorizationRequest,
+    authorization_response,
+    check_authorization,
+)
+from sellergate.scopes import DESCRIPTIONS
+from sellergate.storage.database import Database
+from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
+from sellergate.web.login import USERNAME_KEY, signed_in_seller
+from sellergate.web.oauth import query_request, query_string_request, to_response
+from sellergate.web.templates import page
+
+CONSENT_PATH = "/oauth/consent"
+MAX_QUERY = 8_192
+
+
+def error_page(request: Request, error: OAuthError) -> Response:
+    return page(
+        request,
+        "oauth_error.html",
+        400,
+        error=error.code,
+        description=error.description,
+    )
+
+
+def login_redirect(consent_url: str) -> Response:
+    return RedirectResponse("/login?next=" + quote(consent_url, safe=""), status_code=302)
+
+
+def routes(settings: Settings, db: Database) -> list[Route]:
+    def check(oauth_request: OAuthRequest) -> AuthorizationRequest | OAuthResponse:
+        with db.session() as session:
+            return check_authorization(session, settings, oauth_request)
+
+    def decide(oauth_request: OAuthRequest, seller_id: int, approved: bool) -> OAuthResponse:
+        with db.session(write=True) as session:
+            return authorization_response(session, settings, oauth_request, seller_id, approved)
+
+    async def validated(
+        request: Request, oauth_request: OAuthRequest
+    ) -> AuthorizationRequest | Response:
+        if len(request.url.query) > MAX_QUERY:
+            return error_page(
+                request, OAuthError("the request is too long", code="invalid_request")
+            )
+        try:
+            checked = await run_in_threadpool(check, oauth_request)
+        except OAuthError as exc:
+            return error_page(request, exc)
+        return to_response(checked) if isinstance(checked, OAuthResponse) else checked
+
+    async def authorize(request: Request) -> Response:
+        checked = await validated(request, query_request(request))
+        if isinstance(checked, Response):
+            return checked
+        consent_url = f"{CONSENT_PATH}?{request.url.query}"
+        if signed_in_seller(request) is None:
+            return login_redirect(consent_url)
+        return RedirectResponse(consent_url, status_code=302)
+
+    async def consent(request: Request) -> Response:
+        checked = await validated(request, query_request(request))
+        if isinstance(checked, Response):
+            return checked
+        if signed_in_seller(request) is None:
+            return login_redirect(f"{CONSENT_PATH}?{request.url.query}")
+        return page(
+            request,
+            "consent.html",
+            app_name=checked.client_name,
+            scopes=[(scope.value, DESCRIPTIONS[scope]) for scope in checked.scopes],
+            redirect_host=urlsplit(checked.redirect_uri).netloc,
+            username=request.session.get(USERNAME_KEY, ""),
+            authorization_request=request.url.query,
+            csrf_token=csrf_token(request),
+        )
+
+    async def decision(request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=10)
+        query = str(form.get("authorization_request") or "")
+        if not csrf_valid(request, form.get(FIELD)) or len(query) > MAX_QUERY:
+            return page(
+                request,
+                "message.html",
+                400,
+                title="This page expired",
+                message="Go back to the app and start connecting again.",
+            )
+        seller_id = signed_in_seller(request)
+        if seller_id is None:
+            return login_redirect(f"{CONSENT_PATH}?{query}")
+        choice = form.get("decision")
+        if choice not in ("approve", "deny"):
+            return error_page(request, OAuthError("choose Approve or Deny", code="invalid_request"))
+        oauth_request = query_string_request(request, query)
+        try:
+            result = await run_in_threadpool(decide, oauth_request, seller_id, choice == "approve")
+        except OAuthError as exc:
+            return error_page(request, exc)
+        return to_response(result)
+
+    return [
+        Route(AUTHORIZE_PATH, authorize, methods=["GET"]),
+        Route(CONSENT_PATH, consent, methods=["GET"]),
+        Route(CONSENT_PATH, decision, methods=["POST"]),
+    ]

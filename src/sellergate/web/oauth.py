@@ -1,0 +1,108 @@
+"""The Starlette adapter for the OAuth endpoints: token, revocation, introspection, metadata.
+
+Each endpoint awaits the (bounded) form, then runs the synchronous protocol core of
+:mod:`sellergate.oauth.server` in one worker thread with one database session, and turns its
+:class:`OAuthResponse` back into a Starlette response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import parse_qsl
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sellergate.config import Settings
+from sellergate.oauth import metadata as rfc8414
+from sellergate.oauth.requests import OAuthRequest, OAuthResponse
+from sellergate.oauth.server import introspection_response, revocation_response, token_response
+from sellergate.storage.database import Database
+from sellergate.web.body import BodyTooLarge, read_limited
+
+MAX_FORM_BYTES = 16_384
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+Handler = Callable[[Session, Settings, OAuthRequest], OAuthResponse]
+
+
+def _invalid_request(description: str, status: int = 400) -> JSONResponse:
+    return JSONResponse(
+        {"error": "invalid_request", "error_description": description},
+        status_code=status,
+        headers=NO_STORE,
+    )
+
+
+def query_request(request: Request) -> OAuthRequest:
+    """An authorization request (RFC 6749 §4.1.1): parameters from the query string."""
+    return OAuthRequest(
+        "GET", str(request.url), request.headers, list(request.query_params.multi_items())
+    )
+
+
+def query_string_request(request: Request, query: str) -> OAuthRequest:
+    """An authorization request carried as a query string in a form field (the consent POST)."""
+    return OAuthRequest(
+        "GET", str(request.url), request.headers, parse_qsl(query, keep_blank_values=True)
+    )
+
+
+async def form_request(request: Request) -> OAuthRequest | Response:
+    """A token, revocation or introspection request (§3.2): a urlencoded POST body only."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
+        return _invalid_request(f"send the parameters as {FORM_TYPE}")
+    try:
+        body = await read_limited(request, MAX_FORM_BYTES)
+        params = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except BodyTooLarge:
+        return _invalid_request(f"the request body exceeds {MAX_FORM_BYTES} bytes", 413)
+    except (UnicodeDecodeError, ValueError):
+        return _invalid_request("the request body is not valid UTF-8 form data")
+    return OAuthRequest("POST", str(request.url), request.headers, params)
+
+
+def to_response(result: OAuthResponse) -> Response:
+    headers = dict(result.headers)
+    location = headers.pop("Location", None)
+    if location is not None:
+        return Response(status_code=result.status, headers={**headers, "Location": location})
+    if result.body is None:
+        return Response(status_code=result.status, headers=headers)
+    headers.pop("Content-Type", None)
+    return JSONResponse(result.body, status_code=result.status, headers=headers)
+
+
+def routes(settings: Settings, db: Database) -> list[Route]:
+    def run(handler: Handler, oauth_request: OAuthRequest, write: bool) -> OAuthResponse:
+        with db.session(write=write) as session:
+            return handler(session, settings, oauth_request)
+
+    def endpoint(handler: Handler, *, write: bool) -> Callable[[Request], object]:
+        async def handle(request: Request) -> Response:
+            parsed = await form_request(request)
+            if isinstance(parsed, Response):
+                return parsed
+            return to_response(await run_in_threadpool(run, handler, parsed, write))
+
+        return handle
+
+    document = rfc8414.metadata(settings)
+
+    async def well_known(_: Request) -> Response:
+        return JSONResponse(document, headers={"Cache-Control": "public, max-age=3600"})
+
+    return [
+        Route(rfc8414.WELL_KNOWN_PATH, well_known, methods=["GET"]),
+        Route(rfc8414.TOKEN_PATH, endpoint(token_response, write=True), methods=["POST"]),
+        Route(rfc8414.REVOKE_PATH, endpoint(revocation_response, write=True), methods=["POST"]),
+        Route(
+            rfc8414.INTROSPECT_PATH,
+            endpoint(introspection_response, write=False),
+            methods=["POST"],
+        ),
+    ]
