@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
+from strawberry.types import Info
 
 from sellergate.accounts.bearer import AuthContext
 from sellergate.config import Settings
@@ -17,3 +18,6 @@ class ApiContext:
     session: Session
     settings: Settings
     cache: dict[Any, Any] = field(default_factory=dict)
+
+
+ApiInfo = Info[ApiContext, None]

@@ -31,7 +31,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     recorder = LastUsedRecorder()
     verifier = BearerVerifier(database.engine, staging=not settings.production, recorder=recorder)
     metrics = Metrics()
-    graphql = GraphQLEndpoint(settings, database, verifier, build_schema())
+    graphql = GraphQLEndpoint(settings, database, verifier, build_schema(settings))
 
     route_list: list[BaseRoute] = [
         Route("/seller-api/graphql", graphql.handle, methods=["GET", "POST"]),

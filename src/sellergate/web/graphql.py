@@ -29,6 +29,13 @@ def _error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message}]}, status_code=status)
 
 
+def _may_write(query: str) -> bool:
+    """Whether to take the write lock up front (SQLite): a deferred transaction that turns
+    into a writer can fail on a concurrent write. A plain substring test is enough: a read that
+    merely mentions the word only waits for the lock."""
+    return "mutation" in query
+
+
 class GraphQLEndpoint:
     def __init__(
         self,
@@ -83,7 +90,7 @@ class GraphQLEndpoint:
             auth = self.verifier.verify(token)
         except InvalidToken as exc:
             return invalid_token_response(exc)
-        with self.db.session() as session:
+        with self.db.session(write=_may_write(query)) as session:
             context = ApiContext(auth=auth, session=session, settings=self.settings)
             result = self.schema.execute_sync(
                 query, variable_values=variables, operation_name=operation, context_value=context

@@ -1,0 +1,2 @@
+"""The ``Mutation`` root, one module per object; each mutation returns a payload with
+``userErrors``."""

@@ -1,0 +1,96 @@
+"""``Listing``: an interface over ``BuyItNowListing``, ``AuctionListing``, ``GiveawayListing``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+import strawberry
+
+from sellergate.api.context import ApiContext, ApiInfo
+from sellergate.api.loaders import loaders
+from sellergate.api.relay import Node, global_id
+from sellergate.api.types.money import Money, money_of
+from sellergate.api.types.products import Product, ProductVariant, product_node, variant_node
+from sellergate.shop.listings import ListingKind
+from sellergate.shop.listings import ListingStatus as DomainListingStatus
+from sellergate.storage import shop_models as rows
+
+strawberry.enum(
+    DomainListingStatus,
+    name="ListingStatus",
+    description="DRAFT when created; PUBLISHED on sale; SOLD_OUT when its stock ran out.",
+)
+strawberry.enum(ListingKind, name="ListingType", description="How it sells.")
+ListingStatus = DomainListingStatus
+ListingType = ListingKind
+
+
+@strawberry.interface(description="An offer of a product (or one of its variants) for sale.")
+class Listing(Node):
+    quantity: int = strawberry.field(description="Items left to sell.")
+    status: ListingStatus
+    created_at: datetime
+    updated_at: datetime
+    pk: strawberry.Private[int]
+    product_pk: strawberry.Private[int]
+    variant_pk: strawberry.Private[int | None]
+
+    @strawberry.field
+    def product(self, info: ApiInfo) -> Product:
+        row = loaders(info.context).products.get(self.product_pk)
+        assert row is not None
+        return product_node(info.context, row)
+
+    @strawberry.field
+    def variant(self, info: ApiInfo) -> ProductVariant | None:
+        if self.variant_pk is None:
+            return None
+        row = loaders(info.context).variants.get(self.variant_pk)
+        return variant_node(info.context, row) if row is not None else None
+
+
+@strawberry.type(description="Sold at a fixed price.")
+class BuyItNowListing(Listing):
+    price: Money
+
+
+@strawberry.type(description="Sold to the highest bidder, starting at a price.")
+class AuctionListing(Listing):
+    starting_price: Money
+
+
+@strawberry.type(description="Given away in a show; it has no price.")
+class GiveawayListing(Listing):
+    pass
+
+
+def listing_node(context: ApiContext, row: rows.Listing) -> Listing:
+    batch = loaders(context)
+    batch.products.expect([row.product_id])
+    if row.variant_id is not None:
+        batch.variants.expect([row.variant_id])
+    kind = ListingKind(row.kind)
+    if kind is ListingKind.GIVEAWAY or row.price_amount is None:
+        return _fill(GiveawayListing, row)
+    price = money_of(row.price_amount, row.currency)
+    if kind is ListingKind.AUCTION:
+        return _fill(AuctionListing, row, starting_price=price)
+    return _fill(BuyItNowListing, row, price=price)
+
+
+L = TypeVar("L", BuyItNowListing, AuctionListing, GiveawayListing)
+
+
+def _fill(cls: type[L], row: rows.Listing, **extra: Money) -> L:
+    return cls(
+        id=global_id("Listing", row.id),
+        quantity=row.quantity,
+        status=DomainListingStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        pk=row.id,
+        product_pk=row.product_id,
+        variant_pk=row.variant_id,
+        **extra,
+    )
