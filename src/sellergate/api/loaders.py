@@ -64,26 +64,57 @@ class Loaders:
 
 
 def _build(session: Session, seller_id: int) -> Loaders:
+    # Each fetch also registers the keys its rows lead to, so that the next level down is
+    # loaded for the whole page at once too, however deep the query goes.
     def fetch_line_items(order_ids: list[int]) -> dict[int, list[OrderLineItem]]:
         found = line_items_by_order(session, seller_id, order_ids)
-        listings.expect(
+        batch.listings.expect(
             item.listing_id for items in found.values() for item in items if item.listing_id
         )
         return found
 
-    listings: Batch[int, Listing] = Batch(
-        lambda ids: owned_by_ids(session, Listing, seller_id, ids)
-    )
-    return Loaders(
-        products=Batch(lambda ids: owned_by_ids(session, Product, seller_id, ids)),
-        variants=Batch(lambda ids: owned_by_ids(session, ProductVariant, seller_id, ids)),
-        listings=listings,
+    def fetch_listings(ids: list[int]) -> dict[int, Listing]:
+        return _listed(owned_by_ids(session, Listing, seller_id, ids))
+
+    def fetch_listing_of_variant(ids: list[int]) -> dict[int, Listing]:
+        return _listed(listings_by_variant(session, seller_id, ids))
+
+    def _listed(found: dict[int, Listing]) -> dict[int, Listing]:
+        batch.products.expect(row.product_id for row in found.values())
+        batch.variants.expect(row.variant_id for row in found.values() if row.variant_id)
+        return found
+
+    def fetch_variants(ids: list[int]) -> dict[int, ProductVariant]:
+        found = owned_by_ids(session, ProductVariant, seller_id, ids)
+        _varied(found.values())
+        return found
+
+    def fetch_variants_of_product(ids: list[int]) -> dict[int, list[ProductVariant]]:
+        found = variants_by_product(session, seller_id, ids)
+        _varied(row for rows in found.values() for row in rows)
+        return found
+
+    def _varied(found: Iterable[ProductVariant]) -> None:
+        for row in found:
+            batch.products.expect([row.product_id])
+            batch.listing_of_variant.expect([row.id])
+
+    def fetch_products(ids: list[int]) -> dict[int, Product]:
+        found = owned_by_ids(session, Product, seller_id, ids)
+        batch.variants_of_product.expect(found)
+        return found
+
+    batch = Loaders(
+        products=Batch(fetch_products),
+        variants=Batch(fetch_variants),
+        listings=Batch(fetch_listings),
         customers=Batch(lambda ids: owned_by_ids(session, Customer, seller_id, ids)),
-        variants_of_product=Batch(lambda ids: variants_by_product(session, seller_id, ids)),
-        listing_of_variant=Batch(lambda ids: listings_by_variant(session, seller_id, ids)),
+        variants_of_product=Batch(fetch_variants_of_product),
+        listing_of_variant=Batch(fetch_listing_of_variant),
         line_items=Batch(fetch_line_items),
         tracking_codes=Batch(lambda ids: tracking_codes_by_order(session, seller_id, ids)),
     )
+    return batch
 
 
 def loaders(context: ApiContext) -> Loaders:
