@@ -8,8 +8,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
@@ -140,3 +143,87 @@ def callback_params(location: str) -> dict[str, str]:
 
 def token_url(server: LiveServer) -> str:
     return server.url + TOKEN_PATH
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A ``(code_verifier, code_challenge)`` pair for S256 (RFC 7636 §4.1-4.2)."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+@dataclass
+class Flow:
+    """Drives the whole flow for one app and one seller, with raw HTTP."""
+
+    server: LiveServer
+    http: httpx.Client
+    browser: Browser
+    app: App
+    seller: Account
+
+    def params(self, **overrides: str | None) -> dict[str, str]:
+        verifier, challenge = pkce_pair()
+        self.verifier = verifier
+        values: dict[str, str | None] = {
+            "response_type": "code",
+            "client_id": self.app.client_id,
+            "redirect_uri": self.app.redirect_uri,
+            "scope": "read:inventory read:orders",
+            "state": "xyz-123",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        values.update(overrides)
+        return {key: value for key, value in values.items() if value is not None}
+
+    def url(self, **overrides: str | None) -> str:
+        return f"{AUTHORIZE_PATH}?{urlencode(self.params(**overrides))}"
+
+    def code(self, **overrides: str | None) -> str:
+        location = self.browser.connect(self.url(**overrides), self.seller)
+        return callback_params(location)["code"]
+
+    def auth(self, app: App | None = None) -> tuple[str, str] | None:
+        app = app or self.app
+        return (app.client_id, app.secret) if app.secret else None
+
+    def post(self, path: str, data: dict[str, str], app: App | None = None) -> httpx.Response:
+        app = app or self.app
+        if app.secret is None:
+            data = {"client_id": app.client_id, **data}
+        return self.http.post(path, data=data, auth=self.auth(app) or httpx.USE_CLIENT_DEFAULT)
+
+    def exchange(self, code: str, app: App | None = None, **extra: str) -> httpx.Response:
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": (app or self.app).redirect_uri,
+            "code_verifier": self.verifier,
+            **extra,
+        }
+        return self.post(TOKEN_PATH, {k: v for k, v in data.items() if v}, app)
+
+    def tokens(self, **overrides: str | None) -> dict[str, str]:
+        response = self.exchange(self.code(**overrides))
+        assert response.status_code == 200, response.text
+        body: dict[str, str] = response.json()
+        return body
+
+    def refresh(self, refresh_token: str, app: App | None = None, **extra: str) -> httpx.Response:
+        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+        return self.post(TOKEN_PATH, data, app)
+
+    def api(self, access_token: str) -> httpx.Response:
+        return self.http.post(
+            "/seller-api/graphql",
+            json={"query": "{ me { username } }"},
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+
+
+@pytest.fixture
+def flow(
+    server: LiveServer, http: httpx.Client, browser: Browser, app: App, seller: Account
+) -> Flow:
+    return Flow(server, http, browser, app, seller)

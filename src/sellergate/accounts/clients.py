@@ -177,14 +177,21 @@ def disable_client(session: Session, client_id: str) -> datetime:
     if client.disabled_at is None:
         client.disabled_at = now
         session.flush()
+    # Grants first, in the same order as accounts.grants.revoke_grant, so that the two
+    # never wait on each other's locks in a cycle.
+    session.execute(
+        update(Grant)
+        .where(Grant.client_id == client.id, Grant.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
     revoke_access_tokens(session, AccessToken.client_id == client.id)
-    for table in (RefreshToken, Grant):
-        session.execute(
-            update(table)
-            .where(table.client_id == client.id, table.revoked_at.is_(None))
-            .values(revoked_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.client_id == client.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
     assert client.disabled_at is not None
     return client.disabled_at
 

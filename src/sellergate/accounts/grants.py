@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sellergate.accounts.access_tokens import revoke_access_tokens
@@ -225,16 +225,25 @@ def refresh_token_scopes(session: Session, token: str, client_pk: int) -> str | 
 
 
 def revoke_grant(session: Session, grant_id: int) -> None:
-    """Revoke a grant and every access and refresh token of it: one UPDATE per table."""
+    """Revoke a grant and every access and refresh token of it: one UPDATE per table.
+
+    The grant row is updated first and always (even if already revoked), so that concurrent
+    revocations of one family queue on that row lock instead of deadlocking over its tokens.
+    """
     now = utcnow()
+    session.execute(
+        update(Grant)
+        .where(Grant.id == grant_id)
+        .values(revoked_at=func.coalesce(Grant.revoked_at, now))
+        .execution_options(synchronize_session=False)
+    )
     revoke_access_tokens(session, AccessToken.grant_id == grant_id)
-    for table, column in ((RefreshToken, RefreshToken.grant_id), (Grant, Grant.id)):
-        session.execute(
-            update(table)
-            .where(column == grant_id, table.revoked_at.is_(None))
-            .values(revoked_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.grant_id == grant_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(frozen=True, slots=True)

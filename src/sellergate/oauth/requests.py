@@ -6,6 +6,8 @@ headers, parameters), so nothing here knows the web framework.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ class OAuthRequest(OAuth2Request):  # type: ignore[misc]
     def __init__(self, method: str, uri: str, headers: Mapping[str, str], params: Params) -> None:
         self.method = method
         self.uri = uri
-        self.headers = headers
+        self.headers = headers if _decodable_basic(headers.get("Authorization")) else {}
         self._body = None
         self.payload = _Payload(params)
         self.client = None
@@ -67,6 +69,21 @@ class OAuthRequest(OAuth2Request):  # type: ignore[misc]
     def repeated(self) -> list[str]:
         """Parameters sent more than once (RFC 6749 §3.1 and §3.2 forbid it)."""
         return [key for key, values in self.payload.datalist.items() if len(values) > 1]
+
+
+def _decodable_basic(header: str | None) -> bool:
+    """Whether Authlib can read the header: it crashes on Basic credentials that are not
+    base64 of UTF-8. Undecodable credentials are dropped, which makes them ``invalid_client``."""
+    if not header:
+        return True
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return True
+    try:
+        base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from sellergate.web.body import BodyTooLarge, read_limited
 MAX_FORM_BYTES = 16_384
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM_TYPE = "application/x-www-form-urlencoded"
+ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 Handler = Callable[[Session, Settings, OAuthRequest], OAuthResponse]
 
@@ -84,6 +85,11 @@ def routes(settings: Settings, db: Database) -> list[Route]:
 
     def endpoint(handler: Handler, *, write: bool) -> Callable[[Request], object]:
         async def handle(request: Request) -> Response:
+            if request.method != "POST":
+                # Answered here: the pages app mounted last would otherwise make this a 404.
+                response = _invalid_request("use POST", 405)
+                response.headers["Allow"] = "POST"
+                return response
             parsed = await form_request(request)
             if isinstance(parsed, Response):
                 return parsed
@@ -98,11 +104,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
 
     return [
         Route(rfc8414.WELL_KNOWN_PATH, well_known, methods=["GET"]),
-        Route(rfc8414.TOKEN_PATH, endpoint(token_response, write=True), methods=["POST"]),
-        Route(rfc8414.REVOKE_PATH, endpoint(revocation_response, write=True), methods=["POST"]),
-        Route(
-            rfc8414.INTROSPECT_PATH,
-            endpoint(introspection_response, write=False),
-            methods=["POST"],
-        ),
+        Route(rfc8414.TOKEN_PATH, endpoint(token_response, write=True), methods=ANY),
+        Route(rfc8414.REVOKE_PATH, endpoint(revocation_response, write=True), methods=ANY),
+        Route(rfc8414.INTROSPECT_PATH, endpoint(introspection_response, write=False), methods=ANY),
     ]
