@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from sellergate.api.limits import extensions
 from sellergate.api.mutations.listings import ListingMutations
@@ -19,12 +21,27 @@ Mutation = merge_types(
 )
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+class SellerApiSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only what went wrong on our side; a refused scope or a bad query is the
+        client's, already in its response, and would only flood the log."""
+        ours = [
+            error
+            for error in errors
+            if error.original_error is not None
+            and not isinstance(error.original_error, GraphQLError)
+        ]
+        super().process_errors(ours, execution_context)
+
+
+def build_schema(settings: Settings | None = None) -> SellerApiSchema:
     """The schema, with the protections of :mod:`sellergate.api.limits`.
 
     ``settings`` decides whether introspection is on; without settings (the SDL export) it is.
     """
-    return strawberry.Schema(
+    return SellerApiSchema(
         query=Query,
         mutation=Mutation,
         types=[BuyItNowListing, AuctionListing, GiveawayListing],
