@@ -1,0 +1,85 @@
+"""Seed a throwaway database with what the benchmark scenarios need."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sellergate.accounts.access_tokens import mint_access_token
+from sellergate.accounts.clients import register_client
+from sellergate.accounts.grants import create_grant, mint_refresh_token
+from sellergate.accounts.secure_links import reveal_link
+from sellergate.accounts.sellers import create_seller
+from sellergate.config import Settings
+from sellergate.scopes import Scope, format_scopes
+from sellergate.shop.seed import seed_demo_shop
+from sellergate.storage.database import Database
+
+OAUTH_SCOPES = [Scope.READ_INVENTORY, Scope.READ_ORDERS, Scope.READ_CUSTOMERS]
+
+
+@dataclass
+class Seeded:
+    personal_token: str
+    client_id: str
+    client_secret: str
+    oauth_access_token: str
+    refresh_tokens: list[str]
+
+
+def seed(settings: Settings, db: Database, *, refresh_tokens: int, orders_seller: bool) -> Seeded:
+    staging = not settings.production
+    with db.session(write=True) as session:
+        seller = create_seller(session, "bench", "bench@example.com", secrets.token_urlsafe(16))
+        personal = mint_access_token(
+            session,
+            seller_id=seller.id,
+            scopes=[Scope.FULL_ACCESS],
+            staging=staging,
+            expires_at=None,
+        ).token
+        registered = register_client(
+            session,
+            settings,
+            name="Bench app",
+            redirect_uris=["http://127.0.0.1:9/cb"],
+            scopes=[s.value for s in OAUTH_SCOPES],
+        )
+        assert registered.link is not None
+        secret = reveal_link(session, registered.link.link).secret
+        from sellergate.accounts.clients import get_client
+
+        client = get_client(session, registered.client_id)
+        scopes = format_scopes(OAUTH_SCOPES)
+        grant_id = create_grant(session, seller_id=seller.id, client_pk=client.id, scopes=scopes)
+        oauth_token = mint_access_token(
+            session,
+            seller_id=seller.id,
+            scopes=OAUTH_SCOPES,
+            staging=staging,
+            expires_at=None,
+            client_id=client.id,
+            grant_id=grant_id,
+        ).token
+        if orders_seller:
+            seed_demo_shop(session, seller.id, products=60)
+    refresh: list[str] = []
+    for start in range(0, refresh_tokens, 1000):
+        with db.session(write=True) as session:
+            for _ in range(min(1000, refresh_tokens - start)):
+                grant = create_grant(
+                    session, seller_id=seller.id, client_pk=client.id, scopes=scopes
+                )
+                refresh.append(
+                    mint_refresh_token(
+                        session,
+                        grant_id=grant,
+                        client_pk=client.id,
+                        seller_id=seller.id,
+                        scopes=scopes,
+                        staging=staging,
+                        ttl=timedelta(days=1),
+                    )
+                )
+    return Seeded(personal, registered.client_id, secret, oauth_token, refresh)
