@@ -22,7 +22,6 @@ from sellergate.shop.orders import OrderStatus as DomainOrderStatus
 from sellergate.shop.owned import find_owned
 from sellergate.shop.pagination import DEFAULT_PAGE_SIZE
 from sellergate.storage import shop_models as rows
-from sellergate.storage.models import Seller as SellerRow
 
 First = Annotated[int | None, strawberry.argument(description="Page size, at most 100.")]
 After = Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")]
@@ -49,9 +48,8 @@ def _owned(info: ApiInfo, type_name: str, value: str) -> object | None:
 class Query:
     @strawberry.field(description="The seller whose token made this request.")
     def me(self, info: ApiInfo) -> Seller:
-        row = info.context.session.get(SellerRow, info.context.auth.seller_id)
-        assert row is not None
-        return Seller(id=global_id("Seller", row.id), username=row.username)
+        auth = info.context.auth  # the bearer check already read the seller's name
+        return Seller(id=global_id("Seller", auth.seller_id), username=auth.username)
 
     @strawberry.field(description="Any object by its global ID; null if it is not yours.")
     def node(self, info: ApiInfo, id: strawberry.ID) -> Node | None:

@@ -30,6 +30,11 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# Connections per process. The web layer runs at most this many database-using threads at
+# once, so a request never waits on, or churns through, connections beyond the pool.
+POOL_SIZE = 16
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
@@ -39,13 +44,13 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10, "isolation_level": None},
-            pool_size=8,
-            max_overflow=8,
+            pool_size=POOL_SIZE,
+            max_overflow=0,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_pre_ping=True)
 
 
 class Database:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -17,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from sellergate.accounts.bearer import BearerVerifier, LastUsedRecorder
 from sellergate.api.schema import build_schema
 from sellergate.config import Settings
-from sellergate.storage.database import Database
+from sellergate.storage.database import POOL_SIZE, Database
 from sellergate.web import health, oauth, secure_links
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.metrics import Metrics, MetricsMiddleware
@@ -45,6 +46,9 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Every worker thread here uses a database connection: no more threads than the pool.
+        to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
+
         async def flush_periodically() -> None:
             while True:
                 await asyncio.sleep(settings.last_used_flush_seconds)
