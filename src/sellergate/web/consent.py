@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from sellergate.accounts.clients import find_client
 from sellergate.config import Settings
 from sellergate.errors import OAuthError
 from sellergate.oauth.metadata import AUTHORIZE_PATH
@@ -55,6 +56,11 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         with db.session() as session:
             return check_authorization(session, settings, oauth_request)
 
+    def developer(client_id: str) -> str:
+        with db.session() as session:
+            client = find_client(session, client_id)
+            return client.registered_by if client else ""
+
     def decide(oauth_request: OAuthRequest, seller_id: int, approved: bool) -> OAuthResponse:
         with db.session(write=True) as session:
             return authorization_response(session, settings, oauth_request, seller_id, approved)
@@ -87,10 +93,12 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             return checked
         if signed_in_seller(request) is None:
             return login_redirect(f"{CONSENT_PATH}?{request.url.query}")
+        registered_by = await run_in_threadpool(developer, checked.client_id)
         return page(
             request,
             "consent.html",
             app_name=checked.client_name,
+            registered_by=registered_by,
             scopes=[(scope.value, DESCRIPTIONS[scope]) for scope in checked.scopes],
             redirect_host=urlsplit(checked.redirect_uri).netloc,
             username=request.session.get(USERNAME_KEY, ""),

@@ -1,12 +1,24 @@
+// Progressive enhancement: without JavaScript the field is still selectable and copyable.
 document.querySelectorAll("[data-copy]").forEach(function (button) {
-  button.addEventListener("click", function () {
-    var field = document.getElementById(button.dataset.copy);
+  var field = document.getElementById(button.dataset.copy);
+  var status = document.getElementById("copy-status");
+  if (!field) { return; }
+  button.hidden = false;
+  var say = function (text) {
+    button.textContent = text === "Copied" ? "Copied ✓" : "Copy";
+    if (status) { status.textContent = text === "Copied" ? "Copied to the clipboard." : text; }
+  };
+  var fallback = function () {
+    field.focus();
     field.select();
-    var done = function () { button.textContent = "Copied"; };
-    if (navigator.clipboard) {
-      navigator.clipboard.writeText(field.value).then(done, function () {
-        document.execCommand("copy"); done();
-      });
-    } else { document.execCommand("copy"); done(); }
+    try { say(document.execCommand("copy") ? "Copied" : "Press Ctrl+C (⌘C) to copy."); }
+    catch (e) { say("Press Ctrl+C (⌘C) to copy."); }
+  };
+  field.addEventListener("focus", function () { field.select(); });
+  button.addEventListener("click", function () {
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(function () { say("Copied"); }, fallback);
+    } else { fallback(); }
   });
 });

@@ -1,0 +1,119 @@
+"""Connected apps: the apps a seller has authorized, as the dashboard shows them.
+
+A seller may authorize one app several times (each "Connect" makes a new grant); the dashboard
+shows one row per app with the union of its live grants' scopes. Disconnecting revokes every
+live grant of that app for that seller, and every token of those grants, with one bulk UPDATE
+per table, in the same table order as :func:`sellergate.accounts.grants.revoke_grant` so that
+the two never wait on each other's locks in a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from sellergate.accounts.access_tokens import revoke_access_tokens
+from sellergate.errors import NotFound
+from sellergate.scopes import Scope, parse_scopes
+from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
+from sellergate.storage.types import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedApp:
+    client_id: str
+    name: str
+    registered_by: str
+    scopes: list[Scope]
+    authorized_at: datetime  # the latest authorization
+    first_authorized_at: datetime
+    last_used_at: datetime | None
+
+
+def list_connected_apps(session: Session, seller_id: int) -> list[ConnectedApp]:
+    """Apps with at least one live grant for ``seller_id``, most recently authorized first."""
+    grants = session.execute(
+        select(
+            Grant.id,
+            Grant.scopes,
+            Grant.created_at,
+            Client.client_id,
+            Client.name,
+            Client.registered_by,
+        )
+        .join(Client, Client.id == Grant.client_id)
+        .where(
+            Grant.seller_id == seller_id,
+            Grant.revoked_at.is_(None),
+            Client.disabled_at.is_(None),
+        )
+        .order_by(Grant.id)
+    ).all()
+    if not grants:
+        return []
+    last_used: dict[int | None, datetime | None] = {
+        grant_id: used
+        for grant_id, used in session.execute(
+            select(AccessToken.grant_id, func.max(AccessToken.last_used_at))
+            .where(AccessToken.grant_id.in_([row.id for row in grants]))
+            .group_by(AccessToken.grant_id)
+        )
+    }
+    apps: dict[str, ConnectedApp] = {}
+    for row in grants:
+        scopes = set(parse_scopes(row.scopes))
+        used = last_used.get(row.id)
+        seen = apps.get(row.client_id)
+        if seen is not None:
+            scopes |= set(seen.scopes)
+            candidates = [t for t in (seen.last_used_at, used) if t is not None]
+            used = max(candidates) if candidates else None
+        apps[row.client_id] = ConnectedApp(
+            client_id=row.client_id,
+            name=row.name,
+            registered_by=row.registered_by,
+            scopes=[scope for scope in Scope if scope in scopes],
+            authorized_at=row.created_at,
+            first_authorized_at=seen.first_authorized_at if seen else row.created_at,
+            last_used_at=used,
+        )
+    return sorted(apps.values(), key=lambda app: app.authorized_at, reverse=True)
+
+
+def disconnect_app(session: Session, seller_id: int, client_id: str) -> int:
+    """Revoke every live grant of the app ``client_id`` for ``seller_id`` and all their tokens.
+
+    Returns the number of grants revoked; :class:`NotFound` if the seller has none with it.
+    """
+    grant_ids = list(
+        session.scalars(
+            select(Grant.id)
+            .join(Client, Client.id == Grant.client_id)
+            .where(
+                Grant.seller_id == seller_id,
+                Client.client_id == client_id,
+                Grant.revoked_at.is_(None),
+            )
+            .order_by(Grant.id)
+        )
+    )
+    if not grant_ids:
+        raise NotFound("this app is not connected to your account")
+    now = utcnow()
+    session.execute(
+        update(Grant)
+        .where(Grant.id.in_(grant_ids))
+        .values(revoked_at=func.coalesce(Grant.revoked_at, now))
+        .execution_options(synchronize_session=False)
+    )
+    revoke_access_tokens(session, AccessToken.grant_id.in_(grant_ids))
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.grant_id.in_(grant_ids), RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return len(grant_ids)
