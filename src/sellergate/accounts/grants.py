@@ -238,9 +238,15 @@ def revoke_grant(session: Session, grant_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     revoke_access_tokens(session, AccessToken.grant_id == grant_id)
+    # Spent refresh tokens are dead already and are left alone: concurrent requests presenting
+    # a spent token queue on its row, and touching it here would close a lock cycle with them.
     session.execute(
         update(RefreshToken)
-        .where(RefreshToken.grant_id == grant_id, RefreshToken.revoked_at.is_(None))
+        .where(
+            RefreshToken.grant_id == grant_id,
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.used_at.is_(None),
+        )
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
@@ -21,6 +20,7 @@ from sellergate.config import Settings
 from sellergate.errors import InvalidToken
 from sellergate.storage.database import Database
 from sellergate.web.body import BodyTooLarge, read_limited
+from sellergate.web.dbcall import DatabaseCalls
 from sellergate.web.errors import invalid_token_response
 from sellergate.web.graphiql import GRAPHIQL_HTML
 
@@ -48,11 +48,7 @@ class GraphQLEndpoint:
         self.db = db
         self.verifier = verifier
         self.schema = schema
-        # The embedded SQLite file answers reads in microseconds and never blocks them (WAL), so
-        # a read runs on the event loop: twice as fast as a hop to a worker thread fighting it
-        # for the GIL. Writes, which may wait for SQLite's lock, and every request to a
-        # networked database go to a worker thread.
-        self.inline = db.engine.dialect.name == "sqlite"
+        self.calls = DatabaseCalls(db)
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET":
@@ -88,10 +84,7 @@ class GraphQLEndpoint:
             return _error("'operationName' must be a string", 400)
         query: str = payload["query"]
         write = _may_write(query)
-        arguments = (token, query, variables, operation, write)
-        if self.inline and not write:
-            return self._execute(*arguments)
-        return await run_in_threadpool(self._execute, *arguments)
+        return await self.calls.run(write, self._execute, token, query, variables, operation, write)
 
     def _execute(
         self,

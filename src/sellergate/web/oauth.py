@@ -1,8 +1,8 @@
 """The Starlette adapter for the OAuth endpoints: token, revocation, introspection, metadata.
 
 Each endpoint awaits the (bounded) form, then runs the synchronous protocol core of
-:mod:`sellergate.oauth.server` in one worker thread with one database session, and turns its
-:class:`OAuthResponse` back into a Starlette response.
+:mod:`sellergate.oauth.server` with one database session (:mod:`sellergate.web.dbcall` says
+where), and turns its :class:`OAuthResponse` back into a Starlette response.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -22,6 +21,7 @@ from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.server import introspection_response, revocation_response, token_response
 from sellergate.storage.database import Database
 from sellergate.web.body import BodyTooLarge, read_limited
+from sellergate.web.dbcall import DatabaseCalls
 
 MAX_FORM_BYTES = 16_384
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -79,6 +79,8 @@ def to_response(result: OAuthResponse) -> Response:
 
 
 def routes(settings: Settings, db: Database) -> list[Route]:
+    calls = DatabaseCalls(db)
+
     def run(handler: Handler, oauth_request: OAuthRequest, write: bool) -> OAuthResponse:
         with db.session(write=write) as session:
             return handler(session, settings, oauth_request)
@@ -93,7 +95,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             parsed = await form_request(request)
             if isinstance(parsed, Response):
                 return parsed
-            return to_response(await run_in_threadpool(run, handler, parsed, write))
+            return to_response(await calls.run(write, run, handler, parsed, write))
 
         return handle
 
