@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from sellergate.accounts import clients
-from sellergate.cli.context import open_database
+from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit, when
 from sellergate.config import load_settings
 from sellergate.storage.models import Client
@@ -47,19 +47,15 @@ def create(
 ) -> None:
     """Register an app; a confidential app's secret comes through a one-time secure link."""
     settings = load_settings()
-    db = open_database(settings)
-    try:
-        with db.session(write=True) as session:
-            registered = clients.register_client(
-                session,
-                settings,
-                name=name,
-                redirect_uris=redirect_uri,
-                scopes=[part for value in scope for part in value.split()],
-                public=public,
-            )
-    finally:
-        db.dispose()
+    with database_session(settings, write=True) as session:
+        registered = clients.register_client(
+            session,
+            settings,
+            name=name,
+            redirect_uris=redirect_uri,
+            scopes=[part for value in scope for part in value.split()],
+            public=public,
+        )
     link = registered.link
     result: dict[str, Any] = {
         "client_id": registered.client_id,
@@ -81,12 +77,8 @@ def create(
 @app.command("list")
 def list_(as_json: bool = JSON_OPTION) -> None:
     """List registered apps (never their secrets)."""
-    db = open_database()
-    try:
-        with db.session() as session:
-            rows = [_describe(client) for client in clients.list_clients(session)]
-    finally:
-        db.dispose()
+    with database_session() as session:
+        rows = [_describe(client) for client in clients.list_clients(session)]
     lines = [
         f"{row['client_id']}  {row['name']}  "
         f"{'public' if row['public'] else 'confidential'}  {' '.join(row['scopes'])}"
@@ -103,12 +95,8 @@ def rotate_secret(
 ) -> None:
     """Replace an app's secret: the old one stops working now; the new one comes by link."""
     settings = load_settings()
-    db = open_database(settings)
-    try:
-        with db.session(write=True) as session:
-            link = clients.rotate_secret(session, settings, client_id)
-    finally:
-        db.dispose()
+    with database_session(settings, write=True) as session:
+        link = clients.rotate_secret(session, settings, client_id)
     url = link.url(settings.public_url)
     emit(
         {"client_id": client_id, "secure_link": url, "link_expires_at": link.expires_at},
@@ -123,12 +111,8 @@ def disable(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Disable an app: every token it holds is revoked and it can get no new ones."""
-    db = open_database()
-    try:
-        with db.session(write=True) as session:
-            disabled_at = clients.disable_client(session, client_id)
-    finally:
-        db.dispose()
+    with database_session(write=True) as session:
+        disabled_at = clients.disable_client(session, client_id)
     emit(
         {"client_id": client_id, "disabled_at": disabled_at},
         as_json,

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
 from sellergate.config import Settings, load_settings
 from sellergate.errors import SellergateError
 from sellergate.storage.database import Database
@@ -22,3 +27,14 @@ def open_database(settings: Settings | None = None) -> Database:
         db.dispose()
         raise SellergateError("the database schema is not up to date: run 'sellergate db upgrade'")
     return db
+
+
+@contextmanager
+def database_session(settings: Settings | None = None, *, write: bool = False) -> Iterator[Session]:
+    """One transaction on the configured database for a command; the engine is closed after."""
+    db = open_database(settings)
+    try:
+        with db.session(write=write) as session:
+            yield session
+    finally:
+        db.dispose()

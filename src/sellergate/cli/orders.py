@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sellergate.accounts.sellers import get_seller
-from sellergate.cli.context import open_database
+from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit
 from sellergate.errors import UnknownReference
 from sellergate.shop.money import Money
@@ -40,24 +40,20 @@ def simulate(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Record a purchase by a generated customer; takes the quantity off the listing."""
-    db = open_database()
-    try:
-        with db.session(write=True) as session:
-            seller_id = get_seller(session, seller).id
-            order = simulate_order(session, seller_id, listing_number(listing), quantity)
-            customer = session.get(Customer, order.customer_id)
-            assert customer is not None
-            total = Money(order.total_amount, order.currency).amount
-            data = {
-                "order_id": _global("Order", order.id),
-                "order_number": order.id,
-                "status": order.status,
-                "total": {"amount": total, "currency": order.currency},
-                "quantity": quantity,
-                "customer": {"name": customer.name, "email": customer.email},
-            }
-    finally:
-        db.dispose()
+    with database_session(write=True) as session:
+        seller_id = get_seller(session, seller).id
+        order = simulate_order(session, seller_id, listing_number(listing), quantity)
+        customer = session.get(Customer, order.customer_id)
+        assert customer is not None
+        total = Money(order.total_amount, order.currency).amount
+        data = {
+            "order_id": _global("Order", order.id),
+            "order_number": order.id,
+            "status": order.status,
+            "total": {"amount": total, "currency": order.currency},
+            "quantity": quantity,
+            "customer": {"name": customer.name, "email": customer.email},
+        }
     emit(
         data,
         as_json,

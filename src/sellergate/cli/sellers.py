@@ -7,7 +7,7 @@ import sys
 import typer
 
 from sellergate.accounts.sellers import create_seller
-from sellergate.cli.context import open_database
+from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit
 from sellergate.errors import InvalidInput
 
@@ -37,11 +37,7 @@ def create(
 ) -> None:
     """Create a seller account (the password is stored as an Argon2id hash)."""
     password = read_password(password_stdin)
-    db = open_database()
-    try:
-        with db.session(write=True) as session:
-            seller = create_seller(session, username, email, password)
-            result = {"seller_id": seller.id, "username": seller.username}
-    finally:
-        db.dispose()
+    with database_session(write=True) as session:
+        seller = create_seller(session, username, email, password)
+        result = {"seller_id": seller.id, "username": seller.username}
     emit(result, as_json, f"created seller {username} (id {result['seller_id']})")

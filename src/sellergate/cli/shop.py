@@ -7,7 +7,7 @@ import dataclasses
 import typer
 
 from sellergate.accounts.sellers import get_seller
-from sellergate.cli.context import open_database
+from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit
 from sellergate.shop.seed import seed_demo_shop
 
@@ -21,12 +21,8 @@ def seed(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add dozens of products, variants, listings and orders with generated customers."""
-    db = open_database()
-    try:
-        with db.session(write=True) as session:
-            seller_id = get_seller(session, username).id
-            summary = seed_demo_shop(session, seller_id, rng_seed=rng_seed)
-    finally:
-        db.dispose()
+    with database_session(write=True) as session:
+        seller_id = get_seller(session, username).id
+        summary = seed_demo_shop(session, seller_id, rng_seed=rng_seed)
     data = {"seller_id": seller_id, **dataclasses.asdict(summary)}
     emit(data, as_json)

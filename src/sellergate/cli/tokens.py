@@ -8,7 +8,7 @@ import typer
 
 from sellergate.accounts import personal_tokens
 from sellergate.accounts.sellers import get_seller
-from sellergate.cli.context import open_database
+from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit, when
 from sellergate.config import load_settings
 from sellergate.durations import parse_duration
@@ -41,18 +41,14 @@ def issue(
 ) -> None:
     """Issue a token and print a secure link that reveals it once."""
     settings = load_settings()
-    db = open_database(settings)
-    try:
-        with db.session(write=True) as session:
-            issued = personal_tokens.issue_token(
-                session,
-                settings,
-                username,
-                expires_in=_duration(expires_in, "expires-in"),
-                label=label,
-            )
-    finally:
-        db.dispose()
+    with database_session(settings, write=True) as session:
+        issued = personal_tokens.issue_token(
+            session,
+            settings,
+            username,
+            expires_in=_duration(expires_in, "expires-in"),
+            label=label,
+        )
     url = issued.link.url(settings.public_url)
     emit(
         {
@@ -75,25 +71,21 @@ def list_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List a seller's personal tokens (never their secrets)."""
-    db = open_database()
-    try:
-        with db.session() as session:
-            seller = get_seller(session, username)
-            rows = personal_tokens.list_tokens(session, seller.id)
-            tokens = [
-                {
-                    "id": row.id,
-                    "label": row.label,
-                    "last4": row.last_four,
-                    "created_at": row.created_at,
-                    "last_used_at": row.last_used_at,
-                    "expires_at": row.expires_at,
-                    "revoked_at": row.revoked_at,
-                }
-                for row in rows
-            ]
-    finally:
-        db.dispose()
+    with database_session() as session:
+        seller = get_seller(session, username)
+        rows = personal_tokens.list_tokens(session, seller.id)
+        tokens = [
+            {
+                "id": row.id,
+                "label": row.label,
+                "last4": row.last_four,
+                "created_at": row.created_at,
+                "last_used_at": row.last_used_at,
+                "expires_at": row.expires_at,
+                "revoked_at": row.revoked_at,
+            }
+            for row in rows
+        ]
     header = ("ID", "LABEL", "LAST4", "CREATED", "LAST USED", "EXPIRES", "REVOKED")
     table = [header] + [
         (
@@ -125,12 +117,8 @@ def rotate(
     """Replace a token: a new one through a new secure link; the old one dies."""
     settings = load_settings()
     grace_period = _duration(grace, "grace") or timedelta(0)
-    db = open_database(settings)
-    try:
-        with db.session(write=True) as session:
-            issued = personal_tokens.rotate_token(session, settings, token_id, grace=grace_period)
-    finally:
-        db.dispose()
+    with database_session(settings, write=True) as session:
+        issued = personal_tokens.rotate_token(session, settings, token_id, grace=grace_period)
     url = issued.link.url(settings.public_url)
     old_state = f"stops working in {grace}" if grace_period else "is revoked now"
     emit(
@@ -152,12 +140,8 @@ def revoke(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Deactivate a token at once."""
-    db = open_database()
-    try:
-        with db.session(write=True) as session:
-            revoked_at = personal_tokens.revoke_token(session, token_id)
-    finally:
-        db.dispose()
+    with database_session(write=True) as session:
+        revoked_at = personal_tokens.revoke_token(session, token_id)
     emit(
         {"token_id": token_id, "revoked_at": revoked_at},
         as_json,
