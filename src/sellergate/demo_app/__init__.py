@@ -1,0 +1,1 @@
+"""A demo third-party "Connect" app that integrates with sellergate through OAuth 2.0."""
