@@ -174,6 +174,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             form=form or {"label": "", "expires": DEFAULT_EXPIRY, "expires_on": ""},
             expiry_choices=EXPIRY_CHOICES,
             min_date=(now + timedelta(days=1)).date().isoformat(),
+            max_date=(now + MAX_LIFETIME - timedelta(days=1)).date().isoformat(),
             live_tokens=[t for t in tokens if t.live],
             old_tokens=[t for t in tokens if not t.live][:HISTORY_ROWS],
             apps=apps,
