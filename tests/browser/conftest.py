@@ -27,7 +27,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from live import Account, LiveServer, free_port
-from sellergate.cli.demo import provision_demo_client
+from sellergate.cli.demo_tour import provision_demo_client
 from sellergate.config import Settings
 from sellergate.demo_app.app import create_demo_app
 from sellergate.demo_app.client import ClientConfig

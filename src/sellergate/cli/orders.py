@@ -9,7 +9,6 @@ from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit
 from sellergate.errors import UnknownReference
 from sellergate.shop.money import Money
-from sellergate.shop.simulate import simulate_order
 from sellergate.storage.shop_models import Customer
 
 app = typer.Typer(help="Orders: simulate a buyer's purchase.", no_args_is_help=True)
@@ -40,6 +39,8 @@ def simulate(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Record a purchase by a generated customer; takes the quantity off the listing."""
+    from sellergate.shop.simulate import simulate_order  # faker loads only for this command
+
     with database_session(write=True) as session:
         seller_id = get_seller(session, seller).id
         order = simulate_order(session, seller_id, listing_number(listing), quantity)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
 
 from sellergate.cli.context import open_database
 from sellergate.config import load_settings
@@ -12,6 +11,8 @@ FACTORY = "sellergate.web.asgi:app_from_environment"
 
 
 def run_server(host: str, port: int, workers: int, log_level: str) -> None:
+    import uvicorn  # loaded only to serve: every other command starts without it
+
     uvicorn.run(
         FACTORY,
         factory=True,

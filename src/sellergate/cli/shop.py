@@ -9,7 +9,6 @@ import typer
 from sellergate.accounts.sellers import get_seller
 from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit
-from sellergate.shop.seed import seed_demo_shop
 
 app = typer.Typer(help="The shop behind the Seller API.", no_args_is_help=True)
 
@@ -21,6 +20,8 @@ def seed(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add dozens of products, variants, listings and orders with generated customers."""
+    from sellergate.shop.seed import seed_demo_shop  # faker loads only for this command
+
     with database_session(write=True) as session:
         seller_id = get_seller(session, username).id
         summary = seed_demo_shop(session, seller_id, rng_seed=rng_seed)
