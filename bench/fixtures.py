@@ -63,7 +63,9 @@ def seed(settings: Settings, db: Database, *, refresh_tokens: int, orders_seller
             grant_id=grant_id,
         ).token
         if orders_seller:
-            seed_demo_shop(session, seller.id, products=60)
+            # Two shops' worth (48 orders each), so that a page of 50 orders is full.
+            for rng_seed in (1, 2):
+                seed_demo_shop(session, seller.id, rng_seed=rng_seed, products=40)
     refresh: list[str] = []
     for start in range(0, refresh_tokens, 1000):
         with db.session(write=True) as session:
