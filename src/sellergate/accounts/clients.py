@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sellergate.accounts.access_tokens import revoke_access_tokens
@@ -143,10 +143,14 @@ def _new_secret(session: Session, settings: Settings, client: Client) -> IssuedL
     )
 
 
+# Built once: every token, revocation and introspection request looks its client up.
+_CLIENT_BY_ID = select(Client).where(Client.client_id == bindparam("client_id"))
+
+
 def find_client(session: Session, client_id: str) -> Client | None:
     if not client_id or len(client_id) > 64:
         return None
-    return session.scalars(select(Client).where(Client.client_id == client_id)).one_or_none()
+    return session.scalars(_CLIENT_BY_ID, {"client_id": client_id}).one_or_none()
 
 
 def get_client(session: Session, client_id: str) -> Client:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from sellergate.accounts.access_tokens import revoke_access_tokens
@@ -266,6 +266,42 @@ class TokenInfo:
     expires_at: datetime | None
 
 
+# Introspection's lookups, built once (it is called at high rates by resource servers).
+_ACCESS_OF_CLIENT = (
+    select(
+        AccessToken.scopes,
+        AccessToken.seller_id,
+        AccessToken.grant_id,
+        AccessToken.created_at,
+        AccessToken.expires_at,
+        AccessToken.revoked_at,
+        Seller.username,
+    )
+    .join(Seller, Seller.id == AccessToken.seller_id)
+    .where(
+        AccessToken.token_hash == bindparam("digest"),
+        AccessToken.client_id == bindparam("client_pk"),
+    )
+)
+_REFRESH_OF_CLIENT = (
+    select(
+        RefreshToken.scopes,
+        RefreshToken.seller_id,
+        RefreshToken.grant_id,
+        RefreshToken.created_at,
+        RefreshToken.expires_at,
+        RefreshToken.used_at,
+        RefreshToken.revoked_at,
+        Seller.username,
+    )
+    .join(Seller, Seller.id == RefreshToken.seller_id)
+    .where(
+        RefreshToken.token_hash == bindparam("digest"),
+        RefreshToken.client_id == bindparam("client_pk"),
+    )
+)
+
+
 def find_client_token(
     session: Session, token: str, client_pk: int, *, staging: bool
 ) -> TokenInfo | None:
@@ -280,22 +316,10 @@ def find_client_token(
         return None
     if parsed.staging != staging or parsed.kind is TokenKind.CLIENT_SECRET:
         return None
-    digest = token_hash(token)
+    parameters = {"digest": token_hash(token), "client_pk": client_pk}
     now = utcnow()
     if parsed.kind is TokenKind.ACCESS:
-        access = session.execute(
-            select(
-                AccessToken.scopes,
-                AccessToken.seller_id,
-                AccessToken.grant_id,
-                AccessToken.created_at,
-                AccessToken.expires_at,
-                AccessToken.revoked_at,
-                Seller.username,
-            )
-            .join(Seller, Seller.id == AccessToken.seller_id)
-            .where(AccessToken.token_hash == digest, AccessToken.client_id == client_pk)
-        ).one_or_none()
+        access = session.execute(_ACCESS_OF_CLIENT, parameters).one_or_none()
         if access is None or access.grant_id is None:
             return None
         active = access.revoked_at is None and (
@@ -311,20 +335,7 @@ def find_client_token(
             access.created_at,
             access.expires_at,
         )
-    refresh = session.execute(
-        select(
-            RefreshToken.scopes,
-            RefreshToken.seller_id,
-            RefreshToken.grant_id,
-            RefreshToken.created_at,
-            RefreshToken.expires_at,
-            RefreshToken.used_at,
-            RefreshToken.revoked_at,
-            Seller.username,
-        )
-        .join(Seller, Seller.id == RefreshToken.seller_id)
-        .where(RefreshToken.token_hash == digest, RefreshToken.client_id == client_pk)
-    ).one_or_none()
+    refresh = session.execute(_REFRESH_OF_CLIENT, parameters).one_or_none()
     if refresh is None:
         return None
     active = refresh.revoked_at is None and refresh.used_at is None and refresh.expires_at > now
