@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 
 import pytest
 from hypothesis import given
@@ -16,6 +17,7 @@ from sellergate.tokens.format import (
     generate,
     parse,
     prefix,
+    random_base62,
 )
 
 kinds = st.sampled_from(list(TokenKind))
@@ -80,3 +82,17 @@ def test_tokens_are_unique() -> None:
 def test_unknown_prefix_is_named() -> None:
     with pytest.raises(MalformedToken, match="prefix"):
         parse("ghp_" + "a" * 38)
+
+
+@given(st.integers(min_value=0, max_value=200))
+def test_random_base62_has_the_asked_length_and_alphabet(length: int) -> None:
+    text = random_base62(length)
+    assert len(text) == length
+    assert set(text) <= set(ALPHABET)
+
+
+def test_random_base62_uses_every_character_evenly() -> None:
+    counts = Counter(random_base62(62 * 1000))
+    assert set(counts) == set(ALPHABET)
+    # 1,000 expected per character; 30 % either way is beyond chance at this sample size.
+    assert 700 < min(counts.values()) <= max(counts.values()) < 1300

@@ -165,28 +165,29 @@ def token_response(session: Session, settings: Settings, request: OAuthRequest) 
     return result
 
 
-def revocation_response(
-    session: Session, settings: Settings, request: OAuthRequest
+def _endpoint_response(
+    name: str, session: Session, settings: Settings, request: OAuthRequest
 ) -> OAuthResponse:
-    """RFC 7009 §2."""
     server = Server(session, settings)
     refused = _refuse_repeats(request, server)
     if refused is not None:
         return refused
-    result: OAuthResponse = server.create_endpoint_response("revocation", request)
+    result: OAuthResponse = server.create_endpoint_response(name, request)
     return result
+
+
+def revocation_response(
+    session: Session, settings: Settings, request: OAuthRequest
+) -> OAuthResponse:
+    """RFC 7009 §2."""
+    return _endpoint_response("revocation", session, settings, request)
 
 
 def introspection_response(
     session: Session, settings: Settings, request: OAuthRequest
 ) -> OAuthResponse:
     """RFC 7662 §2."""
-    server = Server(session, settings)
-    refused = _refuse_repeats(request, server)
-    if refused is not None:
-        return refused
-    result: OAuthResponse = server.create_endpoint_response("introspection", request)
-    return result
+    return _endpoint_response("introspection", session, settings, request)
 
 
 @dataclass(frozen=True, slots=True)

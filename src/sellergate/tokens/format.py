@@ -55,7 +55,14 @@ def checksum(random_part: str) -> str:
 
 
 def random_base62(length: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    """``length`` uniformly random base62 characters from the OS's CSPRNG.
+
+    Bytes of 248 or more are dropped (248 = 4 * 62), so ``byte % 62`` carries no bias.
+    """
+    chars: list[str] = []
+    while len(chars) < length:
+        chars += [ALPHABET[byte % 62] for byte in secrets.token_bytes(length) if byte < 248]
+    return "".join(chars[:length])
 
 
 def generate(kind: TokenKind, *, staging: bool) -> str:
