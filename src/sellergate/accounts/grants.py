@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sellergate.accounts.access_tokens import revoke_access_tokens
@@ -129,6 +130,9 @@ def bind_code(session: Session, code_id: int, grant_id: int) -> None:
     )
 
 
+_INSERT_REFRESH = insert(cast(Table, RefreshToken.__table__))
+
+
 def mint_refresh_token(
     session: Session,
     *,
@@ -140,18 +144,16 @@ def mint_refresh_token(
     ttl: timedelta,
 ) -> str:
     token = generate(TokenKind.REFRESH, staging=staging)
-    session.add(
-        RefreshToken(
-            token_hash=token_hash(token),
-            grant_id=grant_id,
-            client_id=client_pk,
-            seller_id=seller_id,
-            scopes=scopes,
-            staging=staging,
-            expires_at=utcnow() + ttl,
-        )
-    )
-    session.flush()
+    row = {
+        "token_hash": token_hash(token),
+        "grant_id": grant_id,
+        "client_id": client_pk,
+        "seller_id": seller_id,
+        "scopes": scopes,
+        "staging": staging,
+        "expires_at": utcnow() + ttl,
+    }
+    session.connection().execute(_INSERT_REFRESH, row)
     return token
 
 

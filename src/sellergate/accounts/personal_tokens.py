@@ -73,7 +73,7 @@ def _issue(
         subject=f"personal API token for {username}" + (f" ({label})" if label else ""),
         ttl=settings.secure_link_ttl,
     )
-    return IssuedToken(minted.row.id, link)
+    return IssuedToken(minted.token_id, link)
 
 
 def list_tokens(session: Session, seller_id: int) -> list[AccessToken]:
