@@ -165,6 +165,21 @@ def _well_formed(token: str, kind: TokenKind, staging: bool) -> bool:
     return parsed.kind is kind and parsed.staging == staging
 
 
+# The one-time claim: a conditional UPDATE, so that of concurrent claims exactly one wins.
+_CLAIM_REFRESH = (
+    update(cast(Table, RefreshToken.__table__))
+    .where(
+        RefreshToken.token_hash == bindparam("digest"),
+        RefreshToken.client_id == bindparam("client_pk"),
+        RefreshToken.used_at.is_(None),
+        RefreshToken.revoked_at.is_(None),
+        RefreshToken.expires_at > bindparam("now"),
+    )
+    .values(used_at=bindparam("now"))
+    .returning(RefreshToken.id, RefreshToken.grant_id, RefreshToken.seller_id, RefreshToken.scopes)
+)
+
+
 def claim_refresh_token(
     session: Session, token: str, client_pk: int, *, staging: bool, grace: timedelta
 ) -> ClaimedRefreshToken:
@@ -178,21 +193,11 @@ def claim_refresh_token(
         raise InvalidGrant("the refresh token is malformed or for another environment")
     digest = token_hash(token)
     now = utcnow()
-    row = session.execute(
-        update(RefreshToken)
-        .where(
-            RefreshToken.token_hash == digest,
-            RefreshToken.client_id == client_pk,
-            RefreshToken.used_at.is_(None),
-            RefreshToken.revoked_at.is_(None),
-            RefreshToken.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(
-            RefreshToken.id, RefreshToken.grant_id, RefreshToken.seller_id, RefreshToken.scopes
-        )
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    row = (
+        session.connection()
+        .execute(_CLAIM_REFRESH, {"digest": digest, "client_pk": client_pk, "now": now})
+        .one_or_none()
+    )
     if row is not None:
         return ClaimedRefreshToken(*row)
     found = session.execute(
