@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import enum
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sellergate.shop.listings import return_stock, take_stock
-from sellergate.shop.owned import get_owned, owned_by_ids
+from sellergate.shop.owned import children_by_parent, get_owned, owned_by_ids
 from sellergate.shop.pagination import Page, keyset
 from sellergate.shop.validation import invalid, quantity
 from sellergate.storage.shop_models import (
@@ -143,30 +142,10 @@ def list_orders(
 def line_items_by_order(
     session: Session, seller_id: int, order_ids: Iterable[int]
 ) -> dict[int, list[OrderLineItem]]:
-    wanted = sorted(set(order_ids))
-    found: dict[int, list[OrderLineItem]] = defaultdict(list)
-    if wanted:
-        statement = (
-            select(OrderLineItem)
-            .where(OrderLineItem.seller_id == seller_id, OrderLineItem.order_id.in_(wanted))
-            .order_by(OrderLineItem.order_id, OrderLineItem.id)
-        )
-        for item in session.scalars(statement):
-            found[item.order_id].append(item)
-    return dict(found)
+    return children_by_parent(session, OrderLineItem, "order_id", seller_id, order_ids)
 
 
 def tracking_codes_by_order(
     session: Session, seller_id: int, order_ids: Iterable[int]
 ) -> dict[int, list[TrackingCode]]:
-    wanted = sorted(set(order_ids))
-    found: dict[int, list[TrackingCode]] = defaultdict(list)
-    if wanted:
-        statement = (
-            select(TrackingCode)
-            .where(TrackingCode.seller_id == seller_id, TrackingCode.order_id.in_(wanted))
-            .order_by(TrackingCode.order_id, TrackingCode.id)
-        )
-        for tracking in session.scalars(statement):
-            found[tracking.order_id].append(tracking)
-    return dict(found)
+    return children_by_parent(session, TrackingCode, "order_id", seller_id, order_ids)

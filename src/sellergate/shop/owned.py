@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -9,9 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sellergate.errors import UnknownReference
-from sellergate.storage.shop_models import Customer, Listing, Order, Product, ProductVariant
+from sellergate.storage.shop_models import (
+    Customer,
+    Listing,
+    Order,
+    OrderLineItem,
+    Product,
+    ProductVariant,
+    TrackingCode,
+)
 
 Owned = TypeVar("Owned", Product, ProductVariant, Listing, Order, Customer)
+Child = TypeVar("Child", ProductVariant, OrderLineItem, TrackingCode)
 
 _NAMES = {
     Product: "product",
@@ -56,3 +66,22 @@ def owned_by_ids(
         return {}
     statement = select(model).where(model.seller_id == seller_id, model.id.in_(wanted))
     return {row.id: row for row in session.scalars(statement)}
+
+
+def children_by_parent(
+    session: Session, model: type[Child], parent: str, seller_id: int, parent_ids: Iterable[int]
+) -> dict[int, list[Child]]:
+    """The seller's rows of ``model`` grouped by their ``parent`` id column, oldest first, in
+    one statement (for batch loading a page's children)."""
+    wanted = sorted(set(parent_ids))
+    found: dict[int, list[Child]] = defaultdict(list)
+    if wanted:
+        column = getattr(model, parent)
+        statement = (
+            select(model)
+            .where(model.seller_id == seller_id, column.in_(wanted))
+            .order_by(column, model.id)
+        )
+        for row in session.scalars(statement):
+            found[getattr(row, parent)].append(row)
+    return dict(found)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sellergate.shop.money import Money
-from sellergate.shop.owned import get_owned
+from sellergate.shop.owned import children_by_parent, get_owned
 from sellergate.shop.pagination import Page, keyset
 from sellergate.shop.validation import MAX_SKU, MAX_TITLE, text
 from sellergate.storage.shop_models import Product, ProductVariant
@@ -86,14 +85,4 @@ def list_variants(
 def variants_by_product(
     session: Session, seller_id: int, product_ids: Iterable[int]
 ) -> dict[int, list[ProductVariant]]:
-    wanted = sorted(set(product_ids))
-    found: dict[int, list[ProductVariant]] = defaultdict(list)
-    if wanted:
-        statement = (
-            select(ProductVariant)
-            .where(ProductVariant.seller_id == seller_id, ProductVariant.product_id.in_(wanted))
-            .order_by(ProductVariant.product_id, ProductVariant.id)
-        )
-        for variant in session.scalars(statement):
-            found[variant.product_id].append(variant)
-    return dict(found)
+    return children_by_parent(session, ProductVariant, "product_id", seller_id, product_ids)
