@@ -9,7 +9,7 @@ written in batches by :class:`LastUsedRecorder`, never once per request.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
@@ -32,10 +32,12 @@ class AuthContext:
     client_id: int | None = None
     grant_id: int | None = None
     username: str = ""
+    # Every scope the token grants, implied ones included: worked out once per request, since
+    # every guarded field asks.
+    granted: frozenset[Scope] = field(init=False)
 
-    @property
-    def granted(self) -> frozenset[Scope]:
-        return expand(self.scopes)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "granted", expand(self.scopes))
 
 
 def credentials_from_header(header: str | None) -> str:
@@ -83,12 +85,11 @@ class BearerVerifier:
                 raise InvalidToken("a staging token was sent to the production server")
             raise InvalidToken("a production token was sent to the staging server")
 
-    def verify(self, token: str, connection: Connection | None = None) -> AuthContext:
-        """Who ``token`` belongs to; raises :class:`InvalidToken` saying what is wrong.
-
-        Pass the request's own ``connection`` to save a checkout from the pool.
+    def lookup(self, token: str, connection: Connection | None = None) -> AuthContext:
+        """Who a token that passed :meth:`check_offline` belongs to; raises
+        :class:`InvalidToken` saying what is wrong. Pass the request's own ``connection`` to
+        save a checkout from the pool.
         """
-        self.check_offline(token)
         parameters = {"digest": token_hash(token)}
         if connection is not None:
             row = connection.execute(_LOOKUP, parameters).one_or_none()

@@ -136,6 +136,7 @@ async def _serve_both(servers: list[tuple[_Server, socket.socket]]) -> None:
             server.should_exit = True
 
     for sig in (signal.SIGINT, signal.SIGTERM):
+        # Loops without signal support (Windows) fall back to KeyboardInterrupt.
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop)
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in servers]

@@ -96,7 +96,7 @@ class GraphQLEndpoint:
     ) -> Response:
         with self.db.session(write=write) as session:
             try:
-                auth = self.verifier.verify(token, session.connection())
+                auth = self.verifier.lookup(token, session.connection())
             except InvalidToken as exc:
                 return invalid_token_response(exc)
             context = ApiContext(auth=auth, session=session, settings=self.settings)
