@@ -11,6 +11,8 @@ Fixtures
 ``settings``      ``make_settings()``: the database is empty (no migrations applied).
 ``db``            a ``Database`` on ``settings`` with all migrations applied; disposed afterwards.
 ``pg_server``     the session's PostgreSQL server (started lazily, on first use).
+``redis_server``  the session's Redis server (started lazily); ``redis_url`` an empty database
+                  number on it for one test.
 
 Choosing backends: ``--databases=sqlite`` (or ``SELLERGATE_TEST_DATABASES=sqlite``) runs only the
 SQLite variants, for quick local runs; the default is both. A single test can be limited with
@@ -28,6 +30,8 @@ from typing import Any
 import pytest
 
 from pgserver import PostgresServer, PostgresUnavailable, start
+from redisserver import RedisServer, RedisUnavailable
+from redisserver import start as start_redis
 from sellergate.config import Settings, load_settings
 from sellergate.storage.database import Database
 from sellergate.storage.migrate import upgrade
@@ -111,6 +115,25 @@ def pg_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """The session's Redis server (started lazily, on first use)."""
+    try:
+        server = start_redis()
+    except RedisUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """A Redis database of the test's own, empty."""
+    return redis_server.fresh_url()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ and pass it down; nothing in the package reads the environment on its own.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
     log_level: str = "info"
+    redis_url: str = ""
+    trusted_proxies: str = ""
 
     @field_validator(
         "secure_link_ttl",
@@ -79,6 +82,31 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("must be sqlite:///PATH or postgresql://...")
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be redis://host:port/db, rediss://... or unix://PATH")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        for item in value.replace(",", " ").split():
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """Peers whose ``X-Forwarded-For`` is believed; none by default."""
+        return tuple(
+            ipaddress.ip_network(item, strict=False)
+            for item in self.trusted_proxies.replace(",", " ").split()
+        )
 
     @field_validator("max_body_bytes")
     @classmethod
