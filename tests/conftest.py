@@ -5,11 +5,12 @@ Fixtures
 ``database``      the backend name, ``"sqlite"`` or ``"postgresql"``; any test that uses it
                   (directly or through the fixtures below) runs once per backend (test ids
                   ``[sqlite]`` and ``[postgresql]``).
-``database_url``  a fresh, empty database on that backend (dropped after the test).
+``database_url``  a fresh database on that backend (dropped after the test): empty, or, when the
+                  test uses ``db``, a copy of one migrated once per session.
 ``make_settings`` ``make_settings(**overrides)`` builds ``Settings`` for that database, with
                   ``data_dir`` in the test's ``tmp_path``; overrides go to ``load_settings``.
 ``settings``      ``make_settings()``: the database is empty (no migrations applied).
-``db``            a ``Database`` on ``settings`` with all migrations applied; disposed afterwards.
+``db``            a ``Database`` on ``settings`` at the migrations' head; disposed afterwards.
 ``pg_server``     the session's PostgreSQL server (started lazily, on first use).
 ``redis_server``  the session's Redis server (started lazily); ``redis_url`` an empty database
                   number on it for one test.
@@ -23,6 +24,7 @@ existing server instead of starting one.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -143,13 +145,44 @@ def database(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to the head once per session; ``db`` tests start from a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine_db = Database(load_settings(database_url=f"sqlite:///{path}", data_dir=path.parent))
+    try:
+        upgrade(engine_db.engine)
+    finally:
+        engine_db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PostgresServer) -> str:
+    """A PostgreSQL database migrated to the head once per session, used as a template."""
+    name, url = pg_server.create_database("template")
+    engine_db = Database(load_settings(database_url=url))
+    try:
+        upgrade(engine_db.engine)
+    finally:
+        engine_db.dispose()
+    return name
+
+
 @pytest.fixture
 def database_url(database: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database: empty, or already migrated when the test uses ``db`` (from a template
+    built once per session, which is much faster than running the migrations per test)."""
+    migrated = "db" in request.fixturenames
     if database == "sqlite":
-        yield f"sqlite:///{tmp_path}/test.db"
+        path = tmp_path / "test.db"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
-    name, url = server.create_database()
+    template = request.getfixturevalue("pg_template") if migrated else None
+    name, url = server.create_database(template=template)
     try:
         yield url
     finally:
@@ -177,9 +210,9 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
+    """A ``Database`` on ``settings``, at the migrations' head (see ``database_url``)."""
     opened = Database(settings)
     try:
-        upgrade(opened.engine)
         yield opened
     finally:
         opened.dispose()

@@ -120,11 +120,14 @@ class PostgresServer:
     def connect(self) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
 
-    def create_database(self, prefix: str = "test") -> tuple[str, str]:
-        """Create an empty database; return its name and URL."""
+    def create_database(self, prefix: str = "test", template: str | None = None) -> tuple[str, str]:
+        """Create a database, empty or a copy of ``template``; return its name and URL."""
         name = f"{prefix}_{secrets.token_hex(6)}"
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with self.connect() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(statement)
         return name, _with_database(self.url, name)
 
     def drop_database(self, name: str) -> None:
