@@ -11,7 +11,7 @@ LINT_DIRS := $(wildcard src tests bench)
 PYTEST_ARGS ?=
 
 # Bootstrap uv if needed (pip --user, then a plain pip install), then install the locked
-# dependencies (the dev group included) into .venv.
+# dependencies (the dev group and the demo extra included) into .venv.
 install:
 	@set -e; \
 	if command -v $(UV) >/dev/null 2>&1; then uv="$(UV)"; \
@@ -24,8 +24,8 @@ install:
 		|| { echo "error: could not install uv; install it (https://docs.astral.sh/uv/) and retry" >&2; exit 1; }; \
 		uv="$(PYTHON) -m uv"; \
 	fi; \
-	echo ">>> $$uv sync --frozen --python $(PYTHON)"; \
-	$$uv sync --frozen --python $(PYTHON)
+	echo ">>> $$uv sync --frozen --extra demo --python $(PYTHON)"; \
+	$$uv sync --frozen --extra demo --python $(PYTHON)
 
 lint: install
 	$(BIN)/ruff format --check $(LINT_DIRS)

@@ -11,6 +11,9 @@ from sellergate.cli import clients, db, demo, orders, sellers, serve, shop, toke
 from sellergate.config import ConfigError
 from sellergate.errors import SellergateError
 
+# Packages of the ``demo`` extra: only the demo, the seeder and the order simulator load them.
+DEMO_EXTRA = ("faker", "httpx")
+
 app = typer.Typer(
     name="sellergate",
     help="Seller API platform: OAuth 2.0 server, personal API tokens and the GraphQL "
@@ -42,6 +45,10 @@ def main() -> None:
         _fail(f"configuration: {exc}", 2)
     except SellergateError as exc:
         _fail(exc.description or exc.code)
+    except ModuleNotFoundError as exc:
+        if exc.name not in DEMO_EXTRA:
+            raise
+        _fail(f"this command needs the demo extra: pip install 'sellergate[demo]' ({exc.name})")
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
         _fail(f"cannot use the database: {reason}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faker import Faker
 from sqlalchemy.orm import Session
 
 from sellergate.storage.shop_models import Customer
@@ -38,24 +37,3 @@ def create_customer(
     session.add(customer)
     session.flush()
     return customer
-
-
-def generate_customer(session: Session, seller_id: int, fake: Faker) -> Customer:
-    """A believable US buyer made up by Faker (the marketplace's buyers are outside this API)."""
-    first, last = fake.first_name(), fake.last_name()
-    address = Address(
-        line1=fake.street_address(),
-        line2=fake.secondary_address() if fake.pybool() else "",
-        city=fake.city(),
-        region=fake.state_abbr(),
-        postal_code=fake.postcode(),
-        country_code="US",
-    )
-    return create_customer(
-        session,
-        seller_id,
-        name=f"{first} {last}",
-        email=f"{first}.{last}{fake.random_int(1, 999)}@{fake.free_email_domain()}".lower(),
-        phone=fake.numerify("+1-###-###-####"),
-        address=address,
-    )

@@ -9,11 +9,11 @@ from datetime import timedelta
 from faker import Faker
 from sqlalchemy.orm import Session
 
-from sellergate.shop.customers import generate_customer
 from sellergate.shop.listings import ListingKind, create_listing, publish_listing, unpublish_listing
 from sellergate.shop.money import Money
 from sellergate.shop.orders import Carrier, add_tracking_code, cancel_order, place_order
 from sellergate.shop.products import create_product
+from sellergate.shop.simulate import generate_customer
 from sellergate.shop.variants import create_variant
 from sellergate.storage.shop_models import Customer, Listing
 from sellergate.storage.types import utcnow
