@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 from api.support import Gql, errors_of
+from cliinvoke import Result, invoke
 from live import Account
 from sellergate.api.relay import parse_global_id
 from sellergate.config import Settings
-
-SELLERGATE = str(Path(sys.executable).parent / "sellergate")
 
 
 def _ok(body: dict[str, Any], name: str) -> dict[str, Any]:
@@ -24,14 +19,10 @@ def _ok(body: dict[str, Any], name: str) -> dict[str, Any]:
     return payload
 
 
-def simulate(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SELLERGATE, "orders", "simulate", *args, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+def simulate(settings: Settings, *args: str) -> Result:
+    return invoke(
+        ["orders", "simulate", *args, "--json"],
         env={
-            **os.environ,
             "SELLERGATE_DATABASE_URL": settings.database_url,
             "SELLERGATE_DATA_DIR": str(settings.data_dir),
         },

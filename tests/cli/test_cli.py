@@ -1,40 +1,38 @@
-"""The ``sellergate`` command line, run through its real entry point in a subprocess."""
+"""The ``sellergate`` command line, run in-process through its entry point (and through the
+installed script where the entry point itself is what is tested)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
+from cliinvoke import Result, invoke, invoke_subprocess
 from live import LiveServer
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 
-SELLERGATE = str(Path(sys.executable).parent / "sellergate")
 
-
-def run(
-    settings: Settings, *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ,
+def _env(settings: Settings, env: dict[str, str] | None) -> dict[str, str]:
+    return {
         "SELLERGATE_DATABASE_URL": settings.database_url,
         "SELLERGATE_DATA_DIR": str(settings.data_dir),
         **(env or {}),
     }
-    return subprocess.run(
-        [SELLERGATE, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-    )
+
+
+def run(
+    settings: Settings, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> Result:
+    return invoke(list(args), env=_env(settings, env), stdin=stdin)
+
+
+def run_script(
+    settings: Settings, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> Result:
+    """Through the installed console script: the entry point end to end."""
+    return invoke_subprocess(list(args), env=_env(settings, env), stdin=stdin)
 
 
 def ok(settings: Settings, *args: str, stdin: str = "") -> dict[str, object]:
@@ -140,13 +138,13 @@ def test_errors_are_one_line_on_stderr(
 
 
 def test_bad_configuration_is_one_line(settings: Settings) -> None:
-    result = run(settings, "tokens", "list", "x", env={"SELLERGATE_ENV": "prod"})
+    result = run_script(settings, "tokens", "list", "x", env={"SELLERGATE_ENV": "prod"})
     assert result.returncode == 2
     assert result.stderr.startswith("sellergate: error: configuration: SELLERGATE_ENV")
     assert "Traceback" not in result.stderr
 
 
 def test_help_explains_commands(settings: Settings) -> None:
-    result = run(settings, "tokens", "issue", "--help")
+    result = run_script(settings, "tokens", "issue", "--help")
     assert result.returncode == 0
     assert "--expires-in" in result.stdout and "secure link" in result.stdout

@@ -1,41 +1,33 @@
-"""``sellergate clients ...`` through the real entry point, on both databases."""
+"""``sellergate clients ...`` through the entry point (in-process), on both databases."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from cliinvoke import Result, invoke
 from sellergate.config import Settings
 from sellergate.storage.database import Database
-
-SELLERGATE = str(Path(sys.executable).parent / "sellergate")
 
 
 @pytest.fixture
 def run(db: Database, settings: Settings) -> Any:
     env = {
-        **os.environ,
         "SELLERGATE_DATABASE_URL": settings.database_url,
         "SELLERGATE_DATA_DIR": str(settings.data_dir),
         "SELLERGATE_PUBLIC_URL": settings.public_url,
     }
 
-    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [SELLERGATE, *args], env=env, capture_output=True, text=True, timeout=60
-        )
+    def run_cli(*args: str) -> Result:
+        return invoke(list(args), env=env)
 
-    return invoke
+    return run_cli
 
 
-def ok(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+def ok(result: Result) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     body: dict[str, Any] = json.loads(result.stdout)
     return body
