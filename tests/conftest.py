@@ -149,11 +149,7 @@ def database(request: pytest.FixtureRequest) -> str:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite file migrated to the head once per session; ``db`` tests start from a copy."""
     path = tmp_path_factory.mktemp("template") / "template.db"
-    engine_db = Database(load_settings(database_url=f"sqlite:///{path}", data_dir=path.parent))
-    try:
-        upgrade(engine_db.engine)
-    finally:
-        engine_db.dispose()
+    _migrate(f"sqlite:///{path}")
     return path
 
 
@@ -161,12 +157,16 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_template(pg_server: PostgresServer) -> str:
     """A PostgreSQL database migrated to the head once per session, used as a template."""
     name, url = pg_server.create_database("template")
-    engine_db = Database(load_settings(database_url=url))
-    try:
-        upgrade(engine_db.engine)
-    finally:
-        engine_db.dispose()
+    _migrate(url)
     return name
+
+
+def _migrate(url: str) -> None:
+    migrated = Database(load_settings(database_url=url))
+    try:
+        upgrade(migrated.engine)
+    finally:
+        migrated.dispose()
 
 
 @pytest.fixture
