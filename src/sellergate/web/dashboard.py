@@ -24,6 +24,7 @@ from starlette.routing import Route
 from sellergate.accounts.audit import Actor, Detail, EventKind, record_event
 from sellergate.accounts.clients import find_client
 from sellergate.accounts.connected_apps import ConnectedApp, disconnect_app, list_connected_apps
+from sellergate.accounts.leaks import PendingReplacement, pending_replacements
 from sellergate.accounts.personal_tokens import (
     MAX_LABEL,
     MAX_LIFETIME,
@@ -142,11 +143,17 @@ def token_row(token: AccessToken, now: datetime) -> TokenRow:
 
 
 def routes(settings: Settings, db: Database) -> list[Route]:
-    def load(seller_id: int) -> tuple[list[TokenRow], list[ConnectedApp]]:
+    def load(
+        seller_id: int,
+    ) -> tuple[list[TokenRow], list[ConnectedApp], list[PendingReplacement]]:
         now = utcnow()
         with db.session() as session:
             tokens = [token_row(t, now) for t in reversed(list_tokens(session, seller_id))]
-            return tokens, list_connected_apps(session, seller_id)
+            return (
+                tokens,
+                list_connected_apps(session, seller_id),
+                pending_replacements(session, seller_id),
+            )
 
     def app_name(client_id: str) -> str:
         with db.session() as session:
@@ -187,7 +194,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         error: str = "",
         form: dict[str, str] | None = None,
     ) -> Response:
-        tokens, apps = await run_in_threadpool(load, seller_id)
+        tokens, apps, leaked = await run_in_threadpool(load, seller_id)
         now = utcnow()
         return page(
             request,
@@ -204,6 +211,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             live_tokens=[t for t in tokens if t.live],
             old_tokens=[t for t in tokens if not t.live][:HISTORY_ROWS],
             apps=apps,
+            leaked=leaked,
             now=now,
             when=lambda value: when(value, now),
             max_label=MAX_LABEL,
