@@ -132,5 +132,5 @@ def list_events(
             row.address,
             json.loads(row.details),
         )
-        for row, username in session.execute(query).tuples()
+        for row, username in session.execute(query)
     ]
