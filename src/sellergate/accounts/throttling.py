@@ -113,6 +113,7 @@ class Verdict:
     retry_after: int = 0
     # True for the first refused attempt of a window, so a lockout is logged once, not per guess.
     first_refusal: bool = False
+    limit: str = ""  # which limit refused: "address" or "account"
 
 
 def _key(kind: str, value: str) -> str:
@@ -145,13 +146,13 @@ class LoginThrottle:
     def attempt(self, username: str, address: str) -> Verdict:
         """Count an attempt (blocking I/O: call it off the event loop)."""
         window, retry_after = self._window()
-        for key, limit in (
-            (_key("address", address_group(address)), self.per_address),
-            (_key("account", username), self.per_account),
+        for name, key, limit in (
+            ("address", _key("address", address_group(address)), self.per_address),
+            ("account", _key("account", username), self.per_account),
         ):
             count = self.counter.hit(key, window, self.seconds)
             if count > limit:
-                return Verdict(False, retry_after, count == limit + 1)
+                return Verdict(False, retry_after, count == limit + 1, name)
         return Verdict(True)
 
     def succeeded(self, username: str, address: str) -> None:

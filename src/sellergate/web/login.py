@@ -68,7 +68,7 @@ def routes(settings: Settings, db: Database, throttle: LoginThrottle) -> list[Ro
                     actor=Actor.SELLER,
                     seller_id=seller.id if seller else None,
                     address=address,
-                    details={"retry_after_seconds": verdict.retry_after},
+                    details={"limit": verdict.limit, "retry_after_seconds": verdict.retry_after},
                 )
         return verdict
 
