@@ -5,7 +5,8 @@ headers: ``Github-Public-Key-Identifier`` names one of the reporter's public key
 ``Github-Public-Key-Signature`` holds a base64 ECDSA (P-256, SHA-256) signature, DER-encoded,
 over the raw body. The keys are configured by the platform (``SELLERGATE_SECRET_SCANNING_KEYS``);
 nothing is fetched at run time. The answer is one ``{"token_raw", "token_type", "label"}`` per
-token, ``label`` being ``true_positive`` for a token of ours and ``false_positive`` otherwise.
+token, ``label`` being ``true_positive`` for a live token of ours (now dead) and
+``false_positive`` for anything else: not ours, malformed, or already revoked or expired.
 
 A signed body is accepted once: its SHA-256 is remembered (:data:`leaks.REPLAY_MEMORY`), so a
 captured report cannot be sent again.
@@ -107,7 +108,7 @@ def process_report(
             {
                 "token_raw": item.token,
                 "token_type": item.type,
-                "label": "true_positive" if result.ours else "false_positive",
+                "label": "true_positive" if result.acted else "false_positive",
             }
         )
     return answer
