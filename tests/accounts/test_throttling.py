@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -98,3 +99,12 @@ def test_username_spray_leaves_bookkeeping_bounded(
 )
 def test_ipv6_addresses_are_limited_per_64(address: str, group: str) -> None:
     assert address_group(address) == group
+
+
+def test_windows_that_ended_are_deleted(db: Database, settings: Settings) -> None:
+    counter = DatabaseCounter(db)
+    counter.hit("old", 1, 60)  # a window of 1970
+    counter._pruned_at = 0.0
+    counter.hit("new", int(time.time() // 60), 60)
+    with db.session() as session:
+        assert list(session.scalars(select(LoginAttempt.key))) == ["new"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -183,3 +184,30 @@ def test_anonymous_visits_write_no_session(http: httpx.Client, db: Database) -> 
         assert http.get("/login").status_code == 200
     with db.session() as session:
         assert list(session.scalars(select(WebSession))) == []
+
+
+def test_session_ids_and_passwords_are_never_stored_or_logged(
+    browser: Browser, seller: Account, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    from test_no_plaintext_secrets import dump_text
+
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    browser.login(wrong(seller))
+    browser.login(seller)
+    secrets = [
+        seller.password,
+        wrong(seller).password,
+        browser.http.cookies[SESSION_COOKIE],
+        browser.http.cookies["sellergate_csrf"],
+        hidden_fields(browser.http.get("/dashboard").text)["csrf_token"],
+    ]
+    stored = dump_text(db)
+    logged = "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if not record.name.startswith(("httpx", "httpcore"))
+    )
+    for secret in secrets:
+        assert secret not in stored
+        assert secret not in logged
