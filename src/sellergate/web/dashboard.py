@@ -218,7 +218,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         )
 
     async def flash(request: Request, text: str, kind: str = "ok") -> Response:
-        await flash_message(request, db, text, kind)
+        await flash_message(request, text, kind)
         return RedirectResponse(DASHBOARD_PATH, status_code=303)
 
     def expired_form(request: Request) -> Response:

@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from sellergate.accounts.audit import Actor, EventKind, record_event
+from sellergate.accounts.audit import Actor, Detail, EventKind, record_event
 from sellergate.accounts.passwords import MAX_LENGTH, verify_password
 from sellergate.accounts.sellers import find_seller
 from sellergate.accounts.throttling import LoginThrottle, Verdict
-from sellergate.accounts.web_sessions import end_session, start_session
+from sellergate.accounts.web_sessions import SessionStore
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 from sellergate.storage.types import utcnow
@@ -54,7 +54,9 @@ def signed_in_username(request: Request) -> str:
     return active.username if active else ""
 
 
-def routes(settings: Settings, db: Database, throttle: LoginThrottle) -> list[Route]:
+def routes(
+    settings: Settings, db: Database, throttle: LoginThrottle, store: SessionStore
+) -> list[Route]:
     networks = settings.trusted_proxy_networks
 
     def count_attempt(username: str, address: str) -> Verdict:
@@ -81,47 +83,39 @@ def routes(settings: Settings, db: Database, throttle: LoginThrottle) -> list[Ro
             seller_id = seller.id if seller else None
             stored = seller.password_hash if seller else None
         ok = verify_password(password, stored) and seller_id is not None
-        with db.session(write=True) as session:
-            if not ok or seller_id is None:
-                if seller_id is not None:  # failures for unknown names would log typed passwords
-                    record_event(
-                        session,
-                        EventKind.SIGNIN_FAILED,
-                        actor=Actor.SELLER,
-                        seller_id=seller_id,
-                        address=address,
-                    )
-                return None
-            raw = start_session(
-                session,
-                settings,
-                seller_id,
-                user_agent=user_agent,
-                address=address,
-                replacing=previous,
-            )
-            record_event(
-                session,
-                EventKind.SIGNIN_SUCCEEDED,
-                actor=Actor.SELLER,
-                seller_id=seller_id,
-                address=address,
-            )
+        if not ok or seller_id is None:
+            if seller_id is not None:  # failures for unknown names would log typed passwords
+                log(EventKind.SIGNIN_FAILED, seller_id, address)
+            return None
+        raw = store.start(
+            seller_id, username, user_agent=user_agent, address=address, replacing=previous
+        )
+        log(EventKind.SIGNIN_SUCCEEDED, seller_id, address)
         throttle.succeeded(username, address)
         return raw
 
     def sign_out(raw: str, address: str) -> None:
+        seller_id = store.end(raw)
+        if seller_id is not None:
+            log(
+                EventKind.SESSION_ENDED,
+                seller_id,
+                address,
+                {"reason": "signed_out", "sessions": 1},
+            )
+
+    def log(
+        kind: EventKind, seller_id: int, address: str, details: dict[str, Detail] | None = None
+    ) -> None:
         with db.session(write=True) as session:
-            seller_id = end_session(session, raw)
-            if seller_id is not None:
-                record_event(
-                    session,
-                    EventKind.SESSION_ENDED,
-                    actor=Actor.SELLER,
-                    seller_id=seller_id,
-                    address=address,
-                    details={"reason": "signed_out", "sessions": 1},
-                )
+            record_event(
+                session,
+                kind,
+                actor=Actor.SELLER,
+                seller_id=seller_id,
+                address=address,
+                details=details,
+            )
 
     def form_page(
         request: Request, next_url: str, status: int = 200, error: str = "", username: str = ""

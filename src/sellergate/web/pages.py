@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from sellergate.accounts.throttling import LoginThrottle, make_counter
+from sellergate.accounts.web_sessions import make_session_store
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 from sellergate.web import consent, dashboard, login, security_pages
@@ -19,14 +20,15 @@ from sellergate.web.sessions import SessionMiddleware
 
 def create_pages_app(settings: Settings, db: Database) -> Starlette:
     throttle = LoginThrottle(settings, make_counter(settings, db))
+    store = make_session_store(settings, db)
     app = Starlette(
         routes=[
-            *login.routes(settings, db, throttle),
+            *login.routes(settings, db, throttle, store),
             *consent.routes(settings, db),
             *dashboard.routes(settings, db),
-            *security_pages.routes(settings, db),
+            *security_pages.routes(settings, db, store),
         ],
-        middleware=[Middleware(SessionMiddleware, settings=settings, db=db)],
+        middleware=[Middleware(SessionMiddleware, settings=settings, store=store)],
     )
     app.state.login_throttle = throttle
     return app

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from sellergate.accounts.audit import Actor, Event, EventKind, list_events, record_event
-from sellergate.accounts.web_sessions import SessionRow, end_other_sessions, list_sessions
+from sellergate.accounts.web_sessions import ActiveSession, SessionStore
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 from sellergate.storage.types import utcnow
@@ -88,28 +88,24 @@ def device(user_agent: str) -> str:
     return f"{browser} on {system}" if system else browser
 
 
-def routes(settings: Settings, db: Database) -> list[Route]:
-    def load_sessions(seller_id: int) -> list[SessionRow]:
-        with db.session() as session:
-            return list_sessions(session, seller_id)
-
+def routes(settings: Settings, db: Database, store: SessionStore) -> list[Route]:
     def load_events(seller_id: int, before: int | None) -> list[Event]:
         with db.session() as session:
             return list_events(session, seller_id=seller_id, before_id=before, limit=PAGE_SIZE + 1)
 
-    def sign_out_others(seller_id: int, keep_id: int, address: str) -> int:
-        with db.session(write=True) as session:
-            ended = end_other_sessions(session, seller_id, keep_id)
-            if ended:
+    def sign_out_others(active: ActiveSession, address: str) -> int:
+        ended = store.end_others(active.seller_id, active)
+        if ended:
+            with db.session(write=True) as session:
                 record_event(
                     session,
                     EventKind.SESSION_ENDED,
                     actor=Actor.SELLER,
-                    seller_id=seller_id,
+                    seller_id=active.seller_id,
                     address=address,
                     details={"reason": "signed_out_elsewhere", "sessions": ended},
                 )
-            return ended
+        return ended
 
     def login_redirect(path: str) -> Response:
         return RedirectResponse(f"/login?next={path}", status_code=303)
@@ -118,7 +114,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         active = signed_in(request)
         if active is None:
             return login_redirect(SESSIONS_PATH)
-        rows = await run_in_threadpool(load_sessions, active.seller_id)
+        rows = await run_in_threadpool(store.list, active.seller_id)
         now = utcnow()
         return page(
             request,
@@ -147,13 +143,13 @@ def routes(settings: Settings, db: Database) -> list[Route]:
                 link_text="Back to your sessions",
             )
         address = client_address(request, settings.trusted_proxy_networks)
-        ended = await run_in_threadpool(sign_out_others, active.seller_id, active.id, address)
+        ended = await run_in_threadpool(sign_out_others, active, address)
         text = (
             f"Signed out of {ended} other session{'s' if ended != 1 else ''}."
             if ended
             else "There were no other sessions."
         )
-        await flash_message(request, db, text)
+        await flash_message(request, text)
         return RedirectResponse(SESSIONS_PATH, status_code=303)
 
     async def security_log(request: Request) -> Response:

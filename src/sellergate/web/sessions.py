@@ -17,9 +17,8 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sellergate.accounts.web_sessions import ActiveSession, load_session, set_flash
+from sellergate.accounts.web_sessions import ActiveSession, SessionStore
 from sellergate.config import Settings
-from sellergate.storage.database import Database
 
 SESSION_COOKIE = "sellergate_session"
 ANONYMOUS_COOKIE = "sellergate_csrf"
@@ -31,6 +30,7 @@ _MAX_COOKIE = 100
 class SessionState:
     """What one request knows about its session, and which cookies its response must change."""
 
+    store: SessionStore
     raw_id: str | None
     active: ActiveSession | None
     anonymous_key: str | None
@@ -47,14 +47,10 @@ def session_state(request: HTTPConnection) -> SessionState:
 
 
 class SessionMiddleware:
-    def __init__(self, app: ASGIApp, *, settings: Settings, db: Database) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings, store: SessionStore) -> None:
         self.app = app
         self.settings = settings
-        self.db = db
-
-    def _load(self, raw: str) -> ActiveSession | None:
-        with self.db.session(write=True) as session:
-            return load_session(session, self.settings, raw)
+        self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,9 +60,10 @@ class SessionMiddleware:
         raw = cookies.get(SESSION_COOKIE) or None
         if raw is not None and len(raw) > _MAX_COOKIE:
             raw = None
-        active = await run_in_threadpool(self._load, raw) if raw else None
+        active = await run_in_threadpool(self.store.load, raw) if raw else None
         anonymous = cookies.get(ANONYMOUS_COOKIE) or None
         state = SessionState(
+            store=self.store,
             raw_id=raw if active else None,
             active=active,
             anonymous_key=anonymous if anonymous and len(anonymous) <= _MAX_COOKIE else None,
@@ -121,14 +118,9 @@ def take_flash(request: Request) -> dict[str, str] | None:
     return message if isinstance(message, dict) else None
 
 
-async def flash_message(request: Request, db: Database, text: str, kind: str = "ok") -> None:
+async def flash_message(request: Request, text: str, kind: str = "ok") -> None:
     """Leave a message for the session's next page (the one a redirect leads to)."""
-    active = signed_in(request)
-    if active is None:
-        return
-
-    def write() -> None:
-        with db.session(write=True) as session:
-            set_flash(session, active.id, json.dumps({"text": text, "kind": kind}))
-
-    await run_in_threadpool(write)
+    state = session_state(request)
+    if state.active is not None:
+        message = json.dumps({"text": text, "kind": kind})
+        await run_in_threadpool(state.store.set_flash, state.active, message)
