@@ -211,3 +211,22 @@ def test_session_ids_and_passwords_are_never_stored_or_logged(
     for secret in secrets:
         assert secret not in stored
         assert secret not in logged
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("session_idle", "0s"),
+        ("session_lifetime", "soon"),
+        ("audit_retention", "0"),
+        ("login_max_per_address", 0),
+        ("login_max_failures", -1),
+    ],
+)
+def test_signin_settings_are_validated(
+    make_settings: Callable[..., Settings], name: str, value: object
+) -> None:
+    from sellergate.config import ConfigError
+
+    with pytest.raises(ConfigError, match=f"SELLERGATE_{name.upper()}"):
+        make_settings(**{name: value})

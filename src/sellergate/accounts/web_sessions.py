@@ -124,25 +124,35 @@ class DatabaseSessions:
         return raw
 
     def load(self, raw: str) -> ActiveSession | None:
-        with self.db.session(write=True) as session:
+        # A read first: most pages change nothing, and on SQLite a writing transaction would
+        # take the database's write lock for every page view.
+        digest = token_hash(raw)
+        with self.db.session() as session:
             found = session.execute(
                 select(WebSession, Seller.username)
                 .join(Seller, Seller.id == WebSession.seller_id)
-                .where(WebSession.id_hash == token_hash(raw))
+                .where(WebSession.id_hash == digest)
             ).one_or_none()
-            if found is None:
-                return None
-            row, username = found
-            now = utcnow()
-            if row.expires_at <= now:
-                session.delete(row)
-                return None
-            flash = row.flash
-            if flash is not None or now - row.last_seen_at >= TOUCH_EVERY:
-                row.flash = None
-                row.last_seen_at = now
-                row.expires_at = min(row.ends_at, now + self.settings.session_idle)
-            return ActiveSession(str(row.id), row.seller_id, username, flash)
+        if found is None:
+            return None
+        row, username = found
+        now = utcnow()
+        if row.expires_at <= now:
+            with self.db.session(write=True) as session:
+                session.execute(delete(WebSession).where(WebSession.id == row.id))
+            return None
+        if row.flash is not None or now - row.last_seen_at >= TOUCH_EVERY:
+            with self.db.session(write=True) as session:
+                session.execute(
+                    update(WebSession)
+                    .where(WebSession.id == row.id)
+                    .values(
+                        flash=None,
+                        last_seen_at=now,
+                        expires_at=min(row.ends_at, now + self.settings.session_idle),
+                    )
+                )
+        return ActiveSession(str(row.id), row.seller_id, username, row.flash)
 
     def set_flash(self, active: ActiveSession, message: str) -> None:
         with self.db.session(write=True) as session:
