@@ -9,6 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sellergate.accounts.audit import EventKind
+from sellergate.accounts.leaks import pending_replacements, record_token_revealed
+from sellergate.accounts.secure_links import reveal_link
+from sellergate.accounts.sellers import get_seller
 from sellergate.cli.main import app
 from sellergate.config import Settings
 from sellergate.storage.database import Database
@@ -84,9 +87,9 @@ def test_platform_actions_are_logged_once_and_listed(cli: Any, db: Database) -> 
     cli("audit", "list", "--seller", "nobody", code=1)
 
 
-def test_report_leak_rotates_a_live_personal_token(cli: Any, db: Database) -> None:
-    from sellergate.accounts.secure_links import reveal_link
-
+def test_report_leak_rotates_a_live_personal_token(
+    cli: Any, db: Database, settings: Settings
+) -> None:
     cli(
         "sellers",
         "create",
@@ -104,6 +107,16 @@ def test_report_leak_rotates_a_live_personal_token(cli: Any, db: Database) -> No
     assert result["token_id"] == issued["token_id"]
     assert result["outcome"] == "rotated"
     assert result["secure_link"].startswith("http://127.0.0.1:8000/secure-links/")
+    # The seller's dashboard offers the replacement until its link is opened.
+    with db.session() as session:
+        seller_id = get_seller(session, "dave").id
+        pending = pending_replacements(session, seller_id)
+    assert [p.token_id for p in pending] == [result["new_token_id"]]
+    with db.session(write=True) as session:
+        revealed = reveal_link(session, result["secure_link"].rsplit("/", 1)[1]).secret
+        record_token_revealed(session, settings, revealed, "127.0.0.1")
+    with db.session() as session:
+        assert pending_replacements(session, seller_id) == []
     again = cli("tokens", "report-leak", stdin=token + "\n")
     assert again["outcome"] == "already_dead" and again["secure_link"] is None
     foreign = cli("tokens", "report-leak", stdin=generate(TokenKind.ACCESS, staging=True))

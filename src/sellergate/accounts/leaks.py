@@ -194,21 +194,24 @@ def pending_replacements(session: Session, seller_id: int) -> list[PendingReplac
 
     The replacement's own link went nowhere (a reporter is not the seller), so the dashboard
     offers to rotate it once more, which hands the seller a fresh link. A replacement that has
-    been used or replaced since is picked up already.
+    been revealed (e.g. through the link the CLI printed), used or replaced since is picked up
+    already.
     """
     events = session.execute(
-        select(SecurityEvent.created_at, SecurityEvent.details)
+        select(SecurityEvent.kind, SecurityEvent.created_at, SecurityEvent.details)
         .where(
             SecurityEvent.seller_id == seller_id,
-            SecurityEvent.kind == EventKind.TOKEN_LEAKED.value,
+            SecurityEvent.kind.in_([EventKind.TOKEN_LEAKED.value, EventKind.TOKEN_REVEALED.value]),
             SecurityEvent.created_at > utcnow() - REPLAY_MEMORY,
         )
-        .order_by(SecurityEvent.id.desc())
+        .order_by(SecurityEvent.id)
     ).all()
-    wanted = {}
-    for created_at, text in events:
+    wanted: dict[int, tuple[datetime, str | None]] = {}
+    for kind, created_at, text in events:
         details = json.loads(text)
-        if details.get("outcome") == Outcome.ROTATED and details.get("new_token_id"):
+        if kind == EventKind.TOKEN_REVEALED:
+            wanted.pop(details.get("token_id"), None)
+        elif details.get("outcome") == Outcome.ROTATED and details.get("new_token_id"):
             wanted[int(details["new_token_id"])] = (created_at, details.get("url"))
     if not wanted:
         return []

@@ -82,8 +82,8 @@ def routes(
             seller = find_seller(session, username)
             seller_id = seller.id if seller else None
             stored = seller.password_hash if seller else None
-        ok = verify_password(password, stored) and seller_id is not None
-        if not ok or seller_id is None:
+        # An unknown name is checked against a dummy hash: the same cost, so no timing oracle.
+        if not verify_password(password, stored) or seller_id is None:
             if seller_id is not None:  # failures for unknown names would log typed passwords
                 log(EventKind.SIGNIN_FAILED, seller_id, address)
             return None
