@@ -230,3 +230,30 @@ def test_signin_settings_are_validated(
 
     with pytest.raises(ConfigError, match=f"SELLERGATE_{name.upper()}"):
         make_settings(**{name: value})
+
+
+@pytest.mark.databases("sqlite")
+def test_production_cookies_are_secure(
+    make_settings: Callable[..., Settings], db: Database, seller: Account
+) -> None:
+    settings = make_settings(
+        env="production", public_url="https://sellers.example", secret_key="k" * 40
+    )
+    server = LiveServer(settings, db)
+    server.start()
+    try:
+        form = httpx.get(server.url + "/login")
+        assert "; secure" in form.headers["set-cookie"].lower()
+        fields = hidden_fields(form.text)
+        # The test client speaks plain HTTP, so it is handed the Secure cookie by hand.
+        anonymous = {"sellergate_csrf": form.cookies["sellergate_csrf"]}
+        with httpx.Client(base_url=server.url, cookies=anonymous) as client:
+            response = client.post(
+                "/login",
+                data={**fields, "username": seller.username, "password": seller.password},
+            )
+        assert response.status_code == 303
+        cookie = response.headers["set-cookie"].lower()
+        assert cookie.startswith(SESSION_COOKIE) and "; secure" in cookie
+    finally:
+        server.stop()
