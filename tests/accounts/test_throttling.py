@@ -33,13 +33,16 @@ def test_concurrent_attempts_are_counted_atomically(db: Database, settings: Sett
 
 def test_two_throttles_on_one_database_share_the_count(db: Database, settings: Settings) -> None:
     # Two workers or two nodes: each has its own throttle object, the counts are the database's.
-    first = LoginThrottle(settings, DatabaseCounter(db))
-    second = LoginThrottle(settings, DatabaseCounter(Database(settings)))
-    results = [
-        (first if i % 2 else second).attempt("alice", "192.0.2.1").allowed for i in range(10)
-    ]
+    other = Database(settings)
+    try:
+        first = LoginThrottle(settings, DatabaseCounter(db))
+        second = LoginThrottle(settings, DatabaseCounter(other))
+        results = [
+            (first if i % 2 else second).attempt("alice", "192.0.2.1").allowed for i in range(10)
+        ]
+    finally:
+        other.dispose()
     assert results.count(True) == settings.login_max_failures
-    second.counter.db.dispose()  # type: ignore[attr-defined]
 
 
 def test_redis_counter_is_atomic_and_shared(settings: Settings, redis_url: str) -> None:

@@ -21,7 +21,7 @@ from sellergate.web.sessions import SessionMiddleware
 def create_pages_app(settings: Settings, db: Database) -> Starlette:
     throttle = LoginThrottle(settings, make_counter(settings, db))
     store = make_session_store(settings, db)
-    app = Starlette(
+    return Starlette(
         routes=[
             *login.routes(settings, db, throttle, store),
             *consent.routes(settings, db),
@@ -30,5 +30,3 @@ def create_pages_app(settings: Settings, db: Database) -> Starlette:
         ],
         middleware=[Middleware(SessionMiddleware, settings=settings, store=store)],
     )
-    app.state.login_throttle = throttle
-    return app
