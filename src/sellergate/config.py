@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -53,6 +56,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    login_max_per_address: int = 30
+    session_idle: timedelta = timedelta(hours=2)
+    session_lifetime: timedelta = timedelta(hours=12)
+    audit_retention: timedelta = timedelta(days=365)
+    secret_scanning_keys: str = ""
     log_level: str = "info"
     redis_url: str = ""
     trusted_proxies: str = ""
@@ -63,6 +71,9 @@ class Settings(BaseSettings):
         "refresh_token_ttl",
         "authorization_code_ttl",
         "refresh_grace",
+        "session_idle",
+        "session_lifetime",
+        "audit_retention",
         mode="before",
     )
     @classmethod
@@ -108,12 +119,32 @@ class Settings(BaseSettings):
             for item in self.trusted_proxies.replace(",", " ").split()
         )
 
-    @field_validator("max_body_bytes")
+    @field_validator(
+        "max_body_bytes", "login_max_failures", "login_lockout_seconds", "login_max_per_address"
+    )
     @classmethod
     def _positive(cls, value: int) -> int:
         if value <= 0:
             raise ValueError("must be positive")
         return value
+
+    @field_validator("session_idle", "session_lifetime", "audit_retention")
+    @classmethod
+    def _positive_duration(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be a positive duration")
+        return value
+
+    @field_validator("secret_scanning_keys")
+    @classmethod
+    def _secret_scanning_keys(cls, value: str) -> str:
+        scanning_keys(value)
+        return value
+
+    @property
+    def secret_scanning_public_keys(self) -> dict[str, str]:
+        """Key identifier -> PEM public key of the leak reporters we believe (none by default)."""
+        return scanning_keys(self.secret_scanning_keys)
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:
@@ -160,6 +191,37 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def scanning_keys(value: str) -> dict[str, str]:
+    """Parse ``SELLERGATE_SECRET_SCANNING_KEYS``: GitHub's public-key document, inline or a path.
+
+    The document is ``{"public_keys": [{"key_identifier": ..., "key": PEM}, ...]}``, as GitHub
+    publishes its secret-scanning keys; every key must be an ECDSA public key in PEM.
+    """
+    text = value.strip()
+    if not text:
+        return {}
+    if not text.startswith("{"):
+        try:
+            text = Path(text).read_text()
+        except OSError as exc:
+            raise ValueError(f"cannot read the key file: {exc.strerror}") from None
+    try:
+        entries = json.loads(text)["public_keys"]
+        keys = {str(entry["key_identifier"]): str(entry["key"]) for entry in entries}
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(
+            'must be {"public_keys": [{"key_identifier": ..., "key": PEM}]} or a path to it'
+        ) from None
+    for identifier, pem in keys.items():
+        try:
+            loaded = load_pem_public_key(pem.encode())
+        except ValueError:
+            raise ValueError(f"key {identifier!r} is not a PEM public key") from None
+        if not isinstance(loaded, ec.EllipticCurvePublicKey):
+            raise ValueError(f"key {identifier!r} is not an ECDSA key")
+    return keys
 
 
 _NAMES = {name: f"SELLERGATE_{name.upper()}" for name in Settings.model_fields}

@@ -9,7 +9,8 @@
     ├── NotFound                     an object that does not exist or is not the caller's
     │   └── UnknownReference         ... named by an ID in the input (names the field)
     ├── Gone                         a secure link already revealed or expired (410)
-    └── InvalidInput                 bad input from the CLI or a form: names the field
+    ├── InvalidInput                 bad input from the CLI or a form: names the field
+    └── BadSignature                 a signed request whose signature does not verify (401)
 
 The description is shown to the caller, so it never holds a secret. Adapters (web, GraphQL,
 CLI) translate these into their own output; nothing below them knows about HTTP.
@@ -73,3 +74,10 @@ class InvalidGrant(OAuthError):
     """RFC 6749 §5.2: the code or refresh token is invalid, expired, revoked or spent."""
 
     code = "invalid_grant"
+
+
+class BadSignature(SellergateError):
+    """A signed request (a leak report) whose key is unknown or whose signature is wrong."""
+
+    code = "invalid_signature"
+    status = 401

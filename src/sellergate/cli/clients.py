@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from sellergate.accounts import clients
+from sellergate.accounts.audit import Actor, EventKind, record_event
 from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit, when
 from sellergate.config import load_settings
@@ -97,6 +98,9 @@ def rotate_secret(
     settings = load_settings()
     with database_session(settings, write=True) as session:
         link = clients.rotate_secret(session, settings, client_id)
+        record_event(
+            session, EventKind.CLIENT_SECRET_ROTATED, actor=Actor.PLATFORM, client_id=client_id
+        )
     url = link.url(settings.public_url)
     emit(
         {"client_id": client_id, "secure_link": url, "link_expires_at": link.expires_at},
@@ -113,6 +117,7 @@ def disable(
     """Disable an app: every token it holds is revoked and it can get no new ones."""
     with database_session(write=True) as session:
         disabled_at = clients.disable_client(session, client_id)
+        record_event(session, EventKind.CLIENT_DISABLED, actor=Actor.PLATFORM, client_id=client_id)
     emit(
         {"client_id": client_id, "disabled_at": disabled_at},
         as_json,

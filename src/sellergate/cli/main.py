@@ -7,7 +7,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from sellergate.cli import clients, db, demo, orders, sellers, serve, shop, tokens
+from sellergate.cli import audit, clients, db, demo, orders, sellers, serve, shop, tokens
 from sellergate.config import ConfigError
 from sellergate.errors import SellergateError
 
@@ -29,6 +29,7 @@ app.add_typer(tokens.app, name="tokens")
 app.add_typer(orders.app, name="orders")
 app.add_typer(shop.app, name="shop")
 app.add_typer(clients.app, name="clients")
+app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 

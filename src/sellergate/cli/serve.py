@@ -24,8 +24,9 @@ def run_server(host: str, port: int, workers: int, log_level: str) -> None:
         # The access log would record secure-link paths, which are secrets: it stays off.
         access_log=False,
         log_level=log_level,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        # The application reads X-Forwarded-For itself, from SELLERGATE_TRUSTED_PROXIES only
+        # (sellergate.web.addresses); uvicorn's own rewriting would believe any local peer.
+        proxy_headers=False,
     )
 
 

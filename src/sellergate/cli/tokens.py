@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 import typer
+from sqlalchemy.orm import Session
 
 from sellergate.accounts import personal_tokens
+from sellergate.accounts.audit import Actor, Detail, EventKind, record_event
+from sellergate.accounts.leaks import Outcome, handle_leak
 from sellergate.accounts.sellers import get_seller
 from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit, when
@@ -19,6 +23,12 @@ app = typer.Typer(
     "delivered through a one-time secure link.",
     no_args_is_help=True,
 )
+
+
+def _record(session: Session, kind: EventKind, token_id: int, details: dict[str, Detail]) -> None:
+    """Log a change the platform team made to a seller's token."""
+    seller_id = personal_tokens.get_personal_token(session, token_id).seller_id
+    record_event(session, kind, actor=Actor.PLATFORM, seller_id=seller_id, details=details)
 
 
 def _duration(text: str | None, field: str) -> timedelta | None:
@@ -48,6 +58,12 @@ def issue(
             username,
             expires_in=_duration(expires_in, "expires-in"),
             label=label,
+        )
+        _record(
+            session,
+            EventKind.TOKEN_ISSUED,
+            issued.token_id,
+            {"token_id": issued.token_id, "label": label},
         )
     url = issued.link.url(settings.public_url)
     emit(
@@ -119,6 +135,16 @@ def rotate(
     grace_period = _duration(grace, "grace") or timedelta(0)
     with database_session(settings, write=True) as session:
         issued = personal_tokens.rotate_token(session, settings, token_id, grace=grace_period)
+        _record(
+            session,
+            EventKind.TOKEN_ROTATED,
+            token_id,
+            {
+                "token_id": token_id,
+                "new_token_id": issued.token_id,
+                "grace_seconds": int(grace_period.total_seconds()),
+            },
+        )
     url = issued.link.url(settings.public_url)
     old_state = f"stops working in {grace}" if grace_period else "is revoked now"
     emit(
@@ -142,8 +168,47 @@ def revoke(
     """Deactivate a token at once."""
     with database_session(write=True) as session:
         revoked_at = personal_tokens.revoke_token(session, token_id)
+        _record(session, EventKind.TOKEN_REVOKED, token_id, {"token_id": token_id})
     emit(
         {"token_id": token_id, "revoked_at": revoked_at},
         as_json,
         f"token {token_id} revoked at {when(revoked_at)}",
     )
+
+
+_DONE = {
+    Outcome.ROTATED: "it is revoked and replaced by token {new}; send its seller this one-time "
+    "link to the new token:\n{link}",
+    Outcome.GRANT_REVOKED: "it was an app's token: the seller's authorization of {client} and "
+    "every token of it are revoked",
+    Outcome.ALREADY_DEAD: "it was already dead (revoked, expired or spent); nothing to do",
+    Outcome.NOT_OURS: "it is not a token of this server; nothing to do",
+}
+
+
+@app.command("report-leak")
+def report_leak(
+    url: str = typer.Option("", "--url", help="Where the token was found, for the log."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Handle a leaked token read from stdin: revoke it at once (a personal token is replaced)."""
+    token = sys.stdin.readline().strip()
+    if not token:
+        raise InvalidInput("give the leaked token on stdin")
+    settings = load_settings()
+    with database_session(settings, write=True) as session:
+        result = handle_leak(session, settings, token, actor=Actor.PLATFORM, url=url, source="cli")
+    found, new = result.token, result.replacement
+    data = {
+        "ours": result.ours,
+        "token_id": found.token_id if found else None,
+        "token_type": (found.kind.name.lower() if found else None),
+        "outcome": result.outcome.value,
+        "new_token_id": new.token_id if new else None,
+        "secure_link": new.link.url(settings.public_url) if new else None,
+        "link_expires_at": new.link.expires_at if new else None,
+    }
+    human = _DONE[result.outcome].format(
+        new=data["new_token_id"], link=data["secure_link"], client=found.client_id if found else ""
+    )
+    emit(data, as_json, (f"token {found.token_id}: " if found else "") + human)

@@ -142,3 +142,62 @@ class SecureLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(Base):
+    """Sign-in attempts counted per key (an account or an address) in fixed windows.
+
+    ``key`` is a hash, so its length is fixed whatever a client sends; rows past ``expires_at``
+    are dead and may be pruned.
+    """
+
+    __tablename__ = "login_attempts"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WebSession(Base):
+    """A signed-in seller's browser session; the cookie holds the id, this row only its hash.
+
+    ``expires_at`` is the sooner of the idle deadline and ``ends_at`` (the absolute one), so
+    one indexed column says which rows are dead.
+    """
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+    flash: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_web_sessions_seller", "seller_id"),)
+
+
+class SecurityEvent(Base):
+    """The append-only security log; ``details`` is a JSON object that never holds a secret."""
+
+    __tablename__ = "security_events"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(45), default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    __table_args__ = (Index("ix_security_events_seller", "seller_id", "id"),)
+
+
+class LeakReport(Base):
+    """A hash of each accepted leak-report body, remembered to refuse replays."""
+
+    __tablename__ = "leak_reports"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    body_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

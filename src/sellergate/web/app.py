@@ -19,7 +19,7 @@ from sellergate.accounts.bearer import BearerVerifier, LastUsedRecorder
 from sellergate.api.schema import build_schema
 from sellergate.config import Settings
 from sellergate.storage.database import POOL_SIZE, Database
-from sellergate.web import health, oauth, secure_links
+from sellergate.web import health, oauth, secret_scanning, secure_links
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
@@ -39,6 +39,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *health.routes(database, metrics),
         *secure_links.routes(database),
         *oauth.routes(settings, database),
+        *secret_scanning.routes(settings, database),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         # Last: the session-backed pages; requests routed above never touch the session.
         Mount("", app=create_pages_app(settings, database)),

@@ -29,7 +29,7 @@ from sellergate.oauth.server import (
 from sellergate.scopes import DESCRIPTIONS
 from sellergate.storage.database import Database
 from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
-from sellergate.web.login import USERNAME_KEY, signed_in_seller
+from sellergate.web.login import signed_in_seller, signed_in_username
 from sellergate.web.oauth import query_request, query_string_request, to_response
 from sellergate.web.templates import page
 
@@ -101,7 +101,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             registered_by=registered_by,
             scopes=[(scope.value, DESCRIPTIONS[scope]) for scope in checked.scopes],
             redirect_host=urlsplit(checked.redirect_uri).netloc,
-            username=request.session.get(USERNAME_KEY, ""),
+            username=signed_in_username(request),
             authorization_request=request.url.query,
             csrf_token=csrf_token(request),
         )

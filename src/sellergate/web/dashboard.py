@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from sellergate.accounts.audit import Actor, Detail, EventKind, record_event
 from sellergate.accounts.clients import find_client
 from sellergate.accounts.connected_apps import ConnectedApp, disconnect_app, list_connected_apps
+from sellergate.accounts.leaks import PendingReplacement, pending_replacements
 from sellergate.accounts.personal_tokens import (
     MAX_LABEL,
     MAX_LIFETIME,
@@ -36,12 +39,13 @@ from sellergate.errors import InvalidInput, NotFound
 from sellergate.storage.database import Database
 from sellergate.storage.models import AccessToken
 from sellergate.storage.types import utcnow
+from sellergate.web.addresses import client_address
 from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
-from sellergate.web.login import USERNAME_KEY, signed_in_seller
+from sellergate.web.login import signed_in_seller, signed_in_username
+from sellergate.web.sessions import flash_message, take_flash
 from sellergate.web.templates import page
 
 DASHBOARD_PATH = "/dashboard"
-FLASH_KEY = "flash"
 EXPIRY_CHOICES = [
     ("7", "7 days"),
     ("30", "30 days"),
@@ -139,20 +143,49 @@ def token_row(token: AccessToken, now: datetime) -> TokenRow:
 
 
 def routes(settings: Settings, db: Database) -> list[Route]:
-    def load(seller_id: int) -> tuple[list[TokenRow], list[ConnectedApp]]:
+    def load(
+        seller_id: int,
+    ) -> tuple[list[TokenRow], list[ConnectedApp], list[PendingReplacement]]:
         now = utcnow()
         with db.session() as session:
             tokens = [token_row(t, now) for t in reversed(list_tokens(session, seller_id))]
-            return tokens, list_connected_apps(session, seller_id)
+            return (
+                tokens,
+                list_connected_apps(session, seller_id),
+                pending_replacements(session, seller_id),
+            )
 
     def app_name(client_id: str) -> str:
         with db.session() as session:
             client = find_client(session, client_id)
             return client.name if client else "this app"
 
-    def write(action: Callable[[Any], Any]) -> Any:
-        with db.session(write=True) as session:
-            return action(session)
+    def audited(
+        request: Request,
+        action: Callable[[Session], Any],
+        kind: EventKind,
+        details: Callable[[Any], dict[str, Detail]],
+        client_id: str | None = None,
+    ) -> Callable[[], Any]:
+        """The action and its security-log event, in one transaction (run in a thread)."""
+        seller_id = signed_in_seller(request)
+        address = client_address(request, settings.trusted_proxy_networks)
+
+        def run() -> Any:
+            with db.session(write=True) as session:
+                result = action(session)
+                record_event(
+                    session,
+                    kind,
+                    actor=Actor.SELLER,
+                    seller_id=seller_id,
+                    client_id=client_id,
+                    address=address,
+                    details=details(result),
+                )
+                return result
+
+        return run
 
     async def show_dashboard(
         request: Request,
@@ -161,15 +194,15 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         error: str = "",
         form: dict[str, str] | None = None,
     ) -> Response:
-        tokens, apps = await run_in_threadpool(load, seller_id)
+        tokens, apps, leaked = await run_in_threadpool(load, seller_id)
         now = utcnow()
         return page(
             request,
             "dashboard.html",
             status,
-            username=request.session.get(USERNAME_KEY, ""),
+            username=signed_in_username(request),
             csrf_token=csrf_token(request),
-            flash=request.session.pop(FLASH_KEY, None),
+            flash=take_flash(request),
             error=error,
             form=form or {"label": "", "expires": DEFAULT_EXPIRY, "expires_on": ""},
             expiry_choices=EXPIRY_CHOICES,
@@ -178,13 +211,14 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             live_tokens=[t for t in tokens if t.live],
             old_tokens=[t for t in tokens if not t.live][:HISTORY_ROWS],
             apps=apps,
+            leaked=leaked,
             now=now,
             when=lambda value: when(value, now),
             max_label=MAX_LABEL,
         )
 
-    def flash(request: Request, text: str, kind: str = "ok") -> Response:
-        request.session[FLASH_KEY] = {"text": text, "kind": kind}
+    async def flash(request: Request, text: str, kind: str = "ok") -> Response:
+        await flash_message(request, text, kind)
         return RedirectResponse(DASHBOARD_PATH, status_code=303)
 
     def expired_form(request: Request) -> Response:
@@ -227,17 +261,20 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             "expires": str(form.get("expires") or ""),
             "expires_on": str(form.get("expires_on") or ""),
         }
-        # The session's username was set at login from this very seller.
-        username = str(request.session.get(USERNAME_KEY, ""))
+        username = signed_in_username(request)
         try:
             lifetime = parse_expiry(values["expires"], values["expires_on"], utcnow())
             if not values["label"]:
                 raise InvalidInput("give the token a name, e.g. where it will be used")
             issued = await run_in_threadpool(
-                write,
-                lambda session: issue_token(
-                    session, settings, username, expires_in=lifetime, label=values["label"]
-                ),
+                audited(
+                    request,
+                    lambda session: issue_token(
+                        session, settings, username, expires_in=lifetime, label=values["label"]
+                    ),
+                    EventKind.TOKEN_ISSUED,
+                    lambda issued: {"token_id": issued.token_id, "label": values["label"]},
+                )
             )
         except InvalidInput as exc:
             return await show_dashboard(request, seller_id, 400, exc.description, values)
@@ -264,13 +301,21 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         grace = GRACE_CHOICES.get(str(form.get("grace") or "0"), GRACE_CHOICES["0"])[1]
         try:
             issued = await run_in_threadpool(
-                write,
-                lambda session: rotate_token(
-                    session, settings, token_id, grace=grace, seller_id=seller_id
-                ),
+                audited(
+                    request,
+                    lambda session: rotate_token(
+                        session, settings, token_id, grace=grace, seller_id=seller_id
+                    ),
+                    EventKind.TOKEN_ROTATED,
+                    lambda issued: {
+                        "token_id": token_id,
+                        "new_token_id": issued.token_id,
+                        "grace_seconds": int(grace.total_seconds()),
+                    },
+                )
             )
         except (InvalidInput, NotFound) as exc:
-            return flash(request, f"Could not rotate: {exc.description}.", "error")
+            return await flash(request, f"Could not rotate: {exc.description}.", "error")
         return RedirectResponse(PATH_PREFIX + issued.link.link, status_code=303)
 
     async def revoke(request: Request) -> Response:
@@ -292,11 +337,16 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             )
         try:
             await run_in_threadpool(
-                write, lambda session: revoke_token(session, token_id, seller_id=seller_id)
+                audited(
+                    request,
+                    lambda session: revoke_token(session, token_id, seller_id=seller_id),
+                    EventKind.TOKEN_REVOKED,
+                    lambda _: {"token_id": token_id},
+                )
             )
         except NotFound as exc:
-            return flash(request, f"Could not revoke: {exc.description}.", "error")
-        return flash(request, "Token revoked. It no longer works.")
+            return await flash(request, f"Could not revoke: {exc.description}.", "error")
+        return await flash(request, "Token revoked. It no longer works.")
 
     async def disconnect(request: Request) -> Response:
         checked = await guarded(request)
@@ -318,11 +368,17 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             )
         try:
             await run_in_threadpool(
-                write, lambda session: disconnect_app(session, seller_id, client_id)
+                audited(
+                    request,
+                    lambda session: disconnect_app(session, seller_id, client_id),
+                    EventKind.APP_DISCONNECTED,
+                    lambda grants: {"grants": grants},
+                    client_id=client_id,
+                )
             )
         except NotFound as exc:
-            return flash(request, f"Could not disconnect: {exc.description}.", "error")
-        return flash(request, f"{name} was disconnected. Its tokens no longer work.")
+            return await flash(request, f"Could not disconnect: {exc.description}.", "error")
+        return await flash(request, f"{name} was disconnected. Its tokens no longer work.")
 
     return [
         Route(DASHBOARD_PATH, dashboard, methods=["GET"]),

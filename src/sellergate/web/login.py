@@ -1,75 +1,35 @@
-"""``/login`` and ``/logout``: the seller's session for the consent page.
+"""``/login`` and ``/logout``: the seller's session for the consent page and the dashboard.
 
-Passwords are checked with Argon2id in a worker thread. Failed attempts are counted per
-username and client address; after ``login_max_failures`` within ``login_lockout_seconds`` that
-pair is refused until the window has passed (in memory: per process, forgotten on restart).
+An attempt is counted (per address and per account, see :mod:`sellergate.accounts.throttling`)
+before the password is checked; while a limit is hit the answer is ``429`` with
+``Retry-After`` and no password hash is computed. Argon2id runs in a worker thread, never on
+the event loop. Sign-in starts a new server-side session (a new id); logout deletes it.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
+from datetime import timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from sellergate.accounts.passwords import MAX_LENGTH
-from sellergate.accounts.sellers import authenticate
+from sellergate.accounts.audit import Actor, Detail, EventKind, record_event
+from sellergate.accounts.passwords import MAX_LENGTH, verify_password
+from sellergate.accounts.sellers import find_seller
+from sellergate.accounts.throttling import LoginThrottle, Verdict
+from sellergate.accounts.web_sessions import SessionStore
 from sellergate.config import Settings
 from sellergate.storage.database import Database
-from sellergate.web.csrf import FIELD, csrf_token, csrf_valid, renew
+from sellergate.storage.types import utcnow
+from sellergate.web.addresses import client_address
+from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
+from sellergate.web.sessions import session_state, signed_in
 from sellergate.web.templates import page
 
-SELLER_KEY = "seller_id"
-USERNAME_KEY = "username"
 DEFAULT_NEXT = "/dashboard"
-MAX_TRACKED = 10_000
-
-
-class LoginThrottle:
-    """Counts failures per key in a sliding window; thread-safe."""
-
-    def __init__(
-        self, max_failures: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.max_failures = max(1, max_failures)
-        self.window = window_seconds
-        self.clock = clock
-        self._failures: dict[tuple[str, str], list[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
-        times = [t for t in self._failures.get(key, []) if now - t < self.window]
-        if times:
-            self._failures[key] = times
-        else:
-            self._failures.pop(key, None)
-        return times
-
-    def retry_after(self, key: tuple[str, str]) -> int:
-        """Seconds until ``key`` may try again; 0 if it may now."""
-        with self._lock:
-            now = self.clock()
-            times = self._recent(key, now)
-            if len(times) < self.max_failures:
-                return 0
-            return max(1, int(times[-self.max_failures] + self.window - now) + 1)
-
-    def failed(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            now = self.clock()
-            if len(self._failures) >= MAX_TRACKED:
-                for other in list(self._failures):
-                    self._recent(other, now)
-            self._recent(key, now)
-            self._failures.setdefault(key, []).append(now)
-
-    def succeeded(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+MAX_USERNAME = 64
 
 
 def safe_next(value: object) -> str:
@@ -85,17 +45,81 @@ def safe_next(value: object) -> str:
 
 
 def signed_in_seller(request: Request) -> int | None:
-    seller_id = request.session.get(SELLER_KEY)
-    return seller_id if isinstance(seller_id, int) else None
+    active = signed_in(request)
+    return active.seller_id if active else None
 
 
-def routes(settings: Settings, db: Database, throttle: LoginThrottle) -> list[Route]:
-    def check_password(username: str, password: str) -> tuple[int, str] | None:
+def signed_in_username(request: Request) -> str:
+    active = signed_in(request)
+    return active.username if active else ""
+
+
+def routes(
+    settings: Settings, db: Database, throttle: LoginThrottle, store: SessionStore
+) -> list[Route]:
+    networks = settings.trusted_proxy_networks
+
+    def count_attempt(username: str, address: str) -> Verdict:
+        verdict = throttle.attempt(username, address)
+        if verdict.first_refusal:
+            with db.session(write=True) as session:
+                seller = find_seller(session, username)
+                record_event(
+                    session,
+                    EventKind.SIGNIN_THROTTLED,
+                    actor=Actor.SELLER,
+                    seller_id=seller.id if seller else None,
+                    address=address,
+                    details={"limit": verdict.limit, "retry_after_seconds": verdict.retry_after},
+                )
+        return verdict
+
+    def sign_in(
+        username: str, password: str, address: str, user_agent: str, previous: str | None
+    ) -> str | None:
+        """The new session's raw id if the password is right; the failure is logged if not."""
         with db.session() as session:
-            seller = authenticate(session, username, password)
-            return (seller.id, seller.username) if seller else None
+            seller = find_seller(session, username)
+            seller_id = seller.id if seller else None
+            stored = seller.password_hash if seller else None
+        # An unknown name is checked against a dummy hash: the same cost, so no timing oracle.
+        if not verify_password(password, stored) or seller_id is None:
+            if seller_id is not None:  # failures for unknown names would log typed passwords
+                log(EventKind.SIGNIN_FAILED, seller_id, address)
+            return None
+        raw = store.start(
+            seller_id, username, user_agent=user_agent, address=address, replacing=previous
+        )
+        log(EventKind.SIGNIN_SUCCEEDED, seller_id, address)
+        throttle.succeeded(username, address)
+        return raw
 
-    def form_page(request: Request, next_url: str, status: int = 200, error: str = "") -> Response:
+    def sign_out(raw: str, address: str) -> None:
+        seller_id = store.end(raw)
+        if seller_id is not None:
+            log(
+                EventKind.SESSION_ENDED,
+                seller_id,
+                address,
+                {"reason": "signed_out", "sessions": 1},
+            )
+
+    def log(
+        kind: EventKind, seller_id: int, address: str, details: dict[str, Detail] | None = None
+    ) -> None:
+        with db.session(write=True) as session:
+            record_event(
+                session,
+                kind,
+                actor=Actor.SELLER,
+                seller_id=seller_id,
+                address=address,
+                details=details,
+            )
+
+    def form_page(
+        request: Request, next_url: str, status: int = 200, error: str = "", username: str = ""
+    ) -> Response:
         return page(
             request,
             "login.html",
@@ -103,7 +127,7 @@ def routes(settings: Settings, db: Database, throttle: LoginThrottle) -> list[Ro
             csrf_token=csrf_token(request),
             next_url=next_url,
             error=error,
-            username=request.session.get(USERNAME_KEY, ""),
+            username=username or signed_in_username(request),
         )
 
     async def show(request: Request) -> Response:
@@ -115,39 +139,48 @@ def routes(settings: Settings, db: Database, throttle: LoginThrottle) -> list[Ro
         next_url = safe_next(form.get("next"))
         if not csrf_valid(request, form.get(FIELD)):
             return form_page(request, next_url, 400, "The form expired. Please try again.")
-        username = str(form.get("username") or "").strip().lower()
+        username = str(form.get("username") or "").strip().lower()[:MAX_USERNAME]
         password = str(form.get("password") or "")
-        client = request.client.host if request.client else ""
-        key = (username, client)
-        wait = throttle.retry_after(key)
-        if wait:
-            minutes = (wait + 59) // 60
+        address = client_address(request, networks)
+        verdict = await run_in_threadpool(count_attempt, username, address)
+        if not verdict.allowed:
+            minutes = (verdict.retry_after + 59) // 60
+            at = utcnow() + timedelta(seconds=verdict.retry_after)
             response = form_page(
                 request,
                 next_url,
                 429,
                 f"Too many failed attempts. Try again in {minutes} minute"
-                f"{'s' if minutes != 1 else ''}.",
+                f"{'s' if minutes != 1 else ''} (at {at:%H:%M} UTC).",
+                username,
             )
-            response.headers["Retry-After"] = str(wait)
+            response.headers["Retry-After"] = str(verdict.retry_after)
             return response
-        found = None
+        raw = None
         if username and 0 < len(password) <= MAX_LENGTH:
-            found = await run_in_threadpool(check_password, username, password)
-        if found is None:
-            throttle.failed(key)
-            return form_page(request, next_url, 401, "Wrong username or password.")
-        throttle.succeeded(key)
-        request.session.clear()
-        request.session[SELLER_KEY], request.session[USERNAME_KEY] = found
-        renew(request)
+            state = session_state(request)
+            raw = await run_in_threadpool(
+                sign_in,
+                username,
+                password,
+                address,
+                request.headers.get("user-agent", ""),
+                state.raw_id,
+            )
+        if raw is None:
+            return form_page(request, next_url, 401, "Wrong username or password.", username)
+        state = session_state(request)
+        state.new_raw_id, state.active = raw, None
         return RedirectResponse(next_url, status_code=303)
 
     async def logout(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=5)
         if not csrf_valid(request, form.get(FIELD)):
             return form_page(request, DEFAULT_NEXT, 400, "The form expired. Please try again.")
-        request.session.clear()
+        state = session_state(request)
+        if state.raw_id is not None:
+            await run_in_threadpool(sign_out, state.raw_id, client_address(request, networks))
+        state.raw_id, state.active, state.ended = None, None, True
         return RedirectResponse("/login", status_code=303)
 
     return [

@@ -1,43 +1,32 @@
-"""The seller-facing pages that need a session: login, logout, authorization, consent and the
-dashboard.
+"""The seller-facing pages that need a session: login, logout, authorization, consent, the
+dashboard and its sessions and security-log pages.
 
-They form their own Starlette app with the session middleware, mounted last in the main app,
-so the API's hot path (GraphQL and the bearer check) never decodes a session cookie. The
-cookie is signed, HttpOnly, SameSite=Lax, and Secure in production.
+They form their own Starlette app behind the server-side session middleware, mounted last in
+the main app, so the API's hot path (GraphQL and the bearer check) never looks at a session.
 """
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 
+from sellergate.accounts.throttling import LoginThrottle, make_counter
+from sellergate.accounts.web_sessions import make_session_store
 from sellergate.config import Settings
 from sellergate.storage.database import Database
-from sellergate.web import consent, dashboard, login
-
-SESSION_COOKIE = "sellergate_session"
-SESSION_SECONDS = 8 * 3600
+from sellergate.web import consent, dashboard, login, security_pages
+from sellergate.web.sessions import SessionMiddleware
 
 
 def create_pages_app(settings: Settings, db: Database) -> Starlette:
-    throttle = login.LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
-    app = Starlette(
+    throttle = LoginThrottle(settings, make_counter(settings, db))
+    store = make_session_store(settings, db)
+    return Starlette(
         routes=[
-            *login.routes(settings, db, throttle),
+            *login.routes(settings, db, throttle, store),
             *consent.routes(settings, db),
             *dashboard.routes(settings, db),
+            *security_pages.routes(settings, db, store),
         ],
-        middleware=[
-            Middleware(
-                SessionMiddleware,
-                secret_key=settings.session_secret,
-                session_cookie=SESSION_COOKIE,
-                max_age=SESSION_SECONDS,
-                same_site="lax",
-                https_only=settings.production,
-            )
-        ],
+        middleware=[Middleware(SessionMiddleware, settings=settings, store=store)],
     )
-    app.state.login_throttle = throttle
-    return app

@@ -9,9 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sellergate.accounts import personal_tokens
+from sellergate.accounts.leaks import record_token_revealed
 from sellergate.accounts.secure_links import LinkState, RevealedSecret, inspect_link, reveal_link
 from sellergate.errors import Gone, NotFound
 from sellergate.storage.database import Database
+from sellergate.web.addresses import client_address
 from sellergate.web.templates import PAGE_HEADERS, page
 
 
@@ -24,9 +27,12 @@ def routes(db: Database) -> list[Route]:
         with db.session() as session:
             return inspect_link(session, link)
 
-    def reveal(link: str) -> RevealedSecret:
+    def reveal(link: str, address: str) -> RevealedSecret:
         with db.session(write=True) as session:
-            return reveal_link(session, link)
+            secret = reveal_link(session, link)
+            if secret.purpose == personal_tokens.PURPOSE:
+                record_token_revealed(session, db.settings, secret.secret, address)
+            return secret
 
     async def show(request: Request) -> Response:
         link = request.path_params["link"]
@@ -51,7 +57,8 @@ def routes(db: Database) -> list[Route]:
     async def do_reveal(request: Request) -> Response:
         link = request.path_params["link"]
         try:
-            secret = await run_in_threadpool(reveal, link)
+            address = client_address(request, db.settings.trusted_proxy_networks)
+            secret = await run_in_threadpool(reveal, link, address)
         except (NotFound, Gone) as exc:
             if _wants_json(request):
                 return JSONResponse(

@@ -1,0 +1,161 @@
+"""Sign-in throttling: attempts are counted before the password is checked.
+
+Each attempt first increments a counter for the client's address and then one for the account,
+atomically, in a fixed window of ``login_lockout_seconds``; the password is checked only if both
+counts are within their limits. So however many guesses arrive at once, on however many workers
+or nodes, at most ``login_max_failures`` of them per account and window reach the password hash.
+A successful sign-in refunds its own attempt, so the limits count failures in effect.
+
+The counters live in the database (an UPSERT ... RETURNING, the same on SQLite and PostgreSQL)
+or, when ``SELLERGATE_REDIS_URL`` is set, in Redis through the ``limits`` library's storage.
+Keys are SHA-256 hashes, so their size is fixed whatever a client sends; the address is counted
+first, so an address over its limit adds no rows for the usernames it tries, and rows of past
+windows are deleted. Storage thus stays bounded by (addresses x per-address limit) per window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from limits.storage import RedisStorage
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sellergate.config import Settings
+from sellergate.storage.database import Database
+from sellergate.storage.models import LoginAttempt
+
+PRUNE_EVERY_SECONDS = 60.0
+
+
+class AttemptCounter(Protocol):
+    def hit(self, key: str, window: int, seconds: int) -> int:
+        """Count one attempt for ``key`` in ``window``; the count including it."""
+        ...
+
+    def refund(self, key: str, window: int, seconds: int) -> None:
+        """Take one attempt back (a sign-in that succeeded)."""
+        ...
+
+
+class DatabaseCounter:
+    """Counters in ``login_attempts``: one row per key and window, shared by every worker."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
+        self._insert = dialect.insert
+        self._pruned_at = 0.0
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, window: int, seconds: int) -> int:
+        expires_at = datetime.fromtimestamp((window + 1) * seconds, UTC)
+        statement = (
+            self._insert(LoginAttempt)
+            .values(key=key, window=window, count=1, expires_at=expires_at)
+            .on_conflict_do_update(
+                index_elements=["key", "window"], set_={"count": LoginAttempt.count + 1}
+            )
+            .returning(LoginAttempt.count)
+        )
+        with self.db.session(write=True) as session:
+            count = int(session.execute(statement).scalar_one())
+        self._prune()
+        return count
+
+    def refund(self, key: str, window: int, seconds: int) -> None:
+        with self.db.session(write=True) as session:
+            session.execute(
+                update(LoginAttempt)
+                .where(LoginAttempt.key == key, LoginAttempt.window == window)
+                .values(count=LoginAttempt.count - 1)
+            )
+
+    def _prune(self) -> None:
+        """Delete windows that have ended, at most once a minute per process."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._pruned_at < PRUNE_EVERY_SECONDS:
+                return
+            self._pruned_at = now
+        with self.db.session(write=True) as session:
+            session.execute(
+                delete(LoginAttempt).where(LoginAttempt.expires_at <= datetime.now(UTC))
+            )
+
+
+class RedisCounter:
+    """Counters in Redis (INCR and EXPIRE in one script); Redis expires past windows itself."""
+
+    def __init__(self, url: str) -> None:
+        self.storage = RedisStorage(url, key_prefix="sellergate-login")
+
+    def hit(self, key: str, window: int, seconds: int) -> int:
+        return self.storage.incr(f"{key}:{window}", seconds)
+
+    def refund(self, key: str, window: int, seconds: int) -> None:
+        self.storage.incr(f"{key}:{window}", seconds, amount=-1)
+
+
+def make_counter(settings: Settings, db: Database) -> AttemptCounter:
+    return RedisCounter(settings.redis_url) if settings.redis_url else DatabaseCounter(db)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0
+    # True for the first refused attempt of a window, so a lockout is logged once, not per guess.
+    first_refusal: bool = False
+    limit: str = ""  # which limit refused: "address" or "account"
+
+
+def _key(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+def address_group(address: str) -> str:
+    """The unit an address limit applies to: one IPv4 address, or an IPv6 /64 (one site's)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+class LoginThrottle:
+    def __init__(self, settings: Settings, counter: AttemptCounter) -> None:
+        self.counter = counter
+        self.per_account = settings.login_max_failures
+        self.per_address = settings.login_max_per_address
+        self.seconds = settings.login_lockout_seconds
+
+    def _window(self) -> tuple[int, int]:
+        now = time.time()
+        window = int(now // self.seconds)
+        return window, max(1, int((window + 1) * self.seconds - now) + 1)
+
+    def attempt(self, username: str, address: str) -> Verdict:
+        """Count an attempt (blocking I/O: call it off the event loop)."""
+        window, retry_after = self._window()
+        for name, key, limit in (
+            ("address", _key("address", address_group(address)), self.per_address),
+            ("account", _key("account", username), self.per_account),
+        ):
+            count = self.counter.hit(key, window, self.seconds)
+            if count > limit:
+                return Verdict(False, retry_after, count == limit + 1, name)
+        return Verdict(True)
+
+    def succeeded(self, username: str, address: str) -> None:
+        window, _ = self._window()
+        for key in (_key("address", address_group(address)), _key("account", username)):
+            self.counter.refund(key, window, self.seconds)

@@ -1,0 +1,60 @@
+"""``POST /secret-scanning/report``: leak reports from secret scanners (see
+:mod:`sellergate.accounts.leak_reports` for the format). Off (404) until keys are configured."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sellergate.accounts.leak_reports import (
+    ReportedToken,
+    ReportVerifier,
+    parse_report,
+    process_report,
+)
+from sellergate.config import Settings
+from sellergate.errors import SellergateError
+from sellergate.storage.database import Database
+from sellergate.web.body import BodyTooLarge, read_limited
+
+REPORT_PATH = "/secret-scanning/report"
+KEY_HEADER = "github-public-key-identifier"
+SIGNATURE_HEADER = "github-public-key-signature"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _error(status: int, code: str, description: str) -> Response:
+    return JSONResponse(
+        {"error": code, "error_description": description}, status_code=status, headers=NO_STORE
+    )
+
+
+def routes(settings: Settings, db: Database) -> list[Route]:
+    verifier = ReportVerifier(settings)
+
+    def process(body: bytes, reported: list[ReportedToken]) -> list[dict[str, str]]:
+        with db.session(write=True) as session:
+            return process_report(session, settings, body, reported)
+
+    async def report(request: Request) -> Response:
+        if not verifier.enabled:
+            return _error(404, "not_found", "leak reports are not enabled on this server")
+        try:
+            body = await read_limited(request, settings.max_body_bytes)
+        except BodyTooLarge:
+            return _error(413, "invalid_request", "the report is too large")
+        try:
+            verifier.verify(
+                request.headers.get(KEY_HEADER, ""),
+                request.headers.get(SIGNATURE_HEADER, ""),
+                body,
+            )
+            reported = parse_report(body)
+            answer = await run_in_threadpool(process, body, reported)
+        except SellergateError as exc:
+            return _error(exc.status, exc.code, exc.description)
+        return JSONResponse(answer, headers=NO_STORE)
+
+    return [Route(REPORT_PATH, report, methods=["POST"])]
