@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from sellergate.accounts.bearer import BearerVerifier, LastUsedRecorder
+from sellergate.accounts.bearer import LastUsedRecorder
 from sellergate.api.schema import build_schema
 from sellergate.config import Settings
 from sellergate.storage.database import POOL_SIZE, Database
@@ -23,6 +23,7 @@ from sellergate.web import health, oauth, secure_links
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
+from sellergate.web.ratelimit import AppCache, AppRecordingVerifier, Limiter, RateLimitMiddleware
 
 log = logging.getLogger("sellergate.web")
 
@@ -30,7 +31,10 @@ log = logging.getLogger("sellergate.web")
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     database = db or Database(settings)
     recorder = LastUsedRecorder()
-    verifier = BearerVerifier(database.engine, staging=not settings.production, recorder=recorder)
+    apps = AppCache()
+    verifier = AppRecordingVerifier(
+        database.engine, staging=not settings.production, recorder=recorder, apps=apps
+    )
     metrics = Metrics()
     graphql = GraphQLEndpoint(settings, database, verifier, build_schema(settings))
 
@@ -68,7 +72,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
 
     app = Starlette(
         routes=route_list,
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(RateLimitMiddleware, limiter=Limiter(settings), apps=apps),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings
