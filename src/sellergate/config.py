@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     prune_interval: timedelta = timedelta(hours=1)
     prune_retention: timedelta = timedelta(days=7)
     prune_personal_token_retention: timedelta = timedelta(days=30)
+    prune_spent_refresh_after: timedelta = timedelta(days=365)
     prune_batch_size: int = 1000
     # Operations.
     log_format: LogFormat = LogFormat.JSON
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
         "prune_interval",
         "prune_retention",
         "prune_personal_token_retention",
+        "prune_spent_refresh_after",
         mode="before",
     )
     @classmethod
