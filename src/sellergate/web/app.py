@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from anyio import to_thread
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -21,11 +18,11 @@ from sellergate.config import Settings
 from sellergate.storage.database import POOL_SIZE, Database
 from sellergate.web import health, oauth, secure_links
 from sellergate.web.graphql import GraphQLEndpoint
+from sellergate.web.jobs import background_jobs
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
 from sellergate.web.ratelimit import AppCache, AppRecordingVerifier, Limiter, RateLimitMiddleware
-
-log = logging.getLogger("sellergate.web")
+from sellergate.web.requestlog import RequestLogMiddleware
 
 
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
@@ -53,26 +50,17 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         # Every worker thread here uses a database connection: no more threads than the pool.
         to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
 
-        async def flush_periodically() -> None:
-            while True:
-                await asyncio.sleep(settings.last_used_flush_seconds)
-                try:
-                    await run_in_threadpool(recorder.flush, database.engine)
-                except Exception:
-                    log.exception("could not record last-used times; will retry")
-
-        task = asyncio.create_task(flush_periodically())
         try:
-            yield
+            async with background_jobs(settings, database, recorder):
+                yield
         finally:
-            task.cancel()
-            await run_in_threadpool(recorder.flush, database.engine)
             if db is None:
                 database.dispose()
 
     app = Starlette(
         routes=route_list,
         middleware=[
+            Middleware(RequestLogMiddleware, enabled=settings.access_log),
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(RateLimitMiddleware, limiter=Limiter(settings), apps=apps),
         ],
