@@ -67,8 +67,12 @@ def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
         access_log=False,
         log_config=logging_config(settings),
         log_level=settings.log_level,
+        # The client address (rate limits by address, logs) comes from X-Forwarded-For only
+        # when the peer is loopback or one of SELLERGATE_TRUSTED_PROXIES (the load balancer).
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=",".join(
+            ["127.0.0.1", *(str(network) for network in settings.trusted_proxy_networks)]
+        ),
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         # A new worker answers the supervisor's ping only once it has imported the app, which
         # on a loaded machine takes longer than uvicorn's 5 s: it would be killed in a loop.
