@@ -110,9 +110,12 @@ def main() -> None:
                 measured[count] = [
                     _scenario(name, urls, this_run, workdir, wrk_path, args) for name in chosen
                 ]
+    if args.json:
+        print(json.dumps([row for count, res in measured.items() for row in _rows(res, count)]))
+        return
     for count, results in measured.items():
         _report(results, args, count)
-    if len(measured) > 1 and not args.json:
+    if len(measured) > 1:
         _compare(measured)
 
 
@@ -195,22 +198,16 @@ def _check(url: str, path: str, body: str, headers: dict[str, str], expect: str 
         raise SystemExit(f"bench: {path} answered {response.status_code}: {response.text[:300]}")
 
 
+def _rows(results: list[wrk.Result], count: int) -> list[dict[str, object]]:
+    baseline = results[0].requests_per_second
+    return [
+        {**r.__dict__, "nodes": count, "ratio_to_healthz": r.requests_per_second / baseline}
+        for r in results
+    ]
+
+
 def _report(results: list[wrk.Result], args: argparse.Namespace, count: int) -> None:
     baseline = results[0].requests_per_second
-    if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        **r.__dict__,
-                        "nodes": count,
-                        "ratio_to_healthz": r.requests_per_second / baseline,
-                    }
-                    for r in results
-                ]
-            )
-        )
-        return
     print(
         f"\nwrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
         f"{count} node(s) of {args.workers} server worker(s), "
