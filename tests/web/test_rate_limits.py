@@ -14,6 +14,7 @@ from oauth.conftest import App, Flow
 from sellergate.config import Settings
 from sellergate.oauth.metadata import INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
 from sellergate.storage.database import Database
+from sellergate.tokens.format import TokenKind, generate
 
 ME = {"query": "{ me { username } }"}
 HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
@@ -184,3 +185,30 @@ def test_off_disables_a_budget(
     response = api(live.url, seller.token)
     assert response.status_code == 200
     assert "ratelimit-limit" not in response.headers
+
+
+def test_wrong_credentials_do_not_spend_the_named_clients_budget(
+    start_server: StartServer, app: App
+) -> None:
+    live = start_server(rate_limit_client="2/minute")
+    assert app.secret is not None
+
+    def introspect(secret: str) -> httpx.Response:
+        return httpx.post(
+            live.url + INTROSPECT_PATH, data={"token": "x"}, auth=(app.client_id, secret)
+        )
+
+    assert [introspect("wrong").status_code for _ in range(3)] == [401, 401, 401]
+    assert [introspect(app.secret).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_made_up_tokens_are_charged_to_the_address(
+    start_server: StartServer, seller: Account
+) -> None:
+    live = start_server(rate_limit_address="3/minute")
+    made_up = [generate(TokenKind.ACCESS, staging=True) for _ in range(4)]
+    assert [api(live.url, token).status_code for token in made_up] == [401] * 4
+    refused = api(live.url, generate(TokenKind.ACCESS, staging=True))
+    assert refused.status_code == 429
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert int(refused.headers["retry-after"]) >= 1

@@ -6,8 +6,10 @@ Budgets (docs/configuration.md):
   and, for an OAuth access token, to its app across all of the app's tokens; personal tokens
   have no app;
 - a token, revocation or introspection request is charged to the client it names (HTTP Basic or
-  the ``client_id`` form field);
-- a request that names neither is charged to its peer address.
+  the ``client_id`` form field), unless the endpoint refuses its credentials (401): then, like
+  a request that names no client, to its peer address;
+- a request that names neither is charged to its peer address, and so is one whose token or
+  client credentials are refused (401): made-up credentials cost their sender.
 
 The counting is the ``limits`` library's (fixed or moving window), on Redis when
 ``SELLERGATE_REDIS_URL`` is set, so that budgets hold across workers and nodes, and in memory
@@ -24,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -111,14 +114,18 @@ class Limiter:
         self.client = _item(settings.rate_limit_client)
         self.address = _item(settings.rate_limit_address)
 
-    async def charge(self, charges: Sequence[Charge]) -> Verdict | None:
-        """Charge one request to each budget; the verdict of the tightest one (the refusing one
-        if any). ``None`` when there is nothing to charge, or the store is down and the limits
-        fail open; :class:`LimiterUnavailable` when it is down and they fail closed."""
+    async def charge(self, charges: Sequence[Charge], *, consume: bool = True) -> Verdict | None:
+        """Charge one request to each budget (or, without ``consume``, only look whether one
+        more fits); the verdict of the tightest one (the refusing one if any). ``None`` when
+        there is nothing to charge, or the store is down and the limits fail open;
+        :class:`LimiterUnavailable` when it is down and they fail closed."""
         tightest: Verdict | None = None
         try:
             for item, key in charges:
-                allowed = await self.strategy.hit(item, key)
+                if consume:
+                    allowed = await self.strategy.hit(item, key)
+                else:
+                    allowed = await self.strategy.test(item, key)
                 reset_at, remaining = await self.strategy.get_window_stats(item, key)
                 verdict = Verdict(
                     allowed, item.amount, remaining, max(math.ceil(reset_at - time.time()), 0)
@@ -173,6 +180,32 @@ class AppRecordingVerifier(BearerVerifier):
         return auth
 
 
+class RefusedAddresses:
+    """Addresses whose budget ran out on bad tokens, until their window resets: remembered in
+    the process, so that a good request pays no extra round trip to the store. Each node learns
+    it at its own next bad token, which the shared budget then refuses at once."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._until: OrderedDict[str, tuple[float, Verdict]] = OrderedDict()
+        self._size = size
+
+    def remember(self, address: str, verdict: Verdict) -> None:
+        self._until[address] = (time.monotonic() + verdict.reset, verdict)
+        if len(self._until) > self._size:
+            self._until.popitem(last=False)
+
+    def verdict(self, address: str) -> Verdict | None:
+        entry = self._until.get(address)
+        if entry is None:
+            return None
+        until, verdict = entry
+        left = math.ceil(until - time.monotonic())
+        if left <= 0:
+            del self._until[address]
+            return None
+        return dataclasses.replace(verdict, reset=left)
+
+
 def _header(scope: Scope, name: bytes) -> str:
     for key, value in scope["headers"]:
         if key == name:
@@ -211,6 +244,7 @@ class RateLimitMiddleware:
         self.app = app
         self.limiter = limiter
         self.apps = apps
+        self.refused_addresses = RefusedAddresses()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -224,29 +258,41 @@ class RateLimitMiddleware:
     async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
         limiter = self.limiter
         digest = _bearer_digest(scope)
+        address = _address(scope)
         charges: list[Charge] = []
         app_known = True
         if digest is None:
-            _add(charges, limiter.address, "address:" + _address(scope))
+            _add(charges, limiter.address, "address:" + address)
         else:
+            if (blocked := self.refused_addresses.verdict(address)) is not None:
+                await _refuse(send, blocked, graphql=True)
+                return
             _add(charges, limiter.token, "token:" + digest)
             app_known, app = self.apps.get(digest)
             if app is not None:
                 _add(charges, limiter.app, f"app:{app}")
-        try:
-            verdict = await limiter.charge(charges)
-        except LimiterUnavailable:
-            await _unavailable(send, graphql=True)
+        status = 0
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self._charged(charges, scope, receive, noting_status, graphql=True)
+        if digest is None:
             return
-        if verdict is not None and not verdict.allowed:
-            await _refuse(send, verdict, graphql=True)
-            return
-        await self.app(scope, receive, _with_headers(send, verdict))
-        if not app_known and digest is not None:
-            _, app = self.apps.get(digest)
-            if app is not None and limiter.app is not None:
-                # The request has been answered: with the store down there is nothing to refuse.
-                with contextlib.suppress(LimiterUnavailable):
+        # The request has been answered: with the store down there is nothing left to refuse.
+        with contextlib.suppress(LimiterUnavailable):
+            if status == 401 and limiter.address is not None:
+                # Anyone can make up well-formed tokens, each with a fresh budget: unknown and
+                # dead ones are charged to the address too, which is refused once it runs out.
+                verdict = await limiter.charge([(limiter.address, "address:" + address)])
+                if verdict is not None and not verdict.allowed:
+                    self.refused_addresses.remember(address, verdict)
+            elif not app_known:
+                _, app = self.apps.get(digest)
+                if app is not None and limiter.app is not None:
                     await limiter.charge([(limiter.app, f"app:{app}")])
 
     async def _oauth(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -255,19 +301,49 @@ class RateLimitMiddleware:
         if client_id is None and scope["method"] == "POST":
             body, receive = await _buffer_body(receive)
             client_id = _form_client(body)
-        if client_id is not None:
-            charges: list[Charge] = []
-            _add(charges, limiter.client, "client:" + client_id)
-        else:
-            charges = []
-            _add(charges, limiter.address, "address:" + _address(scope))
+        address: list[Charge] = []
+        _add(address, limiter.address, "address:" + _address(scope))
+        if client_id is None:
+            await self._charged(address, scope, receive, send, graphql=False)
+            return
+        named: list[Charge] = []
+        _add(named, limiter.client, "client:" + client_id)
+        # Anyone can write a client_id: a request is charged to the client only once the
+        # endpoint has not refused its credentials (401), so that nobody can spend another
+        # app's budget; until then the budget is only looked at.
         try:
-            verdict = await limiter.charge(charges)
+            verdict = await limiter.charge(named, consume=False)
         except LimiterUnavailable:
             await _unavailable(send, graphql=False)
             return
         if verdict is not None and not verdict.allowed:
             await _refuse(send, verdict, graphql=False)
+            return
+
+        async def charge_on_answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                charges = address if message["status"] == 401 else named
+                try:
+                    answered = await limiter.charge(charges)
+                except LimiterUnavailable:
+                    answered = None  # the answer is made; there is nothing left to refuse
+                if answered is not None:
+                    headers = dataclasses.replace(answered, allowed=True).headers()
+                    message = {**message, "headers": [*message.get("headers", []), *headers]}
+            await send(message)
+
+        await self.app(scope, receive, charge_on_answer)
+
+    async def _charged(
+        self, charges: list[Charge], scope: Scope, receive: Receive, send: Send, *, graphql: bool
+    ) -> None:
+        try:
+            verdict = await self.limiter.charge(charges)
+        except LimiterUnavailable:
+            await _unavailable(send, graphql=graphql)
+            return
+        if verdict is not None and not verdict.allowed:
+            await _refuse(send, verdict, graphql=graphql)
             return
         await self.app(scope, receive, _with_headers(send, verdict))
 
