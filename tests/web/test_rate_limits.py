@@ -79,10 +79,11 @@ def test_headers_on_every_api_and_oauth_response(
     assert "ratelimit-limit" not in http.get("/healthz").headers
 
 
+@pytest.mark.parametrize("strategy", ["fixed-window", "moving-window"])
 def test_a_token_over_its_budget_gets_429_in_graphql_shape(
-    start_server: StartServer, seller: Account, other_seller: Account
+    start_server: StartServer, seller: Account, other_seller: Account, strategy: str
 ) -> None:
-    live = start_server(rate_limit_token="3/minute")
+    live = start_server(rate_limit_token="3/minute", rate_limit_strategy=strategy)
     for remaining in (2, 1, 0):
         response = api(live.url, seller.token)
         assert response.status_code == 200

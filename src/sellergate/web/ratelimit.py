@@ -61,6 +61,7 @@ MAX_FORM_BYTES = 16_384
 # Redis must answer fast or be treated as down: a limiter that hangs would hang every request.
 REDIS_TIMEOUT_SECONDS = 0.5
 KNOWN_APPS = 100_000
+OUTAGE_WARNING_SECONDS = 30.0
 
 
 class LimiterUnavailable(Exception):
@@ -109,6 +110,7 @@ class Limiter:
             else FixedWindowRateLimiter(storage)
         )
         self.fail_open = settings.rate_limit_fail_open
+        self._warned_at = -math.inf
         self.token = _item(settings.rate_limit_token)
         self.app = _item(settings.rate_limit_app)
         self.client = _item(settings.rate_limit_client)
@@ -135,7 +137,14 @@ class Limiter:
                 if tightest is None or verdict.remaining < tightest.remaining:
                     tightest = verdict
         except (StorageError, OSError) as exc:
-            log.warning("rate-limit store unavailable: %s", type(exc).__name__)
+            now = time.monotonic()
+            if now - self._warned_at > OUTAGE_WARNING_SECONDS:  # once a while, not per request
+                self._warned_at = now
+                log.warning(
+                    "rate-limit store unavailable (%s); failing %s",
+                    type(exc).__name__,
+                    "open" if self.fail_open else "closed",
+                )
             if self.fail_open:
                 return None
             raise LimiterUnavailable from None
