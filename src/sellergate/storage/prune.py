@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -218,12 +218,3 @@ class PruneLeader:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-
-
-@contextlib.contextmanager
-def leadership(settings: Settings) -> Iterator[PruneLeader]:
-    leader = PruneLeader(settings)
-    try:
-        yield leader
-    finally:
-        leader.close()
