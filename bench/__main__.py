@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import dataclasses
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 
-from bench import wrk
+from bench import nodes, wrk
 from bench.fixtures import seed
 from sellergate.config import load_settings
 from sellergate.storage.database import Database
@@ -35,10 +35,8 @@ ORDERS_PAGE = """{ orders(first: 50) { edges { node { id status createdAt
 SCENARIOS = ("healthz", "graphql_me", "graphql_me_oauth", "introspect", "refresh", "orders_page")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# The limiter's cost is measured, but no scenario may hit a budget: one token makes every request.
+UNLIMITED = "1000000000/minute"
 
 
 def main() -> None:
@@ -48,6 +46,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="node counts to measure in turn, e.g. '1 2' (one node against two); with more "
+        "than one node, rate limits live in Redis",
+    )
+    parser.add_argument(
+        "--redis-url", default="", help="Redis for the nodes (default: a throwaway redis-server)"
+    )
     parser.add_argument("--only", nargs="*", choices=SCENARIOS, help="run these scenarios")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args()
@@ -55,97 +64,94 @@ def main() -> None:
     chosen = args.only or list(SCENARIOS)
     if "healthz" not in chosen:
         chosen.insert(0, "healthz")
+    if max(args.nodes) > 1 and not args.database_url.startswith("postgres"):
+        raise SystemExit("bench: several nodes share a database: pass --database-url postgresql://")
 
-    with tempfile.TemporaryDirectory(prefix="sellergate-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="sellergate-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
         workdir = Path(tmp)
         env = {
             **os.environ,
             "SELLERGATE_DATA_DIR": str(workdir),
             "SELLERGATE_DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.db",
             "SELLERGATE_LOG_LEVEL": "warning",
+            "SELLERGATE_RATE_LIMIT_TOKEN": UNLIMITED,
+            "SELLERGATE_RATE_LIMIT_APP": UNLIMITED,
+            "SELLERGATE_RATE_LIMIT_CLIENT": UNLIMITED,
+            "SELLERGATE_RATE_LIMIT_ADDRESS": UNLIMITED,
         }
+        if args.redis_url or max(args.nodes) > 1:
+            env["SELLERGATE_REDIS_URL"] = args.redis_url or stack.enter_context(
+                nodes.throwaway_redis()
+            )
         os.environ.update({k: v for k, v in env.items() if k.startswith("SELLERGATE_")})
         settings = load_settings()
         db = Database(settings)
         upgrade(db.engine)
-        # Enough one-time refresh tokens for the refresh scenario at several thousand per second.
-        refresh_count = 4000 * args.seconds if "refresh" in chosen else 0
-        print(f"seeding ({refresh_count} refresh tokens)...", file=sys.stderr)
+        # Enough one-time refresh tokens for the refresh scenario at several thousand per second,
+        # for every node count measured.
+        per_run = 4000 * args.seconds if "refresh" in chosen else 0
+        print(f"seeding ({per_run * len(args.nodes)} refresh tokens)...", file=sys.stderr)
         seeded = seed(
-            settings, db, refresh_tokens=refresh_count, orders_seller="orders_page" in chosen
+            settings,
+            db,
+            refresh_tokens=per_run * len(args.nodes),
+            orders_seller="orders_page" in chosen,
         )
         db.dispose()
 
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "sellergate"),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait(url)
-            results = [_scenario(name, url, seeded, workdir, wrk_path, args) for name in chosen]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    _report(results, args)
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("bench: the server did not start")
+        measured: dict[int, list[wrk.Result]] = {}
+        for run, count in enumerate(args.nodes):
+            tokens = seeded.refresh_tokens[run * per_run : (run + 1) * per_run]
+            this_run = dataclasses.replace(seeded, refresh_tokens=tokens)
+            with nodes.serving(count, args.workers, env) as urls:
+                measured[count] = [
+                    _scenario(name, urls, this_run, workdir, wrk_path, args) for name in chosen
+                ]
+    if args.json:
+        print(json.dumps([row for count, res in measured.items() for row in _rows(res, count)]))
+        return
+    for count, results in measured.items():
+        _report(results, args, count)
+    if len(measured) > 1:
+        _compare(measured)
 
 
 def _scenario(
-    name: str, url: str, seeded: object, workdir: Path, wrk_path: str, args: argparse.Namespace
+    name: str,
+    urls: list[str],
+    seeded: object,
+    workdir: Path,
+    wrk_path: str,
+    args: argparse.Namespace,
 ) -> wrk.Result:
+    """One scenario against every node at once (one wrk each, the connections shared out)."""
     from bench.fixtures import Seeded
 
     assert isinstance(seeded, Seeded)
     basic = base64.b64encode(f"{seeded.client_id}:{seeded.client_secret}".encode()).decode()
     form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"}
+    url = urls[0]
+    scripts: list[str]
     if name == "healthz":
-        script, path = "", "/healthz"
+        path = "/healthz"
+        scripts = [""] * len(urls)
     elif name in ("graphql_me", "graphql_me_oauth", "orders_page"):
         token = seeded.oauth_access_token if name == "graphql_me_oauth" else seeded.personal_token
         query = ORDERS_PAGE if name == "orders_page" else "{ me { id username } }"
         path = "/seller-api/graphql"
-        script = wrk.lua_post(
-            path,
-            json.dumps({"query": query}),
-            {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        )
-        _check(
-            url,
-            path,
-            json.dumps({"query": query}),
-            {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        )
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        scripts = [wrk.lua_post(path, json.dumps({"query": query}), headers)] * len(urls)
+        _check(url, path, json.dumps({"query": query}), headers)
     elif name == "introspect":
         path = "/seller-api/rest/oauth/introspect"
         body = urlencode({"token": seeded.oauth_access_token})
-        script = wrk.lua_post(path, body, form)
+        scripts = [wrk.lua_post(path, body, form)] * len(urls)
         _check(url, path, body, form, expect='"active":true')
     else:
         path = "/seller-api/rest/oauth/token"
-        bodies = workdir / "refresh.txt"
         first, rest = seeded.refresh_tokens[0], seeded.refresh_tokens[1:]
         _check(
             url,
@@ -154,22 +160,35 @@ def _scenario(
             form,
             expect="access_token",
         )
-        bodies.write_text(
-            "\n".join(urlencode({"grant_type": "refresh_token", "refresh_token": t}) for t in rest)
-            + "\n"
+        scripts = []
+        for index in range(len(urls)):
+            # Each node's wrk spends tokens of its own: a one-time token is sent once.
+            bodies = workdir / f"refresh-{index}.txt"
+            bodies.write_text(
+                "\n".join(
+                    urlencode({"grant_type": "refresh_token", "refresh_token": t})
+                    for t in rest[index :: len(urls)]
+                )
+                + "\n"
+            )
+            scripts.append(wrk.lua_one_time_bodies(path, form, bodies))
+    print(f"running {name} on {len(urls)} node(s) for {args.seconds}s...", file=sys.stderr)
+    share = max(args.connections // len(urls), 1)
+
+    def runner(index: int) -> Callable[[], wrk.Result]:
+        return lambda: wrk.run(
+            wrk_path,
+            f"{name}-{index}",
+            urls[index] + path,
+            scripts[index],
+            workdir,
+            threads=args.threads,
+            connections=share,
+            seconds=args.seconds,
         )
-        script = wrk.lua_one_time_bodies(path, form, bodies)
-    print(f"running {name} for {args.seconds}s...", file=sys.stderr)
-    return wrk.run(
-        wrk_path,
-        name,
-        url + path,
-        script,
-        workdir,
-        threads=args.threads,
-        connections=args.connections,
-        seconds=args.seconds,
-    )
+
+    result = nodes.spread([runner(index) for index in range(len(urls))])
+    return dataclasses.replace(result, name=name)
 
 
 def _check(url: str, path: str, body: str, headers: dict[str, str], expect: str = "") -> None:
@@ -179,21 +198,20 @@ def _check(url: str, path: str, body: str, headers: dict[str, str], expect: str 
         raise SystemExit(f"bench: {path} answered {response.status_code}: {response.text[:300]}")
 
 
-def _report(results: list[wrk.Result], args: argparse.Namespace) -> None:
+def _rows(results: list[wrk.Result], count: int) -> list[dict[str, object]]:
     baseline = results[0].requests_per_second
-    if args.json:
-        print(
-            json.dumps(
-                [
-                    {**r.__dict__, "ratio_to_healthz": r.requests_per_second / baseline}
-                    for r in results
-                ]
-            )
-        )
-        return
+    return [
+        {**r.__dict__, "nodes": count, "ratio_to_healthz": r.requests_per_second / baseline}
+        for r in results
+    ]
+
+
+def _report(results: list[wrk.Result], args: argparse.Namespace, count: int) -> None:
+    baseline = results[0].requests_per_second
     print(
         f"\nwrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
-        f"{args.workers} server worker(s), {args.database_url.split(':')[0] or 'sqlite'}"
+        f"{count} node(s) of {args.workers} server worker(s), "
+        f"{args.database_url.split(':')[0] or 'sqlite'}"
     )
     print(f"{'scenario':<18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs healthz':>12}{'errors':>8}")
     for r in results:
@@ -201,6 +219,19 @@ def _report(results: list[wrk.Result], args: argparse.Namespace) -> None:
             f"{r.name:<18}{r.requests_per_second:>10.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
             f"{r.requests_per_second / baseline:>11.2f}x{r.errors:>8}"
         )
+
+
+def _compare(measured: dict[int, list[wrk.Result]]) -> None:
+    counts = sorted(measured)
+    base = {r.name: r for r in measured[counts[0]]}
+    print(f"\nthroughput against {counts[0]} node(s)")
+    print(f"{'scenario':<18}" + "".join(f"{f'{c} node(s)':>12}" for c in counts[1:]))
+    for name, first in base.items():
+        ratios = []
+        for count in counts[1:]:
+            other = next(r for r in measured[count] if r.name == name)
+            ratios.append(other.requests_per_second / max(first.requests_per_second, 1e-9))
+        print(f"{name:<18}" + "".join(f"{ratio:>11.2f}x" for ratio in ratios))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,16 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
+class RateLimitStrategy(enum.StrEnum):
+    FIXED_WINDOW = "fixed-window"
+    MOVING_WINDOW = "moving-window"
+
+
+class LogFormat(enum.StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
 class ConfigError(Exception):
     """A configuration value is missing or wrong; the message is one line for the operator."""
 
@@ -64,6 +74,23 @@ class Settings(BaseSettings):
     log_level: str = "info"
     redis_url: str = ""
     trusted_proxies: str = ""
+    # Rate limits (docs/configuration.md): "N/second|minute|hour|day", or "off".
+    rate_limit_token: str = "1200/minute"  # noqa: S105 (a budget, not a secret)
+    rate_limit_app: str = "12000/minute"
+    rate_limit_client: str = "600/minute"
+    rate_limit_address: str = "300/minute"
+    rate_limit_strategy: RateLimitStrategy = RateLimitStrategy.FIXED_WINDOW
+    rate_limit_fail_open: bool = True
+    # Pruning of spent and expired rows (docs/deployment.md).
+    prune_interval: timedelta = timedelta(hours=1)
+    prune_retention: timedelta = timedelta(days=7)
+    prune_personal_token_retention: timedelta = timedelta(days=30)
+    prune_spent_refresh_after: timedelta = timedelta(days=365)
+    prune_batch_size: int = 1000
+    # Operations.
+    log_format: LogFormat = LogFormat.JSON
+    access_log: bool = True
+    shutdown_timeout_seconds: int = 30
 
     @field_validator(
         "secure_link_ttl",
@@ -74,6 +101,10 @@ class Settings(BaseSettings):
         "session_idle",
         "session_lifetime",
         "audit_retention",
+        "prune_interval",
+        "prune_retention",
+        "prune_personal_token_retention",
+        "prune_spent_refresh_after",
         mode="before",
     )
     @classmethod
@@ -120,7 +151,27 @@ class Settings(BaseSettings):
         )
 
     @field_validator(
-        "max_body_bytes", "login_max_failures", "login_lockout_seconds", "login_max_per_address"
+        "rate_limit_token", "rate_limit_app", "rate_limit_client", "rate_limit_address"
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        if value.strip().lower() == "off":
+            return "off"
+        from limits import parse  # the notation is the limits library's own
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("must be like 600/minute (second, minute, hour, day) or off") from None
+        return value.strip()
+
+    @field_validator(
+        "max_body_bytes",
+        "login_max_failures",
+        "login_lockout_seconds",
+        "login_max_per_address",
+        "prune_batch_size",
+        "shutdown_timeout_seconds",
     )
     @classmethod
     def _positive(cls, value: int) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sellergate.accounts.throttling import (
     DatabaseCounter,
@@ -18,6 +19,7 @@ from sellergate.accounts.throttling import (
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 from sellergate.storage.models import LoginAttempt
+from sellergate.storage.types import utcnow
 
 
 def attempts(throttle: LoginThrottle, username: str, address: str, count: int) -> list[bool]:
@@ -106,8 +108,24 @@ def test_ipv6_addresses_are_limited_per_64(address: str, group: str) -> None:
 
 def test_windows_that_ended_are_deleted(db: Database, settings: Settings) -> None:
     counter = DatabaseCounter(db)
-    counter.hit("old", 1, 60)  # a window of 1970
+    counter.hit("old", 60)
+    with db.session(write=True) as session:
+        session.execute(update(LoginAttempt).values(expires_at=utcnow() - timedelta(seconds=1)))
     counter._pruned_at = 0.0
-    counter.hit("new", int(time.time() // 60), 60)
+    counter.hit("new", 60)
     with db.session() as session:
         assert list(session.scalars(select(LoginAttempt.key))) == ["new"]
+
+
+def test_a_window_opens_at_the_first_attempt_and_starts_again_once_ended(
+    db: Database, redis_url: str
+) -> None:
+    for counter in (DatabaseCounter(db), RedisCounter(redis_url)):
+        assert [counter.hit("k", 1)[0] for _ in range(3)] == [1, 2, 3]
+        count, left = counter.hit("k", 1)
+        assert count == 4 and 0 < left <= 1
+        time.sleep(1.2)
+        assert counter.hit("k", 1)[0] == 1  # a new window, not the old count
+        counter.refund("k")
+        counter.refund("k")  # never below zero
+        assert counter.hit("k", 1)[0] == 1

@@ -109,14 +109,20 @@ class BearerVerifier:
 
 
 class LastUsedRecorder:
-    """Buffers "last used" times in memory; :meth:`flush` writes them in one batch."""
+    """Buffers "last used" times in memory; :meth:`flush` writes them in one batch.
+
+    Request threads touch while a flush swaps the buffer out, so both take the lock: a touch
+    landing between the swap and the write would otherwise go to the old, already-taken dict
+    and be lost.
+    """
 
     def __init__(self) -> None:
         self._pending: dict[int, datetime] = {}
         self._lock = threading.Lock()
 
     def touch(self, token_id: int, when: datetime) -> None:
-        self._pending[token_id] = when
+        with self._lock:
+            self._pending[token_id] = when
 
     def flush(self, engine: Engine) -> int:
         with self._lock:
@@ -129,6 +135,12 @@ class LastUsedRecorder:
             .values(last_used_at=bindparam("used_at"))
         )
         rows = [{"token_id": key, "used_at": value} for key, value in pending.items()]
-        with engine.begin() as conn:
-            conn.execute(statement.execution_options(synchronize_session=False), rows)
+        try:
+            with engine.begin() as conn:
+                conn.execute(statement.execution_options(synchronize_session=False), rows)
+        except Exception:
+            # Put them back for the next flush, behind any newer time touched meanwhile.
+            with self._lock:
+                self._pending = {**pending, **self._pending}
+            raise
         return len(rows)

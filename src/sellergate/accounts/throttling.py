@@ -1,10 +1,11 @@
 """Sign-in throttling: attempts are counted before the password is checked.
 
 Each attempt first increments a counter for the client's address and then one for the account,
-atomically, in a fixed window of ``login_lockout_seconds``; the password is checked only if both
-counts are within their limits. So however many guesses arrive at once, on however many workers
-or nodes, at most ``login_max_failures`` of them per account and window reach the password hash.
-A successful sign-in refunds its own attempt, so the limits count failures in effect.
+atomically, in a window of ``login_lockout_seconds`` that opens at the key's first attempt (so
+there is no clock boundary at which a burst gets twice the limit); the password is checked only
+if both counts are within their limits. So however many guesses arrive at once, on however many
+workers or nodes, at most ``login_max_failures`` of them per account and window reach the
+password hash. A successful sign-in refunds its own attempt, so the limits count failures in effect.
 
 The counters live in the database (an UPSERT ... RETURNING, the same on SQLite and PostgreSQL)
 or, when ``SELLERGATE_REDIS_URL`` is set, in Redis through the ``limits`` library's storage.
@@ -17,35 +18,39 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Protocol
 
 from limits.storage import RedisStorage
-from sqlalchemy import delete, update
+from sqlalchemy import case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 from sellergate.storage.models import LoginAttempt
+from sellergate.storage.types import utcnow
 
 PRUNE_EVERY_SECONDS = 60.0
 
 
 class AttemptCounter(Protocol):
-    def hit(self, key: str, window: int, seconds: int) -> int:
-        """Count one attempt for ``key`` in ``window``; the count including it."""
+    def hit(self, key: str, seconds: int) -> tuple[int, float]:
+        """Count one attempt for ``key``: the count in its window including this one, and the
+        seconds left in that window. A window opens at the first attempt after the last one
+        ended, so its limits hold over any ``seconds``, not only between clock boundaries."""
         ...
 
-    def refund(self, key: str, window: int, seconds: int) -> None:
-        """Take one attempt back (a sign-in that succeeded)."""
+    def refund(self, key: str) -> None:
+        """Take one attempt back (a sign-in that succeeded) if its window is still open."""
         ...
 
 
 class DatabaseCounter:
-    """Counters in ``login_attempts``: one row per key and window, shared by every worker."""
+    """Counters in ``login_attempts``: one row per key, shared by every worker and node."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -54,26 +59,38 @@ class DatabaseCounter:
         self._pruned_at = 0.0
         self._lock = threading.Lock()
 
-    def hit(self, key: str, window: int, seconds: int) -> int:
-        expires_at = datetime.fromtimestamp((window + 1) * seconds, UTC)
+    def hit(self, key: str, seconds: int) -> tuple[int, float]:
+        now = utcnow()
+        opens = now + timedelta(seconds=seconds)
+        # In ON CONFLICT DO UPDATE every expression sees the stored row: a window that has
+        # ended starts again at one, in the same atomic statement that counts.
+        ended = LoginAttempt.expires_at <= now
         statement = (
             self._insert(LoginAttempt)
-            .values(key=key, window=window, count=1, expires_at=expires_at)
+            .values(key=key, count=1, expires_at=opens)
             .on_conflict_do_update(
-                index_elements=["key", "window"], set_={"count": LoginAttempt.count + 1}
+                index_elements=["key"],
+                set_={
+                    "count": case((ended, 1), else_=LoginAttempt.count + 1),
+                    "expires_at": case((ended, opens), else_=LoginAttempt.expires_at),
+                },
             )
-            .returning(LoginAttempt.count)
+            .returning(LoginAttempt.count, LoginAttempt.expires_at)
         )
         with self.db.session(write=True) as session:
-            count = int(session.execute(statement).scalar_one())
+            count, expires_at = session.execute(statement).one()
         self._prune()
-        return count
+        return int(count), (expires_at - now).total_seconds()
 
-    def refund(self, key: str, window: int, seconds: int) -> None:
+    def refund(self, key: str) -> None:
         with self.db.session(write=True) as session:
             session.execute(
                 update(LoginAttempt)
-                .where(LoginAttempt.key == key, LoginAttempt.window == window)
+                .where(
+                    LoginAttempt.key == key,
+                    LoginAttempt.expires_at > utcnow(),
+                    LoginAttempt.count > 0,
+                )
                 .values(count=LoginAttempt.count - 1)
             )
 
@@ -85,22 +102,25 @@ class DatabaseCounter:
                 return
             self._pruned_at = now
         with self.db.session(write=True) as session:
-            session.execute(
-                delete(LoginAttempt).where(LoginAttempt.expires_at <= datetime.now(UTC))
-            )
+            session.execute(delete(LoginAttempt).where(LoginAttempt.expires_at <= utcnow()))
 
 
 class RedisCounter:
-    """Counters in Redis (INCR and EXPIRE in one script); Redis expires past windows itself."""
+    """Counters in Redis: the ``limits`` library's INCR-and-EXPIRE script sets the expiry when a
+    key is created, so a window opens at its first attempt; Redis expires ended ones itself."""
 
     def __init__(self, url: str) -> None:
         self.storage = RedisStorage(url, key_prefix="sellergate-login")
 
-    def hit(self, key: str, window: int, seconds: int) -> int:
-        return self.storage.incr(f"{key}:{window}", seconds)
+    def hit(self, key: str, seconds: int) -> tuple[int, float]:
+        count = self.storage.incr(key, seconds)
+        return count, max(0.0, self.storage.get_expiry(key) - time.time())
 
-    def refund(self, key: str, window: int, seconds: int) -> None:
-        self.storage.incr(f"{key}:{window}", seconds, amount=-1)
+    def refund(self, key: str) -> None:
+        # Never below zero, and never into a window that has ended (that would open a new key
+        # at -1: a free attempt).
+        if self.storage.get(key) > 0:
+            self.storage.incr(key, 1, amount=-1)
 
 
 def make_counter(settings: Settings, db: Database) -> AttemptCounter:
@@ -138,24 +158,17 @@ class LoginThrottle:
         self.per_address = settings.login_max_per_address
         self.seconds = settings.login_lockout_seconds
 
-    def _window(self) -> tuple[int, int]:
-        now = time.time()
-        window = int(now // self.seconds)
-        return window, max(1, int((window + 1) * self.seconds - now) + 1)
-
     def attempt(self, username: str, address: str) -> Verdict:
         """Count an attempt (blocking I/O: call it off the event loop)."""
-        window, retry_after = self._window()
         for name, key, limit in (
             ("address", _key("address", address_group(address)), self.per_address),
             ("account", _key("account", username), self.per_account),
         ):
-            count = self.counter.hit(key, window, self.seconds)
+            count, left = self.counter.hit(key, self.seconds)
             if count > limit:
-                return Verdict(False, retry_after, count == limit + 1, name)
+                return Verdict(False, max(1, math.ceil(left)), count == limit + 1, name)
         return Verdict(True)
 
     def succeeded(self, username: str, address: str) -> None:
-        window, _ = self._window()
         for key in (_key("address", address_group(address)), _key("account", username)):
-            self.counter.refund(key, window, self.seconds)
+            self.counter.refund(key)

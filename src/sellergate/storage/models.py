@@ -145,7 +145,8 @@ class SecureLink(Base):
 
 
 class LoginAttempt(Base):
-    """Sign-in attempts counted per key (an account or an address) in fixed windows.
+    """Sign-in attempts counted per key (an account or an address) in a window ending at
+    ``expires_at``, opened by the first attempt after the previous window ended.
 
     ``key`` is a hash, so its length is fixed whatever a client sends; rows past ``expires_at``
     are dead and may be pruned.
@@ -153,7 +154,6 @@ class LoginAttempt(Base):
 
     __tablename__ = "login_attempts"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 

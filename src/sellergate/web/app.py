@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from anyio import to_thread
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from sellergate.accounts.bearer import BearerVerifier, LastUsedRecorder
+from sellergate.accounts.bearer import LastUsedRecorder
 from sellergate.api.schema import build_schema
 from sellergate.config import Settings
 from sellergate.storage.database import POOL_SIZE, Database
 from sellergate.web import health, oauth, secret_scanning, secure_links
 from sellergate.web.graphql import GraphQLEndpoint
+from sellergate.web.jobs import background_jobs
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
-
-log = logging.getLogger("sellergate.web")
+from sellergate.web.ratelimit import AppCache, AppRecordingVerifier, Limiter, RateLimitMiddleware
+from sellergate.web.requestlog import RequestLogMiddleware
 
 
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     database = db or Database(settings)
     recorder = LastUsedRecorder()
-    verifier = BearerVerifier(database.engine, staging=not settings.production, recorder=recorder)
+    apps = AppCache()
+    verifier = AppRecordingVerifier(
+        database.engine, staging=not settings.production, recorder=recorder, apps=apps
+    )
     metrics = Metrics()
     graphql = GraphQLEndpoint(settings, database, verifier, build_schema(settings))
 
@@ -50,26 +51,29 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         # Every worker thread here uses a database connection: no more threads than the pool.
         to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
 
-        async def flush_periodically() -> None:
-            while True:
-                await asyncio.sleep(settings.last_used_flush_seconds)
-                try:
-                    await run_in_threadpool(recorder.flush, database.engine)
-                except Exception:
-                    log.exception("could not record last-used times; will retry")
-
-        task = asyncio.create_task(flush_periodically())
         try:
-            yield
+            async with background_jobs(settings, database, recorder):
+                yield
         finally:
-            task.cancel()
-            await run_in_threadpool(recorder.flush, database.engine)
             if db is None:
                 database.dispose()
 
     app = Starlette(
         routes=route_list,
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        middleware=[
+            Middleware(
+                RequestLogMiddleware,
+                enabled=settings.access_log,
+                proxies=settings.trusted_proxy_networks,
+            ),
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(
+                RateLimitMiddleware,
+                limiter=Limiter(settings),
+                apps=apps,
+                proxies=settings.trusted_proxy_networks,
+            ),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

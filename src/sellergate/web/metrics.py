@@ -1,11 +1,20 @@
-"""Prometheus metrics: request counts and latency per route, from a pure ASGI middleware."""
+"""Prometheus metrics: request counts and latency per route, from a pure ASGI middleware.
+
+With several worker processes (``serve --workers N``) each keeps its own counts, so ``/metrics``
+answers for the whole node through prometheus_client's multiprocess mode: ``serve`` points
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's own variable, which the library reads) at a
+fresh directory before the workers start, each worker writes its values there, and whichever
+worker answers ``/metrics`` adds them all up.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Paths are grouped so that label values stay few whatever URLs clients send.
@@ -30,9 +39,13 @@ def route_group(path: str) -> str:
     return "other"
 
 
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.multiprocess_dir = os.environ.get(MULTIPROCESS_VARIABLE, "")
         self.requests = Counter(
             "sellergate_http_requests",
             "HTTP requests by route group and status",
@@ -48,7 +61,11 @@ class Metrics:
         )
 
     def render(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if not self.multiprocess_dir:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(combined), CONTENT_TYPE_LATEST
 
 
 class MetricsMiddleware:

@@ -25,10 +25,9 @@ def upgrade() -> None:
     op.create_table(
         "login_attempts",
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("window", sa.BigInteger(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("expires_at", _time(), nullable=False),
-        sa.PrimaryKeyConstraint("key", "window", name=op.f("pk_login_attempts")),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_login_attempts")),
     )
     op.create_index(op.f("ix_login_attempts_expires_at"), "login_attempts", ["expires_at"])
     op.create_table(

@@ -1,0 +1,124 @@
+"""Several sellergate nodes for ``python -m bench --nodes 1 2``: one against two.
+
+Each node is a ``sellergate serve`` process on its own port, all on the same database and (with
+more than one node) the same Redis, as in a deployment. There is no load balancer in between:
+one wrk per node, started together, each with its share of the connections, and their figures
+added up (requests per second) or taken at the worst (p99).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench import wrk
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"bench: the server at {url} did not start")
+
+
+@contextlib.contextmanager
+def serving(count: int, workers: int, env: dict[str, str]) -> Iterator[list[str]]:
+    """``count`` nodes; their base URLs. Stopped (SIGTERM, by PID) on the way out."""
+    processes: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
+    try:
+        for _ in range(count):
+            port = free_port()
+            processes.append(
+                subprocess.Popen(
+                    [
+                        str(Path(sys.executable).parent / "sellergate"),
+                        "serve",
+                        "--host", "127.0.0.1",
+                        "--port", str(port),
+                        "--workers", str(workers),
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )  # fmt: skip
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in urls:
+            wait_until_up(url)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+
+
+@contextlib.contextmanager
+def throwaway_redis() -> Iterator[str]:
+    """A ``redis-server`` of the benchmark's own on loopback, without persistence."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("bench: redis-server is not installed; or pass --redis-url")
+    directory = tempfile.mkdtemp(prefix="sellergate-bench-redis-")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", directory],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit("bench: redis-server did not start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def spread(runs: list[Callable[[], wrk.Result]]) -> wrk.Result:
+    """Run one wrk per node at once; the figures of the whole."""
+    with ThreadPoolExecutor(len(runs)) as pool:
+        futures = [pool.submit(run) for run in runs]
+        results: list[wrk.Result] = [future.result() for future in futures]
+    if len(results) == 1:
+        return results[0]
+    total = sum(r.requests for r in results)
+    return wrk.Result(
+        name=results[0].name,
+        requests_per_second=sum(r.requests_per_second for r in results),
+        # The median of the whole is near the request-weighted mean of the medians.
+        p50_ms=sum(r.p50_ms * r.requests for r in results) / max(total, 1),
+        p99_ms=max(r.p99_ms for r in results),
+        requests=total,
+        errors=sum(r.errors for r in results),
+    )

@@ -1,0 +1,450 @@
+"""Rate limits with the IETF ``RateLimit-*`` headers, for the Seller API and the OAuth endpoints.
+
+Budgets (docs/configuration.md):
+
+- an API request is charged to its access token (keyed by the token's SHA-256, never the token)
+  and, for an OAuth access token, to its app across all of the app's tokens; personal tokens
+  have no app;
+- a token, revocation or introspection request is charged to the client it names (HTTP Basic or
+  the ``client_id`` form field), unless the endpoint refuses its credentials (401): then, like
+  a request that names no client, to its peer address;
+- a request that names neither is charged to its peer address, and so is one whose token or
+  client credentials are refused (401): made-up credentials cost their sender.
+
+The counting is the ``limits`` library's (fixed or moving window), on Redis when
+``SELLERGATE_REDIS_URL`` is set, so that budgets hold across workers and nodes, and in memory
+otherwise (one process). Every response of these endpoints carries the headers of the budget
+closest to running out; over it, ``429`` with ``Retry-After`` in the endpoint's own error shape.
+
+Which app a token belongs to is learnt when the endpoint looks the token up (see
+:class:`AppRecordingVerifier`) and remembered per process: it never changes for a token. The
+first request of a token in a process is therefore charged to its app after it ran, not refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import dataclasses
+import json
+import logging
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote
+
+from limits import RateLimitItem, parse
+from limits.aio.strategies import (
+    FixedWindowRateLimiter,
+    MovingWindowRateLimiter,
+    RateLimiter,
+)
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from sqlalchemy import Connection, Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sellergate.accounts.bearer import AuthContext, BearerVerifier, LastUsedRecorder
+from sellergate.config import RateLimitStrategy, Settings
+from sellergate.oauth import metadata as rfc8414
+from sellergate.tokens.hashing import token_hash
+from sellergate.web.addresses import Networks, scope_address
+
+log = logging.getLogger("sellergate.ratelimit")
+
+GRAPHQL_PATH = "/seller-api/graphql"
+OAUTH_PATHS = frozenset({rfc8414.TOKEN_PATH, rfc8414.REVOKE_PATH, rfc8414.INTROSPECT_PATH})
+# The OAuth endpoints accept no larger form (web.oauth); the client id is read from it.
+MAX_FORM_BYTES = 16_384
+# Redis must answer fast or be treated as down: a limiter that hangs would hang every request.
+REDIS_TIMEOUT_SECONDS = 0.5
+KNOWN_APPS = 100_000
+OUTAGE_WARNING_SECONDS = 30.0
+
+
+class LimiterUnavailable(Exception):
+    """The shared store did not answer and the limits are configured to fail closed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        values = [
+            (b"ratelimit-limit", self.limit),
+            (b"ratelimit-remaining", self.remaining),
+            (b"ratelimit-reset", self.reset),
+        ]
+        if not self.allowed:
+            values.append((b"retry-after", max(self.reset, 1)))
+        return [(name, str(value).encode()) for name, value in values]
+
+
+Charge = tuple[RateLimitItem, str]
+
+
+class Limiter:
+    """The budgets of one process, counted in Redis or in memory."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.redis_url:
+            storage = storage_from_string(
+                "async+" + settings.redis_url,
+                implementation="redispy",
+                wrap_exceptions=True,
+                key_prefix="sellergate:ratelimit",
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+        else:
+            storage = storage_from_string("async+memory://")
+        self.strategy: RateLimiter = (
+            MovingWindowRateLimiter(storage)
+            if settings.rate_limit_strategy is RateLimitStrategy.MOVING_WINDOW
+            else FixedWindowRateLimiter(storage)
+        )
+        self.fail_open = settings.rate_limit_fail_open
+        self._warned_at = -math.inf
+        self.token = _item(settings.rate_limit_token)
+        self.app = _item(settings.rate_limit_app)
+        self.client = _item(settings.rate_limit_client)
+        self.address = _item(settings.rate_limit_address)
+
+    async def charge(self, charges: Sequence[Charge], *, consume: bool = True) -> Verdict | None:
+        """Charge one request to each budget (or, without ``consume``, only look whether one
+        more fits); the verdict of the tightest one (the refusing one if any). ``None`` when
+        there is nothing to charge, or the store is down and the limits fail open;
+        :class:`LimiterUnavailable` when it is down and they fail closed."""
+        tightest: Verdict | None = None
+        try:
+            for item, key in charges:
+                if consume:
+                    allowed = await self.strategy.hit(item, key)
+                else:
+                    allowed = await self.strategy.test(item, key)
+                reset_at, remaining = await self.strategy.get_window_stats(item, key)
+                verdict = Verdict(
+                    allowed, item.amount, remaining, max(math.ceil(reset_at - time.time()), 0)
+                )
+                if not allowed:
+                    return verdict
+                if tightest is None or verdict.remaining < tightest.remaining:
+                    tightest = verdict
+        except (StorageError, OSError) as exc:
+            now = time.monotonic()
+            if now - self._warned_at > OUTAGE_WARNING_SECONDS:  # once a while, not per request
+                self._warned_at = now
+                log.warning(
+                    "rate-limit store unavailable (%s); failing %s",
+                    type(exc).__name__,
+                    "open" if self.fail_open else "closed",
+                )
+            if self.fail_open:
+                return None
+            raise LimiterUnavailable from None
+        return tightest
+
+
+def _item(value: str) -> RateLimitItem | None:
+    return None if value == "off" else parse(value)
+
+
+class AppCache:
+    """Which app (client row id, or none) each token hash belongs to, for this process."""
+
+    def __init__(self, size: int = KNOWN_APPS) -> None:
+        self._apps: OrderedDict[str, int | None] = OrderedDict()
+        self._size = size
+
+    def get(self, digest: str) -> tuple[bool, int | None]:
+        if digest in self._apps:
+            return True, self._apps[digest]
+        return False, None
+
+    def remember(self, digest: str, app: int | None) -> None:
+        # A plain dict write is atomic under the GIL; lookups run in worker threads.
+        self._apps[digest] = app
+        if len(self._apps) > self._size:
+            self._apps.popitem(last=False)
+
+
+class AppRecordingVerifier(BearerVerifier):
+    """The bearer check, also remembering each token's app for the limiter."""
+
+    def __init__(
+        self, engine: Engine, *, staging: bool, recorder: LastUsedRecorder, apps: AppCache
+    ) -> None:
+        super().__init__(engine, staging=staging, recorder=recorder)
+        self.apps = apps
+
+    def lookup(self, token: str, connection: Connection | None = None) -> AuthContext:
+        auth = super().lookup(token, connection)
+        self.apps.remember(token_hash(token), auth.client_id)
+        return auth
+
+
+class RefusedAddresses:
+    """Addresses whose budget ran out on bad tokens, until their window resets: remembered in
+    the process, so that a good request pays no extra round trip to the store. Each node learns
+    it at its own next bad token, which the shared budget then refuses at once."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._until: OrderedDict[str, tuple[float, Verdict]] = OrderedDict()
+        self._size = size
+
+    def remember(self, address: str, verdict: Verdict) -> None:
+        self._until[address] = (time.monotonic() + verdict.reset, verdict)
+        if len(self._until) > self._size:
+            self._until.popitem(last=False)
+
+    def verdict(self, address: str) -> Verdict | None:
+        entry = self._until.get(address)
+        if entry is None:
+            return None
+        until, verdict = entry
+        left = math.ceil(until - time.monotonic())
+        if left <= 0:
+            del self._until[address]
+            return None
+        return dataclasses.replace(verdict, reset=left)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _bearer_digest(scope: Scope) -> str | None:
+    scheme, _, value = _header(scope, b"authorization").strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return token_hash(value.strip())
+
+
+def _basic_client(scope: Scope) -> str | None:
+    scheme, _, value = _header(scope, b"authorization").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id = unquote(decoded.partition(":")[0])  # RFC 6749 §2.3.1: form-urlencoded
+    return client_id or None
+
+
+class RateLimitMiddleware:
+    """Charges API and OAuth requests to their budgets and adds the headers to the response."""
+
+    def __init__(
+        self, app: ASGIApp, limiter: Limiter, apps: AppCache, proxies: Networks = ()
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.apps = apps
+        self.proxies = proxies
+        self.refused_addresses = RefusedAddresses()
+
+    def _address(self, scope: Scope) -> str:
+        return scope_address(scope, self.proxies) or "unknown"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == GRAPHQL_PATH and scope["method"] == "POST":
+            await self._graphql(scope, receive, send)
+        elif path in OAUTH_PATHS:
+            await self._oauth(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limiter = self.limiter
+        digest = _bearer_digest(scope)
+        address = self._address(scope)
+        charges: list[Charge] = []
+        app_known = True
+        if digest is None:
+            _add(charges, limiter.address, "address:" + address)
+        else:
+            if (blocked := self.refused_addresses.verdict(address)) is not None:
+                await _refuse(send, blocked, graphql=True)
+                return
+            _add(charges, limiter.token, "token:" + digest)
+            app_known, app = self.apps.get(digest)
+            if app is not None:
+                _add(charges, limiter.app, f"app:{app}")
+        status = 0
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self._charged(charges, scope, receive, noting_status, graphql=True)
+        if digest is None:
+            return
+        # The request has been answered: with the store down there is nothing left to refuse.
+        with contextlib.suppress(LimiterUnavailable):
+            if status == 401 and limiter.address is not None:
+                # Anyone can make up well-formed tokens, each with a fresh budget: unknown and
+                # dead ones are charged to the address too, which is refused once it runs out.
+                verdict = await limiter.charge([(limiter.address, "address:" + address)])
+                if verdict is not None and not verdict.allowed:
+                    self.refused_addresses.remember(address, verdict)
+            elif not app_known:
+                _, app = self.apps.get(digest)
+                if app is not None and limiter.app is not None:
+                    await limiter.charge([(limiter.app, f"app:{app}")])
+
+    async def _oauth(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limiter = self.limiter
+        client_id = _basic_client(scope)
+        if client_id is None and scope["method"] == "POST":
+            body, receive = await _buffer_body(receive)
+            client_id = _form_client(body)
+        address: list[Charge] = []
+        _add(address, limiter.address, "address:" + self._address(scope))
+        if client_id is None:
+            await self._charged(address, scope, receive, send, graphql=False)
+            return
+        named: list[Charge] = []
+        _add(named, limiter.client, "client:" + client_id)
+        # Anyone can write a client_id: a request is charged to the client only once the
+        # endpoint has not refused its credentials (401), so that nobody can spend another
+        # app's budget; until then the budget is only looked at.
+        try:
+            verdict = await limiter.charge(named, consume=False)
+        except LimiterUnavailable:
+            await _unavailable(send, graphql=False)
+            return
+        if verdict is not None and not verdict.allowed:
+            await _refuse(send, verdict, graphql=False)
+            return
+
+        async def charge_on_answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                charges = address if message["status"] == 401 else named
+                try:
+                    answered = await limiter.charge(charges)
+                except LimiterUnavailable:
+                    answered = None  # the answer is made; there is nothing left to refuse
+                if answered is not None:
+                    headers = dataclasses.replace(answered, allowed=True).headers()
+                    message = {**message, "headers": [*message.get("headers", []), *headers]}
+            await send(message)
+
+        await self.app(scope, receive, charge_on_answer)
+
+    async def _charged(
+        self, charges: list[Charge], scope: Scope, receive: Receive, send: Send, *, graphql: bool
+    ) -> None:
+        try:
+            verdict = await self.limiter.charge(charges)
+        except LimiterUnavailable:
+            await _unavailable(send, graphql=graphql)
+            return
+        if verdict is not None and not verdict.allowed:
+            await _refuse(send, verdict, graphql=graphql)
+            return
+        await self.app(scope, receive, _with_headers(send, verdict))
+
+
+def _add(charges: list[Charge], item: RateLimitItem | None, key: str) -> None:
+    if item is not None:
+        charges.append((item, key))
+
+
+def _form_client(body: bytes) -> str | None:
+    try:
+        fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    for name, value in fields:
+        if name == "client_id" and value:
+            return value[:128]
+    return None
+
+
+async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the body up to the form limit, and a ``receive`` that replays it to the endpoint
+    (which enforces the limit itself)."""
+    messages: list[Message] = []
+    size = 0
+    while size <= MAX_FORM_BYTES:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return body, replay
+
+
+def _with_headers(send: Send, verdict: Verdict | None) -> Send:
+    if verdict is None:
+        return send
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *verdict.headers()]}
+        await send(message)
+
+    return wrapped
+
+
+async def _respond(
+    send: Send, status: int, body: dict[str, object], headers: list[tuple[bytes, bytes]]
+) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"cache-control", b"no-store"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _refuse(send: Send, verdict: Verdict, *, graphql: bool) -> None:
+    message = f"rate limit exceeded: {verdict.limit} requests per window; retry in {verdict.reset}s"
+    body: dict[str, object]
+    if graphql:
+        body = {"errors": [{"message": message, "extensions": {"code": "RATE_LIMITED"}}]}
+    else:
+        # RFC 6749 §5.2 has no error code for this; clients key on the 429 and Retry-After.
+        body = {"error": "rate_limited", "error_description": message}
+    await _respond(send, 429, body, verdict.headers())
+
+
+async def _unavailable(send: Send, *, graphql: bool) -> None:
+    message = "the service is briefly unavailable; retry shortly"
+    body: dict[str, object]
+    if graphql:
+        body = {"errors": [{"message": message, "extensions": {"code": "UNAVAILABLE"}}]}
+    else:
+        body = {"error": "temporarily_unavailable", "error_description": message}
+    await _respond(send, 503, body, [(b"retry-after", b"5")])

@@ -1,0 +1,80 @@
+"""Request ids and the access log, from a pure ASGI middleware (the outermost one).
+
+Each request gets an id: the caller's ``X-Request-ID`` when it is a short, plain value (a load
+balancer's, so that its log and ours join), or a new one. It is returned in ``X-Request-ID``
+and set in :data:`sellergate.logs.REQUEST_ID`, so every record logged while serving the request
+carries it. The access log is one structured record per request: the path without its query
+string, and with secure links redacted.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sellergate.logs import REQUEST_ID, redact
+from sellergate.web.addresses import Networks, scope_address
+
+access_log = logging.getLogger("sellergate.access")
+
+_ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            text = str(value.decode("latin-1"))
+            if _ACCEPTED.fullmatch(text):
+                return text
+            break
+    return secrets.token_hex(8)
+
+
+class RequestLogMiddleware:
+    def __init__(self, app: ASGIApp, enabled: bool, proxies: Networks = ()) -> None:
+        self.app = app
+        self.enabled = enabled
+        self.proxies = proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        reset = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if self.enabled and access_log.isEnabledFor(logging.INFO):
+                # Redacted here already, not only by the formatter: any handler may see it.
+                path = redact(scope["path"])
+                access_log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    path,
+                    status,
+                    extra={
+                        "event": "request",
+                        "method": scope["method"],
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "client": scope_address(scope, self.proxies),
+                    },
+                )
+            REQUEST_ID.reset(reset)

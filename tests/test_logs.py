@@ -1,0 +1,71 @@
+"""Log records: JSON with the request id and extra fields, and nothing secret in any of it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from sellergate.logs import REQUEST_ID, JsonFormatter, TextFormatter, redact
+from sellergate.tokens.format import TokenKind, generate
+
+TOKEN = generate(TokenKind.ACCESS, staging=True)
+REFRESH = generate(TokenKind.REFRESH, staging=False)
+SECRET = generate(TokenKind.CLIENT_SECRET, staging=True)
+
+
+def record(message: str, *args: object, **extra: object) -> logging.LogRecord:
+    made = logging.LogRecord("sellergate.test", logging.INFO, __file__, 1, message, args, None)
+    made.__dict__.update(extra)
+    return made
+
+
+def test_redact_removes_every_kind_of_secret() -> None:
+    text = (
+        f"GET /secure-links/AbC123xyz/reveal?x=1 token=t0 {TOKEN} {REFRESH} {SECRET} "
+        "code=abc&state=s refresh_token=r1 client_secret=cs password=hunter2 "
+        "Authorization: Bearer opaque-value, basic dXNlcjpwYXNz"
+    )
+    cleaned = redact(text)
+    for secret in (
+        TOKEN[18:],
+        REFRESH[15:],
+        SECRET[20:],
+        "AbC123xyz",
+        "t0",
+        "abc&",
+        "r1",
+        "cs ",
+        "hunter2",
+    ):
+        assert secret not in cleaned, secret
+    assert "opaque-value" not in cleaned and "dXNlcjpwYXNz" not in cleaned
+    assert "/secure-links/[redacted]/reveal" in cleaned
+    assert "wn_access_tk_test_[redacted]" in cleaned  # the kind stays readable
+    assert "state=s" in cleaned
+
+
+def test_json_lines_carry_the_request_id_and_extra_fields_redacted() -> None:
+    reset = REQUEST_ID.set("req-1")
+    try:
+        line = JsonFormatter().format(
+            record("token %s used", TOKEN, event="request", path="/secure-links/abc", status=200)
+        )
+    finally:
+        REQUEST_ID.reset(reset)
+    entry = json.loads(line)
+    assert entry["request_id"] == "req-1"
+    assert entry["level"] == "info" and entry["logger"] == "sellergate.test"
+    assert entry["event"] == "request" and entry["status"] == 200
+    assert entry["path"] == "/secure-links/[redacted]"
+    assert TOKEN not in line
+
+
+def test_exceptions_are_redacted_too() -> None:
+    try:
+        raise ValueError(f"bad {TOKEN}")
+    except ValueError:
+        failed = record("failed")
+        failed.exc_info = sys.exc_info()
+    for formatter in (JsonFormatter(), TextFormatter()):
+        assert TOKEN not in formatter.format(failed)

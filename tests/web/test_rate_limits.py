@@ -1,0 +1,236 @@
+"""Rate limits: the headers on every API and OAuth response, the 429s in each endpoint's shape,
+budgets per token, per app and per client, shared through Redis, and a Redis outage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from live import Account, LiveServer, MakeToken, free_port
+from oauth.conftest import App, Flow
+from sellergate.config import Settings
+from sellergate.oauth.metadata import INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
+from sellergate.storage.database import Database
+from sellergate.tokens.format import TokenKind, generate
+
+ME = {"query": "{ me { username } }"}
+HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
+
+StartServer = Callable[..., LiveServer]
+
+
+@pytest.fixture
+def start_server(make_settings: Callable[..., Settings], db: Database) -> Iterator[StartServer]:
+    """``start_server(**settings)``: a live server on the test's database with these settings."""
+    started: list[LiveServer] = []
+
+    def start(**overrides: Any) -> LiveServer:
+        live = LiveServer(make_settings(**overrides), db)
+        live.start()
+        started.append(live)
+        return live
+
+    yield start
+    for live in started:
+        live.stop()
+
+
+def api(url: str, token: str) -> httpx.Response:
+    return httpx.post(
+        f"{url}/seller-api/graphql",
+        json=ME,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+
+
+def assert_headers(response: httpx.Response, limit: int, remaining: int) -> None:
+    assert all(name in response.headers for name in HEADERS), response.headers
+    assert int(response.headers["ratelimit-limit"]) == limit
+    assert int(response.headers["ratelimit-remaining"]) == remaining
+    assert 0 <= int(response.headers["ratelimit-reset"]) <= 60
+
+
+def test_headers_on_every_api_and_oauth_response(
+    flow: Flow, seller: Account, http: httpx.Client
+) -> None:
+    ok = flow.api(seller.token)
+    assert ok.status_code == 200
+    assert_headers(ok, 1200, 1199)
+    assert_headers(flow.api(seller.token), 1200, 1198)
+    assert flow.api("wn_access_tk_test_nonsense").status_code == 401
+    unauthenticated = http.post("/seller-api/graphql", json=ME)
+    assert unauthenticated.status_code == 401
+    assert "ratelimit-limit" in unauthenticated.headers
+    tokens = flow.tokens()
+    for response in (
+        flow.post(INTROSPECT_PATH, {"token": tokens["access_token"]}),
+        flow.refresh(tokens["refresh_token"]),
+        flow.post(REVOKE_PATH, {"token": tokens["access_token"]}),
+        flow.post(TOKEN_PATH, {"grant_type": "password"}),
+        http.post(TOKEN_PATH, content=b"x", headers={"content-type": "text/plain"}),
+        http.get(TOKEN_PATH),
+    ):
+        assert response.status_code < 500
+        assert all(name in response.headers for name in HEADERS), (response, response.headers)
+    assert "ratelimit-limit" not in http.get("/healthz").headers
+
+
+@pytest.mark.parametrize("strategy", ["fixed-window", "moving-window"])
+def test_a_token_over_its_budget_gets_429_in_graphql_shape(
+    start_server: StartServer, seller: Account, other_seller: Account, strategy: str
+) -> None:
+    live = start_server(rate_limit_token="3/minute", rate_limit_strategy=strategy)
+    for remaining in (2, 1, 0):
+        response = api(live.url, seller.token)
+        assert response.status_code == 200
+        assert_headers(response, 3, remaining)
+    refused = api(live.url, seller.token)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert_headers(refused, 3, 0)
+    error = refused.json()["errors"][0]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert "rate limit" in error["message"]
+    # Another seller's token has its own budget.
+    assert api(live.url, other_seller.token).status_code == 200
+
+
+def test_an_app_budget_spans_its_tokens(
+    start_server: StartServer, flow: Flow, seller: Account, db: Database
+) -> None:
+    first = flow.tokens()["access_token"]
+    second = flow.tokens()["access_token"]
+    live = start_server(rate_limit_app="4/minute")
+    statuses = [api(live.url, token).status_code for token in (first, second, first, second)]
+    assert statuses == [200, 200, 200, 200]
+    refused = api(live.url, first)
+    assert refused.status_code == 429
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert api(live.url, second).status_code == 429
+    # A personal token belongs to no app.
+    assert api(live.url, seller.token).status_code == 200
+
+
+def test_a_client_over_its_budget_gets_an_oauth_error(
+    start_server: StartServer, flow: Flow, register: Callable[..., App]
+) -> None:
+    live = start_server(rate_limit_client="2/minute")
+    other = register(name="Other app")
+
+    def introspect(app: App) -> httpx.Response:
+        assert app.secret is not None
+        return httpx.post(
+            live.url + INTROSPECT_PATH,
+            data={"token": "wn_access_tk_test_x"},
+            auth=(app.client_id, app.secret),
+        )
+
+    assert [introspect(flow.app).status_code for _ in range(2)] == [200, 200]
+    refused = introspect(flow.app)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "rate_limited"
+    assert refused.headers["cache-control"] == "no-store"
+    assert int(refused.headers["retry-after"]) >= 1
+    # client_id in the form body counts against the same budget.
+    body = httpx.post(
+        live.url + TOKEN_PATH,
+        data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": flow.app.client_id},
+    )
+    assert body.status_code == 429
+    assert introspect(other).status_code == 200
+
+
+@pytest.mark.databases("postgresql")
+def test_budgets_are_shared_through_redis(
+    start_server: StartServer, seller: Account, redis_url: str
+) -> None:
+    first = start_server(rate_limit_token="4/minute", redis_url=redis_url)
+    second = start_server(rate_limit_token="4/minute", redis_url=redis_url)
+    statuses = [api(live.url, seller.token).status_code for live in (first, second) * 2]
+    assert statuses == [200] * 4
+    assert api(first.url, seller.token).status_code == 429
+    assert api(second.url, seller.token).status_code == 429
+
+
+def test_redis_down_fails_open_by_default(start_server: StartServer, seller: Account) -> None:
+    live = start_server(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    response = api(live.url, seller.token)
+    assert response.status_code == 200
+    assert "ratelimit-limit" not in response.headers
+
+
+def test_redis_down_fails_closed_when_configured(
+    start_server: StartServer, seller: Account, app: App
+) -> None:
+    live = start_server(redis_url=f"redis://127.0.0.1:{free_port()}/0", rate_limit_fail_open=False)
+    response = api(live.url, seller.token)
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+    assert app.secret is not None
+    oauth = httpx.post(
+        live.url + INTROSPECT_PATH, data={"token": "x"}, auth=(app.client_id, app.secret)
+    )
+    assert oauth.status_code == 503
+    assert oauth.json()["error"] == "temporarily_unavailable"
+
+
+def test_off_disables_a_budget(
+    start_server: StartServer, seller: Account, make_token: MakeToken
+) -> None:
+    live = start_server(rate_limit_token="off")
+    response = api(live.url, seller.token)
+    assert response.status_code == 200
+    assert "ratelimit-limit" not in response.headers
+
+
+def test_wrong_credentials_do_not_spend_the_named_clients_budget(
+    start_server: StartServer, app: App
+) -> None:
+    live = start_server(rate_limit_client="2/minute")
+    assert app.secret is not None
+
+    def introspect(secret: str) -> httpx.Response:
+        return httpx.post(
+            live.url + INTROSPECT_PATH, data={"token": "x"}, auth=(app.client_id, secret)
+        )
+
+    assert [introspect("wrong").status_code for _ in range(3)] == [401, 401, 401]
+    assert [introspect(app.secret).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_made_up_tokens_are_charged_to_the_address(
+    start_server: StartServer, seller: Account
+) -> None:
+    live = start_server(rate_limit_address="3/minute")
+    made_up = [generate(TokenKind.ACCESS, staging=True) for _ in range(4)]
+    assert [api(live.url, token).status_code for token in made_up] == [401] * 4
+    refused = api(live.url, generate(TokenKind.ACCESS, staging=True))
+    assert refused.status_code == 429
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_address_budgets_believe_only_trusted_proxies() -> None:
+    """The limiter and the access log take the client address from the same rule as sign-in:
+    X-Forwarded-For only from SELLERGATE_TRUSTED_PROXIES, read from the right."""
+    import ipaddress
+
+    from sellergate.web.addresses import scope_address
+
+    proxies = (ipaddress.ip_network("10.0.0.0/8"),)
+    spoofed = {
+        "client": ("203.0.113.9", 5000),
+        "headers": [(b"x-forwarded-for", b"198.51.100.1")],
+    }
+    assert scope_address(spoofed, proxies) == "203.0.113.9"
+    assert scope_address(spoofed, ()) == "203.0.113.9"
+    proxied = {
+        "client": ("10.1.2.3", 5000),
+        "headers": [(b"x-forwarded-for", b"198.51.100.1, 192.0.2.7, 10.9.9.9")],
+    }
+    assert scope_address(proxied, proxies) == "192.0.2.7"
