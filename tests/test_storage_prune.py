@@ -4,14 +4,11 @@ and the leadership lock that lets one process of a deployment prune."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
+from cliinvoke import invoke
 from sellergate.accounts.sellers import create_seller
 from sellergate.config import Settings
 from sellergate.storage.database import Database
@@ -21,14 +18,17 @@ from sellergate.storage.models import (
     Base,
     Client,
     Grant,
+    LeakReport,
+    LoginAttempt,
     RefreshToken,
     SecureLink,
+    SecurityEvent,
+    WebSession,
 )
 from sellergate.storage.prune import PruneLeader, prune
 from sellergate.storage.types import utcnow
 
 DAY = timedelta(days=1)
-SELLERGATE = str(Path(sys.executable).parent / "sellergate")
 
 
 class Rows:
@@ -84,7 +84,28 @@ class Rows:
                     ciphertext=b"x", expires_at=expires, revealed_at=revealed,
                 )  # fmt: skip
 
+            def attempts(expires: datetime) -> LoginAttempt:
+                return LoginAttempt(key=self.digest(), count=3, expires_at=expires)
+
+            def browser_session(expires: datetime) -> WebSession:
+                return WebSession(
+                    id_hash=self.digest(), seller_id=seller.id, last_seen_at=now,
+                    expires_at=expires, ends_at=now + DAY,
+                )  # fmt: skip
+
+            def event(created: datetime) -> SecurityEvent:
+                return SecurityEvent(
+                    kind="signin.failed", seller_id=seller.id, actor="seller", created_at=created
+                )
+
+            def report(created: datetime) -> LeakReport:
+                return LeakReport(body_hash=self.digest(), created_at=created)
+
             self.gone = [
+                attempts(now - timedelta(seconds=1)),  # its window ended
+                browser_session(now - timedelta(minutes=1)),  # idle or past its end
+                event(now - 366 * DAY),  # past the audit retention
+                report(now - 31 * DAY),  # past the replay memory
                 *[refresh(live, now - DAY, None) for _ in range(5)],  # expired
                 refresh(live, now + DAY, now - 400 * DAY),  # spent long ago
                 *[refresh(dead, now + DAY, now - DAY) for _ in range(3)],  # family revoked
@@ -97,6 +118,10 @@ class Rows:
                 link(now + DAY, now - 8 * DAY),
             ]
             self.kept = [
+                attempts(now + timedelta(minutes=1)),
+                browser_session(now + timedelta(hours=1)),
+                event(now - 364 * DAY),
+                report(now - 29 * DAY),
                 refresh(live, now + DAY, now - DAY),  # spent, family alive: reuse detection
                 refresh(live, now + DAY, None),
                 refresh(recent, now + DAY, now - DAY),  # family revoked only lately
@@ -113,7 +138,7 @@ class Rows:
             session.add_all([*self.gone, *self.kept])
             session.flush()
             self.dead_grant = dead.id
-            self.kept_keys = {(type(row).__tablename__, row.id) for row in self.kept}
+            self.kept_keys = {(type(row).__tablename__, key_of(row)) for row in self.kept}
             self.kept_keys |= {("grants", live.id), ("grants", recent.id)}
 
     def digest(self) -> str:
@@ -128,22 +153,34 @@ class Rows:
         return counts
 
 
-TABLES = ("authorization_codes", "refresh_tokens", "access_tokens", "secure_links", "grants")
 MODELS: dict[str, type[Base]] = {
-    "authorization_codes": AuthorizationCode,
-    "refresh_tokens": RefreshToken,
-    "access_tokens": AccessToken,
-    "secure_links": SecureLink,
-    "grants": Grant,
+    model.__tablename__: model
+    for model in (
+        AuthorizationCode,
+        RefreshToken,
+        AccessToken,
+        SecureLink,
+        Grant,
+        LoginAttempt,
+        WebSession,
+        SecurityEvent,
+        LeakReport,
+    )
 }
+TABLES = tuple(MODELS)
 
 
-def remaining(db: Database) -> set[tuple[str, int]]:
+def key_of(row: Base) -> object:
+    (key,) = inspect(type(row)).primary_key
+    return getattr(row, key.key)
+
+
+def remaining(db: Database) -> set[tuple[str, object]]:
     with db.session() as session:
         return {
-            (table, row_id)
+            (table, key)
             for table, model in MODELS.items()
-            for row_id in session.scalars(select(model.__table__.c.id))
+            for key in session.scalars(select(*inspect(model).primary_key))
         }
 
 
@@ -163,15 +200,11 @@ def test_prune_removes_exactly_what_has_expired_or_been_spent(
 def test_prune_command_prints_counts(db: Database, settings: Settings) -> None:
     rows = Rows(db)
     env = {
-        **os.environ,
         "SELLERGATE_DATABASE_URL": settings.database_url,
         "SELLERGATE_DATA_DIR": str(settings.data_dir),
     }
     for args, dry in ((["--dry-run"], True), ([], False)):
-        result = subprocess.run(
-            [SELLERGATE, "db", "prune", *args, "--json"],
-            capture_output=True, text=True, env=env, timeout=120,
-        )  # fmt: skip
+        result = invoke(["db", "prune", *args, "--json"], env=env)
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == {"dry_run": dry, "tables": rows.expected()}
     with db.session() as session:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from sellergate.accounts.grants import revoke_grant
 from sellergate.accounts.personal_tokens import IssuedToken, rotate_token
 from sellergate.config import Settings
 from sellergate.storage.models import (
+    LEAK_REPORT_MEMORY,
     AccessToken,
     Client,
     LeakReport,
@@ -34,7 +35,7 @@ from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
 
 # How long a signed report body is remembered, so that it cannot be replayed.
-REPLAY_MEMORY = timedelta(days=30)
+REPLAY_MEMORY = LEAK_REPORT_MEMORY
 
 
 class Outcome(enum.StrEnum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -192,6 +192,10 @@ class SecurityEvent(Base):
     address: Mapped[str] = mapped_column(String(45), default="")
     details: Mapped[str] = mapped_column(Text, default="{}")
     __table_args__ = (Index("ix_security_events_seller", "seller_id", "id"),)
+
+
+# A signed leak report's body is remembered this long, so that a replay of it is refused.
+LEAK_REPORT_MEMORY = timedelta(days=30)
 
 
 class LeakReport(Base):

@@ -15,7 +15,10 @@ What is kept, and why (docs/deployment.md lists the settings):
   whole family, where a pruned one would merely be unknown), so it stays while its family can
   be alive: until it expires, until its grant was revoked more than ``prune_retention`` ago, or
   until it was spent more than ``prune_spent_refresh_after`` ago;
-- grants: a revoked one once the revocation is past ``prune_retention``.
+- grants: a revoked one once the revocation is past ``prune_retention``;
+- sign-in throttling windows that ended, and browser sessions that ended (idle or absolute);
+- security-log events older than ``audit_retention``; leak reports' replay memory after
+  :data:`~sellergate.storage.models.LEAK_REPORT_MEMORY`.
 
 :class:`PruneLeader` makes one process of a deployment the one that prunes periodically.
 """
@@ -38,6 +41,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     func,
+    inspect,
     or_,
     select,
     text,
@@ -46,12 +50,17 @@ from sqlalchemy.pool import NullPool
 
 from sellergate.config import Settings
 from sellergate.storage.models import (
+    LEAK_REPORT_MEMORY,
     AccessToken,
     AuthorizationCode,
     Base,
     Grant,
+    LeakReport,
+    LoginAttempt,
     RefreshToken,
     SecureLink,
+    SecurityEvent,
+    WebSession,
 )
 from sellergate.storage.types import utcnow
 
@@ -113,12 +122,32 @@ def _grants(now: datetime, s: Settings) -> ColumnElement[bool]:
     return Grant.revoked_at < now - s.prune_retention
 
 
+def _login_attempts(now: datetime, s: Settings) -> ColumnElement[bool]:
+    return LoginAttempt.expires_at <= now  # a window that ended counts nothing any more
+
+
+def _web_sessions(now: datetime, s: Settings) -> ColumnElement[bool]:
+    return WebSession.expires_at <= now  # idle or past its absolute end: dead either way
+
+
+def _security_events(now: datetime, s: Settings) -> ColumnElement[bool]:
+    return SecurityEvent.created_at < now - s.audit_retention
+
+
+def _leak_reports(now: datetime, s: Settings) -> ColumnElement[bool]:
+    return LeakReport.created_at < now - LEAK_REPORT_MEMORY
+
+
 RULES: tuple[Rule, ...] = (
     Rule(AuthorizationCode, _codes),
     Rule(RefreshToken, _refresh_tokens),
     Rule(AccessToken, _access_tokens),
     Rule(SecureLink, _secure_links),
     Rule(Grant, _grants),
+    Rule(LoginAttempt, _login_attempts),
+    Rule(WebSession, _web_sessions),
+    Rule(SecurityEvent, _security_events),
+    Rule(LeakReport, _leak_reports),
 )
 
 
@@ -128,7 +157,7 @@ def prune(engine: Engine, settings: Settings, *, dry_run: bool = False) -> dict[
     counts: dict[str, int] = {}
     for rule in RULES:
         model: type[Base] = rule.model
-        primary = model.__table__.c.id
+        (primary,) = inspect(model).primary_key  # every pruned table has a one-column key
         condition = rule.condition(now, settings)
         if dry_run:
             with engine.connect() as conn:
