@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     graphql_introspection: bool | None = None
     max_body_bytes: int = 1_000_000
+    graphql_max_cost: int = 20_000
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
     log_level: str = "info"
@@ -108,7 +110,7 @@ class Settings(BaseSettings):
             for item in self.trusted_proxies.replace(",", " ").split()
         )
 
-    @field_validator("max_body_bytes")
+    @field_validator("max_body_bytes", "graphql_max_cost")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value <= 0:
@@ -162,6 +164,16 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
 
+# Settings whose value is never repeated in an error message.
+_SECRET_FIELDS = {"secret_key"}
+_URL_CREDENTIALS = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]*@")
+
+
+def mask_credentials(value: str) -> str:
+    """``repr(value)`` with the password of any ``scheme://user:password@host`` replaced."""
+    return _URL_CREDENTIALS.sub(r"\1:***@", repr(value))
+
+
 _NAMES = {name: f"SELLERGATE_{name.upper()}" for name in Settings.model_fields}
 
 
@@ -176,5 +188,7 @@ def load_settings(**overrides: Any) -> Settings:
         if not loc:
             raise ConfigError(message) from None
         value = first.get("input")
-        shown = f" (got {value!r})" if isinstance(value, str | int) else ""
+        shown = ""
+        if isinstance(value, str | int) and str(loc) not in _SECRET_FIELDS:
+            shown = f" (got {mask_credentials(value) if isinstance(value, str) else value!r})"
         raise ConfigError(f"{_NAMES.get(str(loc), loc)}: {message}{shown}") from None

@@ -73,17 +73,21 @@ class OAuthRequest(OAuth2Request):  # type: ignore[misc]
 
 def _decodable_basic(header: str | None) -> bool:
     """Whether Authlib can read the header: it crashes on Basic credentials that are not
-    base64 of UTF-8. Undecodable credentials are dropped, which makes them ``invalid_client``."""
+    base64 of UTF-8. Undecodable credentials are dropped, which makes them ``invalid_client``.
+    A scheme and value separated by anything but a space (``Basic<TAB>...``) is no Basic
+    credential either."""
     if not header:
         return True
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic":
         return True
     try:
-        base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return False
-    return True
+    # RFC 7617 §2: "user-id:password"; control characters (NUL above all: PostgreSQL refuses
+    # it in text) are in no client id or secret.
+    return ":" in decoded and decoded.isprintable()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from sellergate.api.schema import build_schema
 from sellergate.config import Settings
 from sellergate.storage.database import POOL_SIZE, Database
 from sellergate.web import health, oauth, secure_links
+from sellergate.web.errors import FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
@@ -34,6 +35,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     metrics = Metrics()
     graphql = GraphQLEndpoint(settings, database, verifier, build_schema(settings))
 
+    pages = create_pages_app(settings, database)
+    # The pages app answers its own exceptions before they reach the main app's barrier.
+    pages.add_middleware(FaultBarrier)
+
     route_list: list[BaseRoute] = [
         Route("/seller-api/graphql", graphql.handle, methods=["GET", "POST"]),
         *health.routes(database, metrics),
@@ -41,7 +46,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *oauth.routes(settings, database),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         # Last: the session-backed pages; requests routed above never touch the session.
-        Mount("", app=create_pages_app(settings, database)),
+        Mount("", app=pages),
     ]
 
     @contextlib.asynccontextmanager
@@ -68,7 +73,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
 
     app = Starlette(
         routes=route_list,
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        # The fault barrier innermost: everything outside it sees the 503 or 500 it answers.
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics), Middleware(FaultBarrier)],
         lifespan=lifespan,
     )
     app.state.settings = settings

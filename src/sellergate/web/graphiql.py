@@ -1,5 +1,7 @@
 """The GraphiQL page served on GET outside production."""
 
+from starlette.responses import HTMLResponse
+
 GRAPHIQL_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>sellergate GraphiQL</title>
 <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
@@ -17,3 +19,7 @@ ReactDOM.createRoot(document.getElementById("graphiql"))
   .render(React.createElement(GraphiQL, {fetcher}));
 </script></body></html>
 """
+
+
+def graphiql_page() -> HTMLResponse:
+    return HTMLResponse(GRAPHIQL_HTML)
