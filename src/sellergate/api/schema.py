@@ -33,19 +33,13 @@ class SellerApiSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log only what went wrong on our side; a refused scope or a bad query is the
-        client's, already in its response, and would only flood the log. In production, no
+        """Log nothing here: a refused scope or a bad query is the client's, already in its
+        response; a database fault goes to the outage log of the storage layer; anything else
+        the HTTP endpoint logs once, with the reference it gives the client. In production, no
         message suggests names from the schema ("Did you mean ...?") to a stranger."""
         if self.hide_suggestions:
             for error in errors:
                 error.message = _SUGGESTION.sub("", error.message)
-        ours = [
-            error
-            for error in errors
-            if error.original_error is not None
-            and not isinstance(error.original_error, GraphQLError)
-        ]
-        super().process_errors(ours, execution_context)
 
 
 def build_schema(settings: Settings | None = None) -> SellerApiSchema:

@@ -1,0 +1,119 @@
+"""A PostgreSQL restart under load: requests during the outage get 503 with Retry-After, the log
+has one line at the start, counts and one line at the end (no traceback per request), and the
+server serves again afterwards without a restart of its own.
+
+The test starts a PostgreSQL server of its own (not the session's shared one) to stop it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from live import LiveServer
+from pgserver import PostgresServer, PostgresUnavailable, start_dedicated
+from sellergate.accounts.access_tokens import mint_access_token
+from sellergate.accounts.secure_links import create_link
+from sellergate.accounts.sellers import create_seller
+from sellergate.config import load_settings
+from sellergate.scopes import Scope
+from sellergate.storage.database import Database
+from sellergate.storage.migrate import upgrade
+
+CREATE = 'mutation { productCreate(input: {title: "Lamp"}) { product { id } } }'
+READ = "{ me { username } }"
+
+
+@pytest.fixture
+def own_pg() -> Iterator[PostgresServer]:
+    try:
+        server = start_dedicated()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_postgres_restart_under_load(
+    own_pg: PostgresServer, tmp_path: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, url = own_pg.create_database()
+    settings = load_settings(database_url=url, data_dir=str(tmp_path))
+    db = Database(settings)
+    upgrade(db.engine)
+    with db.session(write=True) as session:
+        seller = create_seller(session, "alice", "alice@example.com", "correct-horse-battery")
+        token = mint_access_token(
+            session, seller_id=seller.id, scopes=[Scope.FULL_ACCESS], staging=True, expires_at=None
+        ).token
+        link = create_link(session, "s3cret", purpose="t", subject="x", ttl=timedelta(hours=1))
+    live = LiveServer(settings, db)
+    live.start()
+    caplog.set_level(logging.INFO)
+    statuses: Counter[int] = Counter()
+    stop = threading.Event()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def load() -> None:
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            while not stop.is_set():
+                for query in (READ, CREATE):
+                    response = client.post(
+                        "/seller-api/graphql", json={"query": query}, headers=headers
+                    )
+                    statuses[response.status_code] += 1
+                    if response.status_code == 503:
+                        assert response.headers["retry-after"]
+                        assert response.json()["errors"][0]["extensions"] == {
+                            "code": "SERVICE_UNAVAILABLE"
+                        }
+                    else:
+                        assert response.status_code == 200, response.text
+                        assert "errors" not in response.json(), response.text
+
+    workers = [threading.Thread(target=load) for _ in range(3)]
+    try:
+        for worker in workers:
+            worker.start()
+        time.sleep(0.5)
+        own_pg.pause()
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            time.sleep(1)
+            ready = client.get("/readyz")
+            assert ready.status_code == 503 and ready.headers["retry-after"]
+            person = client.get(f"/secure-links/{link.link}", headers={"Accept": "text/html"})
+            assert person.status_code == 503 and "briefly unavailable" in person.text
+            during = statuses[503]
+            time.sleep(1)
+            own_pg.resume()
+            deadline = time.monotonic() + 20
+            while client.get("/readyz").status_code != 200:
+                assert time.monotonic() < deadline, "did not recover after the restart"
+                time.sleep(0.1)
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=30)
+        live.stop()
+        db.dispose()
+    assert during > 0 and statuses[200] > 0
+    assert set(statuses) <= {200, 503}, statuses
+    lines = [r.getMessage() for r in caplog.records if r.name == "sellergate.database"]
+    assert lines[0].startswith("database unavailable"), lines
+    assert lines[-1].startswith("database available again"), lines
+    assert all(line.startswith("database still unavailable") for line in lines[1:-1]), lines
+    assert not [
+        r
+        for r in caplog.records
+        if r.exc_info or (r.levelno >= logging.ERROR and r.name != "sellergate.database")
+    ], "no traceback per request"
