@@ -19,6 +19,7 @@ from sellergate.accounts.bearer import BearerVerifier, LastUsedRecorder
 from sellergate.api.schema import build_schema
 from sellergate.config import Settings
 from sellergate.storage.database import POOL_SIZE, Database
+from sellergate.storage.faults import is_fault
 from sellergate.web import health, oauth, secure_links
 from sellergate.web.errors import FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
@@ -59,8 +60,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 await asyncio.sleep(settings.last_used_flush_seconds)
                 try:
                     await run_in_threadpool(recorder.flush, database.engine)
-                except Exception:
-                    log.exception("could not record last-used times; will retry")
+                except Exception as error:
+                    if not is_fault(error):
+                        log.exception("could not record last-used times; will retry")
+                    # A fault is in the outage log already; these advisory times are dropped.
 
         task = asyncio.create_task(flush_periodically())
         try:
