@@ -2,6 +2,7 @@
 
 ``SELLERGATE_FUZZ=long`` (``make fuzz``) runs many more examples, randomly; the default run
 (``make test``) is derandomized and small, so it is the same on every CI run.
+``SELLERGATE_FUZZ_EXAMPLES=N`` sets the number of examples per test either way.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from hypothesis import HealthCheck, settings
@@ -21,7 +22,7 @@ from sellergate.storage.database import Database
 LONG = os.environ.get("SELLERGATE_FUZZ") == "long"
 
 FUZZ = settings(
-    max_examples=2_000 if LONG else 60,
+    max_examples=int(os.environ.get("SELLERGATE_FUZZ_EXAMPLES", 1_000 if LONG else 60)),
     derandomize=not LONG,
     deadline=None,
     database=None,
@@ -47,14 +48,16 @@ class Target:
     token: str
     client_id: str
     client_secret: str
+    tables: MetaData = field(default_factory=MetaData)
+
+    def __post_init__(self) -> None:
+        self.tables.reflect(self.db.engine)
 
     def snapshot(self) -> str:
         """A digest of every row of every table: equal digests, nothing changed."""
         digest = hashlib.sha256()
-        tables = MetaData()
         with self.db.engine.connect() as conn:
-            tables.reflect(conn)
-            for table in tables.sorted_tables:
+            for table in self.tables.sorted_tables:
                 for row in conn.execute(select(table).order_by(*table.primary_key.columns)):
                     digest.update(repr((table.name, tuple(row))).encode())
         return digest.hexdigest()

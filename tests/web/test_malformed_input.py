@@ -9,6 +9,7 @@ import base64
 import logging
 import re
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -60,6 +61,24 @@ def test_malformed_basic_credentials_are_invalid_client(
             response = client.post(path, data=data, headers={"Authorization": header})
             assert_clean(response, 401)
             assert response.json()["error"] == "invalid_client"
+    finally:
+        client.close()
+
+
+def test_repeated_parameter_with_an_unprintable_name(settings: Settings, db: Database) -> None:
+    """Found by the fuzzer: the name went into the error description, which refuses it."""
+    client = InProcessClient(create_app(settings, db))
+    try:
+        for name in ('"', "\u00ad\x19", "caf\u00e9"):
+            pair = urlencode({name: "x"})
+            for path in (TOKEN_PATH, INTROSPECT_PATH):
+                response = client.post(
+                    path,
+                    content=f"grant_type=authorization_code&{pair}&{pair}",
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+                assert response.status_code in (400, 401), response.text
+                assert not INTERNAL.search(response.text)
     finally:
         client.close()
 

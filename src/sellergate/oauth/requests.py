@@ -67,8 +67,18 @@ class OAuthRequest(OAuth2Request):  # type: ignore[misc]
         return dict(self.payload.data)
 
     def repeated(self) -> list[str]:
-        """Parameters sent more than once (RFC 6749 §3.1 and §3.2 forbid it)."""
-        return [key for key, values in self.payload.datalist.items() if len(values) > 1]
+        """Parameters sent more than once (RFC 6749 §3.1 and §3.2 forbid it), by name when
+        the name may appear in an error description (§5.2 allows printable ASCII without
+        quote or backslash there)."""
+        return [
+            key if _describable(key) else "with an unprintable name"
+            for key, values in self.payload.datalist.items()
+            if len(values) > 1
+        ]
+
+
+def _describable(text: str) -> bool:
+    return all(" " <= char <= "~" and char not in '"\\' for char in text)
 
 
 def _decodable_basic(header: str | None) -> bool:

@@ -101,15 +101,14 @@ class GraphQLEndpoint:
             body = await read_limited(request, self.settings.max_body_bytes)
         except BodyTooLarge:
             return _error(f"request body exceeds {self.settings.max_body_bytes} bytes", 413)
-        too_deep = _error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels", 400)
         try:
             payload = json.loads(body)
+            if nesting_exceeds(payload, MAX_JSON_DEPTH + 1):
+                raise RecursionError
         except RecursionError:
-            return too_deep
+            return _error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels", 400)
         except ValueError:
             return _error("request body is not valid JSON", 400)
-        if nesting_exceeds(payload, MAX_JSON_DEPTH + 1):
-            return too_deep
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
             return _error("the body must be a JSON object with a 'query' string", 400)
         variables = payload.get("variables")
