@@ -22,7 +22,7 @@ from sellergate.storage.database import Database
 LONG = os.environ.get("SELLERGATE_FUZZ") == "long"
 
 FUZZ = settings(
-    max_examples=int(os.environ.get("SELLERGATE_FUZZ_EXAMPLES", 1_000 if LONG else 60)),
+    max_examples=int(os.environ.get("SELLERGATE_FUZZ_EXAMPLES", 1_000 if LONG else 100)),
     derandomize=not LONG,
     deadline=None,
     database=None,
