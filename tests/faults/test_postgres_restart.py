@@ -20,9 +20,11 @@ import pytest
 from live import LiveServer
 from pgserver import PostgresServer, PostgresUnavailable, start_dedicated
 from sellergate.accounts.access_tokens import mint_access_token
-from sellergate.accounts.secure_links import create_link
+from sellergate.accounts.clients import register_client
+from sellergate.accounts.secure_links import create_link, reveal_link
 from sellergate.accounts.sellers import create_seller
 from sellergate.config import load_settings
+from sellergate.oauth.metadata import INTROSPECT_PATH
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
 from sellergate.storage.migrate import upgrade
@@ -56,6 +58,15 @@ def test_postgres_restart_under_load(
             session, seller_id=seller.id, scopes=[Scope.FULL_ACCESS], staging=True, expires_at=None
         ).token
         link = create_link(session, "s3cret", purpose="t", subject="x", ttl=timedelta(hours=1))
+        client = register_client(
+            session,
+            settings,
+            name="Acme",
+            redirect_uris=["http://127.0.0.1:9/cb"],
+            scopes=["read:inventory"],
+        )
+        assert client.link is not None
+        secret = reveal_link(session, client.link.link).secret
     live = LiveServer(settings, db)
     live.start()
     caplog.set_level(logging.INFO)
@@ -86,17 +97,22 @@ def test_postgres_restart_under_load(
             worker.start()
         time.sleep(0.5)
         own_pg.pause()
-        with httpx.Client(base_url=live.url, timeout=30) as client:
+        with httpx.Client(base_url=live.url, timeout=30) as http:
             time.sleep(1)
-            ready = client.get("/readyz")
+            ready = http.get("/readyz")
             assert ready.status_code == 503 and ready.headers["retry-after"]
-            person = client.get(f"/secure-links/{link.link}", headers={"Accept": "text/html"})
+            person = http.get(f"/secure-links/{link.link}", headers={"Accept": "text/html"})
             assert person.status_code == 503 and "briefly unavailable" in person.text
+            oauth = http.post(
+                INTROSPECT_PATH, data={"token": token}, auth=(client.client_id, secret)
+            )
+            assert oauth.status_code == 503 and oauth.headers["retry-after"]
+            assert oauth.json()["error"] == "temporarily_unavailable"
             during = statuses[503]
             time.sleep(1)
             own_pg.resume()
             deadline = time.monotonic() + 20
-            while client.get("/readyz").status_code != 200:
+            while http.get("/readyz").status_code != 200:
                 assert time.monotonic() < deadline, "did not recover after the restart"
                 time.sleep(0.1)
             time.sleep(0.5)

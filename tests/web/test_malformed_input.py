@@ -9,6 +9,7 @@ import base64
 import logging
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import httpx
@@ -19,6 +20,7 @@ from api.support import make_shop
 from inprocess import InProcessClient
 from live import Account
 from oauth.conftest import Browser, Flow, hidden_fields
+from sellergate.accounts.secure_links import create_link
 from sellergate.api.relay import global_id
 from sellergate.config import ConfigError, Settings, load_settings
 from sellergate.oauth.metadata import INTROSPECT_PATH, TOKEN_PATH
@@ -215,3 +217,34 @@ def test_configuration_errors_mask_credentials() -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings(redis_url="http://user:hunter2-secret@cache/0")
     assert "hunter2-secret" not in str(raised.value)
+
+
+@pytest.mark.databases("postgresql")
+def test_a_bug_is_a_500_with_a_reference_logged_once(
+    settings: Settings, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A genuine bug (here: tables gone, which PostgreSQL reports as a programming error, not
+    an outage) answers a generic 500 in the caller's own shape; the log has the reference and
+    the stack, once."""
+    with db.session(write=True) as session:
+        link = create_link(session, "s3cret", purpose="t", subject="x", ttl=timedelta(hours=1))
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE secure_links"))
+        conn.execute(text("DROP TABLE clients CASCADE"))
+    client = InProcessClient(create_app(settings, db))
+    caplog.set_level(logging.ERROR)
+    try:
+        page = client.get(f"/secure-links/{link.link}", headers={"Accept": "text/html"})
+        oauth = client.post(INTROSPECT_PATH, data={"token": "x"}, auth=("someone", "secret"))
+    finally:
+        client.close()
+    assert_clean(page, 500)
+    assert "text/html" in page.headers["content-type"]
+    assert_clean(oauth, 500)
+    assert oauth.json()["error"] == "server_error"
+    for response in (page, oauth):
+        reference = re.search(r"reference ([0-9a-f]{12})", response.text)
+        assert reference is not None
+        logged = [r for r in caplog.records if reference.group(1) in r.getMessage()]
+        assert len(logged) == 1 and logged[0].exc_info
+        assert link.link not in logged[0].getMessage()  # secure-link paths are secrets
