@@ -154,6 +154,31 @@ def test_deeply_nested_json_is_400(http: httpx.Client, seller: Account, depth: i
     assert "nests deeper" in response.json()["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("bad", ["\x00", "a\x00b", "\x01\x1f\x7f"])
+def test_nul_and_control_characters_in_graphql_input(
+    http: httpx.Client, seller: Account, db: Database, bad: str
+) -> None:
+    """The same clear answers on both databases (PostgreSQL refuses NUL in text)."""
+    reads = [
+        ("query($v: ID!) { product(id: $v) { id } node(id: $v) { id } }", {"v": bad}),
+        ("query($v: String) { products(after: $v) { nodes { id } } }", {"v": bad}),
+        ('{ orders(first: 1, after: "\\u0000") { nodes { id } } }', {}),
+    ]
+    for query, variables in reads:
+        response = gql(http, seller.token, {"query": query, "variables": variables})
+        assert_clean(response, 200)
+        for error in response.json().get("errors", []):
+            assert error.get("extensions", {}).get("code") != "INTERNAL", error
+    create = (
+        "mutation($v: String!) { productCreate(input: {title: $v}) "
+        "{ product { id } userErrors { field code } } }"
+    )
+    response = gql(http, seller.token, {"query": create, "variables": {"v": bad}})
+    assert_clean(response, 200)
+    payload = response.json()["data"]["productCreate"]
+    assert payload["product"] is None and payload["userErrors"][0]["field"] == "title"
+
+
 def test_node_with_own_seller_id(http: httpx.Client, seller: Account) -> None:
     query = "query($id: ID!) { node(id: $id) { id ... on Seller { username } } }"
     me = global_id("Seller", seller.id)
