@@ -24,7 +24,7 @@ from sellergate.accounts.clients import register_client
 from sellergate.accounts.secure_links import create_link, reveal_link
 from sellergate.accounts.sellers import create_seller
 from sellergate.config import load_settings
-from sellergate.oauth.metadata import INTROSPECT_PATH
+from sellergate.oauth.metadata import AUTHORIZE_PATH, INTROSPECT_PATH
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
 from sellergate.storage.migrate import upgrade
@@ -103,6 +103,10 @@ def test_postgres_restart_under_load(
             assert ready.status_code == 503 and ready.headers["retry-after"]
             person = http.get(f"/secure-links/{link.link}", headers={"Accept": "text/html"})
             assert person.status_code == 503 and "briefly unavailable" in person.text
+            authorize = http.get(
+                AUTHORIZE_PATH, params={"client_id": client.client_id, "response_type": "code"}
+            )
+            assert authorize.status_code == 503 and "briefly unavailable" in authorize.text
             oauth = http.post(
                 INTROSPECT_PATH, data={"token": token}, auth=(client.client_id, secret)
             )

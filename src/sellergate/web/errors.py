@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sellergate.errors import InvalidToken
-from sellergate.oauth.metadata import INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
+from sellergate.oauth.metadata import AUTHORIZE_PATH, INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
 from sellergate.storage.faults import is_fault, is_nul_in_text
 from sellergate.web.templates import page
 
@@ -56,7 +56,7 @@ def _kind(request: Request) -> str:
         return "oauth"
     if path.startswith("/seller-api/graphql"):
         return "graphql"
-    if path.startswith(_JSON_PATHS):
+    if path.startswith(_JSON_PATHS) and path != AUTHORIZE_PATH:  # authorization: a person
         return "json"
     return "page"
 
