@@ -17,6 +17,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from inprocess import InProcessClient
 from live import LiveServer
 from pgserver import PostgresServer, PostgresUnavailable, start_dedicated
 from sellergate.accounts.access_tokens import mint_access_token
@@ -28,6 +29,7 @@ from sellergate.oauth.metadata import AUTHORIZE_PATH, INTROSPECT_PATH
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
 from sellergate.storage.migrate import upgrade
+from sellergate.web.app import create_app
 
 CREATE = 'mutation { productCreate(input: {title: "Lamp"}) { product { id } } }'
 READ = "{ me { username } }"
@@ -137,3 +139,24 @@ def test_postgres_restart_under_load(
         for r in caplog.records
         if r.exc_info or (r.levelno >= logging.ERROR and r.name != "sellergate.database")
     ], "no traceback per request"
+
+
+def test_a_restart_between_requests_is_not_an_outage(
+    own_pg: PostgresServer, tmp_path: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pooled connections that died with the old server are replaced before use, silently."""
+    _, url = own_pg.create_database()
+    settings = load_settings(database_url=url, data_dir=str(tmp_path))
+    db = Database(settings)
+    upgrade(db.engine)
+    client = InProcessClient(create_app(settings, db))
+    try:
+        assert client.get("/readyz").status_code == 200
+        own_pg.pause()
+        own_pg.resume()
+        caplog.set_level(logging.INFO)
+        assert client.get("/readyz").status_code == 200
+    finally:
+        client.close()
+        db.dispose()
+    assert not [r for r in caplog.records if r.name == "sellergate.database"]

@@ -75,6 +75,10 @@ CONNECT_TIMEOUT = 5
 
 def _watch_faults(engine: Engine, outage: OutageLog) -> None:
     def on_error(context: ExceptionContext) -> None:
+        if context.is_pre_ping:
+            # A stale pooled connection found before use (after a server restart): the pool
+            # opens a new one, and only if that fails is anything wrong.
+            return
         error = context.sqlalchemy_exception or context.original_exception
         if context.dialect.name == "sqlite":
             text_ = str(context.original_exception).lower()
