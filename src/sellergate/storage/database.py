@@ -9,6 +9,7 @@ stays read-only even after the file becomes writable again.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,10 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# Seconds a connection attempt to a database server may take before it fails (503).
+CONNECT_TIMEOUT = 5
+_OUTAGES: weakref.WeakKeyDictionary[Engine, OutageLog] = weakref.WeakKeyDictionary()
+
 # Connections per process. The web layer runs at most this many database-using threads at
 # once, so a request never waits on, or churns through, connections beyond the pool.
 POOL_SIZE = 16
@@ -59,8 +64,6 @@ def make_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    # A server that does not answer fails a connection attempt after a few seconds (503),
-    # rather than holding the request until the client gives up.
     return create_engine(
         url,
         pool_size=POOL_SIZE,
@@ -70,10 +73,13 @@ def make_engine(settings: Settings) -> Engine:
     )
 
 
-CONNECT_TIMEOUT = 5
+def _watch_faults(engine: Engine) -> OutageLog:
+    """The engine's outage log, made and hooked up on first use (one per engine, however many
+    :class:`Database` objects share it)."""
+    if (outage := _OUTAGES.get(engine)) is not None:
+        return outage
+    outage = _OUTAGES[engine] = OutageLog()
 
-
-def _watch_faults(engine: Engine, outage: OutageLog) -> None:
     def on_error(context: ExceptionContext) -> None:
         if context.is_pre_ping:
             # A stale pooled connection found before use (after a server restart): the pool
@@ -88,6 +94,7 @@ def _watch_faults(engine: Engine, outage: OutageLog) -> None:
             outage.failed(error)
 
     event.listen(engine, "handle_error", on_error)
+    return outage
 
 
 READINESS_WRITE = "UPDATE alembic_version SET version_num = version_num"
@@ -100,8 +107,7 @@ class Database:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine or make_engine(settings)
-        self.outage = OutageLog()
-        _watch_faults(self.engine, self.outage)
+        self.outage = _watch_faults(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self.writers = sessionmaker(writer, expire_on_commit=False)
