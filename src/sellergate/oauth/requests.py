@@ -83,9 +83,8 @@ def _describable(text: str) -> bool:
 
 def _decodable_basic(header: str | None) -> bool:
     """Whether Authlib can read the header: it crashes on Basic credentials that are not
-    base64 of UTF-8. Undecodable credentials are dropped, which makes them ``invalid_client``.
-    A scheme and value separated by anything but a space (``Basic<TAB>...``) is no Basic
-    credential either."""
+    base64 of UTF-8, or that decode to no ``user:password`` pair (an empty ``Basic `` header).
+    Such credentials are dropped, which makes them ``invalid_client``."""
     if not header:
         return True
     scheme, _, value = header.partition(" ")
