@@ -1,6 +1,6 @@
 # sellergate developer and CI entry points. `make test` on a fresh machine installs what it needs.
 .DEFAULT_GOAL := test
-.PHONY: install test check lint format typecheck pytest demo bench clean distclean
+.PHONY: install test check lint format typecheck pytest fuzz demo bench clean distclean
 
 PYTHON ?= python3
 UV ?= uv
@@ -45,6 +45,10 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: test
+
+# The fuzzing suite at length: many more random examples than the bounded run in `make test`.
+fuzz: install
+	SELLERGATE_FUZZ=long $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
 format: install
 	$(BIN)/ruff format $(LINT_DIRS)

@@ -148,6 +148,26 @@ class PostgresServer:
         except OSError:
             return ""
 
+    def pause(self) -> None:
+        """Stop the server process (fast shutdown: connections are cut), keeping its data."""
+        assert self.owned and self.bindir and self.datadir, "only a server started here"
+        _run_as_owner(
+            [str(self.bindir / "pg_ctl"), "stop", "-D", str(self.datadir), "-m", "fast", "-w"],
+            cwd=self.root,
+        )
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        assert self.owned and self.bindir and self.datadir and self.root
+        _run_as_owner(
+            [
+                *(str(self.bindir / "pg_ctl"), "start", "-D", str(self.datadir)),
+                *("-l", str(self.root / "server.log"), "-w", "-t", "60"),
+            ],
+            cwd=self.root,
+        )
+        _wait_until_ready(self.url)
+
     def stop(self) -> None:
         if self._stopped or not self.owned:
             return
@@ -277,6 +297,14 @@ def start() -> PostgresServer:
         return server
     server = _launch(find_bindir())
     atexit.register(server.stop)  # also when the session ends without its fixture teardown
+    return server
+
+
+def start_dedicated() -> PostgresServer:
+    """A server of the caller's own, always started here (never the external one), for a
+    test that stops and starts it; stop it with :meth:`PostgresServer.stop`."""
+    server = _launch(find_bindir())
+    atexit.register(server.stop)
     return server
 
 

@@ -11,6 +11,7 @@ import enum
 import ipaddress
 import json
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     graphql_introspection: bool | None = None
     max_body_bytes: int = 1_000_000
+    graphql_max_cost: int = 20_000
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
     login_max_per_address: int = 30
@@ -167,6 +169,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "max_body_bytes",
+        "graphql_max_cost",
         "login_max_failures",
         "login_lockout_seconds",
         "login_max_per_address",
@@ -275,6 +278,16 @@ def scanning_keys(value: str) -> dict[str, str]:
     return keys
 
 
+# Settings whose value is never repeated in an error message.
+_SECRET_FIELDS = {"secret_key"}
+_URL_CREDENTIALS = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]*@")
+
+
+def mask_credentials(value: str) -> str:
+    """``repr(value)`` with the password of any ``scheme://user:password@host`` replaced."""
+    return _URL_CREDENTIALS.sub(r"\1:***@", repr(value))
+
+
 _NAMES = {name: f"SELLERGATE_{name.upper()}" for name in Settings.model_fields}
 
 
@@ -289,5 +302,7 @@ def load_settings(**overrides: Any) -> Settings:
         if not loc:
             raise ConfigError(message) from None
         value = first.get("input")
-        shown = f" (got {value!r})" if isinstance(value, str | int) else ""
+        shown = ""
+        if isinstance(value, str | int) and str(loc) not in _SECRET_FIELDS:
+            shown = f" (got {mask_credentials(value) if isinstance(value, str) else value!r})"
         raise ConfigError(f"{_NAMES.get(str(loc), loc)}: {message}{shown}") from None

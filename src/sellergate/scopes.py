@@ -50,7 +50,11 @@ def parse_scopes(value: str | Iterable[str]) -> frozenset[Scope]:
         try:
             result.add(Scope(name))
         except ValueError:
-            raise ScopeError(f"unknown scope {name!r}") from None
+            # The message goes into OAuth error descriptions, which allow printable ASCII
+            # without quote or backslash (RFC 6749 §5.2): quote the name only if it fits.
+            if all(" " <= char <= "~" and char not in '"\\' for char in name):
+                raise ScopeError(f"unknown scope {name!r}") from None
+            raise ScopeError("unknown scope: scopes are printable ASCII") from None
     return frozenset(result)
 
 

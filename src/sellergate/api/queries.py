@@ -58,7 +58,8 @@ class Query:
             return None
         type_name, _ = parsed
         if type_name == "Seller":
-            me = self.me(info)
+            # Root resolvers get no instance (``self`` is None): call the function itself.
+            me = Query.me(self, info)
             return me if me.id == id else None
         if type_name not in _NODES:
             return None

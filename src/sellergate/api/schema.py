@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from sellergate.api.limits import extensions
+from sellergate.api.limits import DEFAULT_MAX_COST, extensions
 from sellergate.api.mutations.listings import ListingMutations
 from sellergate.api.mutations.orders import OrderMutations
 from sellergate.api.mutations.products import ProductMutations
@@ -21,31 +24,41 @@ Mutation = merge_types(
 )
 
 
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+
+
 class SellerApiSchema(strawberry.Schema):
+    hide_suggestions = False
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log only what went wrong on our side; a refused scope or a bad query is the
-        client's, already in its response, and would only flood the log."""
-        ours = [
-            error
-            for error in errors
-            if error.original_error is not None
-            and not isinstance(error.original_error, GraphQLError)
-        ]
-        super().process_errors(ours, execution_context)
+        """Log nothing here: a refused scope or a bad query is the client's, already in its
+        response; a database fault goes to the outage log of the storage layer; anything else
+        the HTTP endpoint logs once, with the reference it gives the client. In production, no
+        message suggests names from the schema ("Did you mean ...?") to a stranger."""
+        if self.hide_suggestions:
+            for error in errors:
+                error.message = _SUGGESTION.sub("", error.message)
 
 
 def build_schema(settings: Settings | None = None) -> SellerApiSchema:
     """The schema, with the protections of :mod:`sellergate.api.limits`.
 
-    ``settings`` decides whether introspection is on; without settings (the SDL export) it is.
+    ``settings`` decides whether introspection is on, the cost limit, and whether error
+    messages may suggest names from the schema ("Did you mean ...?": not in production);
+    without settings (the SDL export) introspection is on.
     """
-    return SellerApiSchema(
+    production = settings is not None and settings.production
+    schema = SellerApiSchema(
         query=Query,
         mutation=Mutation,
         types=[BuyItNowListing, AuctionListing, GiveawayListing],
         extensions=extensions(
-            introspection=settings.introspection_enabled if settings is not None else True
+            introspection=settings.introspection_enabled if settings is not None else True,
+            max_cost=settings.graphql_max_cost if settings is not None else DEFAULT_MAX_COST,
         ),
+        config=StrawberryConfig(disable_field_suggestions=production),
     )
+    schema.hide_suggestions = production
+    return schema

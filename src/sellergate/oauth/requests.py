@@ -67,23 +67,36 @@ class OAuthRequest(OAuth2Request):  # type: ignore[misc]
         return dict(self.payload.data)
 
     def repeated(self) -> list[str]:
-        """Parameters sent more than once (RFC 6749 §3.1 and §3.2 forbid it)."""
-        return [key for key, values in self.payload.datalist.items() if len(values) > 1]
+        """Parameters sent more than once (RFC 6749 §3.1 and §3.2 forbid it), by name when
+        the name may appear in an error description (§5.2 allows printable ASCII without
+        quote or backslash there)."""
+        return [
+            key if _describable(key) else "with an unprintable name"
+            for key, values in self.payload.datalist.items()
+            if len(values) > 1
+        ]
+
+
+def _describable(text: str) -> bool:
+    return all(" " <= char <= "~" and char not in '"\\' for char in text)
 
 
 def _decodable_basic(header: str | None) -> bool:
     """Whether Authlib can read the header: it crashes on Basic credentials that are not
-    base64 of UTF-8. Undecodable credentials are dropped, which makes them ``invalid_client``."""
+    base64 of UTF-8, or that decode to no ``user:password`` pair (an empty ``Basic `` header).
+    Such credentials are dropped, which makes them ``invalid_client``."""
     if not header:
         return True
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic":
         return True
     try:
-        base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return False
-    return True
+    # RFC 7617 §2: "user-id:password"; control characters (NUL above all: PostgreSQL refuses
+    # it in text) are in no client id or secret.
+    return ":" in decoded and decoded.isprintable()
 
 
 @dataclass(frozen=True, slots=True)

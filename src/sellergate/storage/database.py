@@ -1,16 +1,26 @@
-"""Engine and session factory for the configured database, with the right drivers and pragmas."""
+"""Engine and session factory for the configured database, with the right drivers and pragmas.
+
+Faults (see :mod:`sellergate.storage.faults`) are seen in one place, the engine's
+``handle_error`` event: every failure is counted in the process's :class:`OutageLog`, and an
+SQLite connection that found its file read-only, full or unopenable is treated as a lost
+connection, so the whole pool is replaced: a connection opened while the file was read-only
+stays read-only even after the file becomes writable again.
+"""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, ExceptionContext, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sellergate.config import Settings
+from sellergate.storage.faults import SQLITE_FAULTS, OutageLog, is_fault
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -29,6 +39,10 @@ def _sqlite_begin(conn: Any) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
 
+
+# Seconds a connection attempt to a database server may take before it fails (503).
+CONNECT_TIMEOUT = 5
+_OUTAGES: weakref.WeakKeyDictionary[Engine, OutageLog] = weakref.WeakKeyDictionary()
 
 # Connections per process. The web layer runs at most this many database-using threads at
 # once, so a request never waits on, or churns through, connections beyond the pool.
@@ -50,7 +64,41 @@ def make_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=0,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT},
+    )
+
+
+def _watch_faults(engine: Engine) -> OutageLog:
+    """The engine's outage log, made and hooked up on first use (one per engine, however many
+    :class:`Database` objects share it)."""
+    if (outage := _OUTAGES.get(engine)) is not None:
+        return outage
+    outage = _OUTAGES[engine] = OutageLog()
+
+    def on_error(context: ExceptionContext) -> None:
+        if context.is_pre_ping:
+            # A stale pooled connection found before use (after a server restart): the pool
+            # opens a new one, and only if that fails is anything wrong.
+            return
+        error = context.sqlalchemy_exception or context.original_exception
+        if context.dialect.name == "sqlite":
+            text_ = str(context.original_exception).lower()
+            if any(fault in text_ for fault in SQLITE_FAULTS):
+                context.is_disconnect = True
+        if context.is_disconnect or is_fault(error):
+            outage.failed(error)
+
+    event.listen(engine, "handle_error", on_error)
+    return outage
+
+
+READINESS_WRITE = "UPDATE alembic_version SET version_num = version_num"
+READINESS_READ = "SELECT version_num FROM alembic_version"
 
 
 class Database:
@@ -59,6 +107,7 @@ class Database:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine or make_engine(settings)
+        self.outage = _watch_faults(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self.writers = sessionmaker(writer, expire_on_commit=False)
@@ -72,13 +121,17 @@ class Database:
         """
         with (self.writers if write else self.sessions).begin() as session:
             yield session
+        self.outage.succeeded(wrote=write)
 
-    def ping(self) -> bool:
+    def check_ready(self) -> bool:
+        """Whether the database can be read and written now: one committed write, harmless
+        (the schema version rewritten as itself), so a read-only file, a full disk, a standby
+        or an unmigrated database all say no."""
         try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return True
-        except Exception:
+            with self.session(write=True) as session:
+                session.execute(text(READINESS_WRITE))
+                return session.execute(text(READINESS_READ)).scalar() is not None
+        except SQLAlchemyError:
             return False
 
     def dispose(self) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import gc
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,12 +19,15 @@ from sellergate.api.schema import build_schema
 from sellergate.config import Settings
 from sellergate.storage.database import POOL_SIZE, Database
 from sellergate.web import health, oauth, secret_scanning, secure_links
+from sellergate.web.errors import FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.jobs import background_jobs
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
 from sellergate.web.ratelimit import AppCache, AppRecordingVerifier, Limiter, RateLimitMiddleware
 from sellergate.web.requestlog import RequestLogMiddleware
+
+GIL_SWITCH_SECONDS = 0.001
 
 
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
@@ -35,6 +40,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     metrics = Metrics()
     graphql = GraphQLEndpoint(settings, database, verifier, build_schema(settings))
 
+    pages = create_pages_app(settings, database)
+    # The pages app answers its own exceptions before they reach the main app's barrier.
+    pages.add_middleware(FaultBarrier)
+
     route_list: list[BaseRoute] = [
         Route("/seller-api/graphql", graphql.handle, methods=["GET", "POST"]),
         *health.routes(database, metrics),
@@ -43,13 +52,21 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *secret_scanning.routes(settings, database),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         # Last: the session-backed pages; requests routed above never touch the session.
-        Mount("", app=create_pages_app(settings, database)),
+        Mount("", app=pages),
     ]
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Every worker thread here uses a database connection: no more threads than the pool.
         to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
+        # What exists once started (modules, the schema, the ORM's mappings) lives as long as
+        # the process: keep it out of the collector's full passes, which hold the GIL (and so
+        # stall the event loop) for as long as they take; a costly query triggers them often.
+        gc.freeze()
+        # A worker thread running a long operation keeps the GIL for a whole switch interval
+        # each time the event loop asks for it (5 ms by default, and a request asks several
+        # times): 1 ms keeps other requests' latency low at a negligible cost in throughput.
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
 
         try:
             async with background_jobs(settings, database, recorder):
@@ -73,6 +90,9 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 apps=apps,
                 proxies=settings.trusted_proxy_networks,
             ),
+            # The fault barrier inside the request log, the metrics and the limiter: each of
+            # them sees the 503 or 500 it answers, with its request id.
+            Middleware(FaultBarrier),
         ],
         lifespan=lifespan,
     )

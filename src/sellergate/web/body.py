@@ -21,3 +21,17 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def nesting_exceeds(value: object, limit: int) -> bool:
+    """Whether parsed JSON ``value`` nests lists or objects more than ``limit`` deep. What
+    handles the value next recurses, so a deep value would exhaust the stack there."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False

@@ -2,27 +2,51 @@
 
 A plain Starlette endpoint, no framework machinery on the hot path: read the body (bounded),
 check the bearer token, then run the whole operation synchronously with one database session:
-at most a single hop off the event loop, and none for reads on the embedded SQLite file.
+at most a single hop off the event loop, and none for cheap reads on the embedded SQLite file
+(an operation whose cost, :mod:`sellergate.api.cost`, passes :data:`INLINE_COST` runs in a
+worker thread, so it cannot stall other requests).
+
+Errors: what the client got wrong (syntax, validation, a missing scope, a bad ID) keeps its
+message; anything else raised by a resolver becomes a generic message with a reference, logged
+once with its stack; a database fault becomes a 503 for the whole request.
 """
 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from sellergate.accounts.bearer import BearerVerifier, credentials_from_header
 from sellergate.api.context import ApiContext
+from sellergate.api.cost import operation_cost
+from sellergate.api.limits import CACHE_SIZE, MAX_TOKENS
 from sellergate.config import Settings
-from sellergate.errors import InvalidToken
+from sellergate.errors import InvalidToken, SellergateError
 from sellergate.storage.database import Database
-from sellergate.web.body import BodyTooLarge, read_limited
+from sellergate.storage.faults import is_fault
+from sellergate.web.body import BodyTooLarge, nesting_exceeds, read_limited
 from sellergate.web.dbcall import DatabaseCalls
-from sellergate.web.errors import invalid_token_response
-from sellergate.web.graphiql import GRAPHIQL_HTML
+from sellergate.web.errors import (
+    internal_error_message,
+    invalid_token_response,
+    log_internal_error,
+    new_error_id,
+)
+from sellergate.web.graphiql import graphiql_page
+
+# Operations cheaper than this run on the event loop for reads on SQLite (microseconds);
+# anything dearer goes to a worker thread.
+INLINE_COST = 2_000
+# JSON nesting allowed in a request body: far more than any real variables need.
+MAX_JSON_DEPTH = 32
 
 
 def _error(message: str, status: int) -> JSONResponse:
@@ -34,6 +58,12 @@ def _may_write(query: str) -> bool:
     into a writer can fail on a concurrent write. A plain substring test is enough: a read that
     merely mentions the word only waits for the lock."""
     return "mutation" in query
+
+
+def _shown_to_client(error: GraphQLError) -> bool:
+    """Errors of the client's own making: syntax, validation, refused scopes, bad input."""
+    original = error.original_error
+    return original is None or isinstance(original, GraphQLError | SellergateError)
 
 
 class GraphQLEndpoint:
@@ -49,12 +79,13 @@ class GraphQLEndpoint:
         self.verifier = verifier
         self.schema = schema
         self.calls = DatabaseCalls(db)
+        self.plan = lru_cache(maxsize=CACHE_SIZE)(self._plan)
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET":
             if not self.settings.graphiql_enabled:
                 return _error("GraphiQL is disabled; POST GraphQL requests here", 405)
-            return HTMLResponse(GRAPHIQL_HTML)
+            return graphiql_page()
         if "access_token" in request.query_params:
             return invalid_token_response(
                 InvalidToken("tokens are accepted only in the Authorization header")
@@ -72,6 +103,10 @@ class GraphQLEndpoint:
             return _error(f"request body exceeds {self.settings.max_body_bytes} bytes", 413)
         try:
             payload = json.loads(body)
+            if nesting_exceeds(payload, MAX_JSON_DEPTH + 1):
+                raise RecursionError
+        except RecursionError:
+            return _error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels", 400)
         except ValueError:
             return _error("request body is not valid JSON", 400)
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
@@ -83,8 +118,34 @@ class GraphQLEndpoint:
         if operation is not None and not isinstance(operation, str):
             return _error("'operationName' must be a string", 400)
         query: str = payload["query"]
+        if not query.strip():
+            return _error("the 'query' is empty", 400)
+        cost, problem = self.plan(query, operation)
+        if problem is not None:
+            return _error(problem, 400)
         write = _may_write(query)
-        return await self.calls.run(write, self._execute, token, query, variables, operation, write)
+        inline = not write and cost <= INLINE_COST
+        return await self.calls.run(
+            not inline, self._execute, token, query, variables, operation, write
+        )
+
+    def _plan(self, query: str, operation: str | None) -> tuple[int, str | None]:
+        """The cost of the operation to run and, if ``operationName`` cannot pick one, why.
+        A document that does not parse costs 0: the schema reports it, cheaply."""
+        try:
+            document = parse(query, max_tokens=MAX_TOKENS)
+        except GraphQLError:
+            return 0, None
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation is not None:
+            operations = [d for d in operations if d.name and d.name.value == operation]
+            if not operations:
+                return 0, "'operationName' names no operation in the document"
+        elif len(operations) > 1:
+            return 0, "the document holds several operations: name one in 'operationName'"
+        if not operations:
+            return 0, None
+        return operation_cost(self.schema._schema, operations[0], document.definitions), None
 
     def _execute(
         self,
@@ -100,10 +161,37 @@ class GraphQLEndpoint:
             except InvalidToken as exc:
                 return invalid_token_response(exc)
             context = ApiContext(auth=auth, session=session, settings=self.settings)
-            result = self.schema.execute_sync(
-                query, variable_values=variables, operation_name=operation, context_value=context
-            )
+            try:
+                result = self.schema.execute_sync(
+                    query,
+                    variable_values=variables,
+                    operation_name=operation,
+                    context_value=context,
+                )
+            except (MissingQueryError, CannotGetOperationTypeError):
+                return _error("the document holds no operation to run", 400)
+            except InvalidOperationTypeError:
+                return _error("only queries and mutations are served here", 400)
+            errors = [self._public(error) for error in result.errors or ()]
         body: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            body["errors"] = [error.formatted for error in result.errors]
+        if errors:
+            body["errors"] = errors
         return JSONResponse(body)
+
+    def _public(self, error: GraphQLError) -> dict[str, Any]:
+        """What the client may see of an error. A database fault is raised again, inside the
+        session (so it rolls back), and the whole request becomes a 503."""
+        original = error.original_error
+        if original is not None and is_fault(original):
+            raise original
+        if _shown_to_client(error):
+            return dict(error.formatted)
+        error_id = new_error_id()
+        log_internal_error(error_id, original or error, "/seller-api")
+        formatted: dict[str, Any] = {
+            "message": internal_error_message(error_id),
+            "extensions": {"code": "INTERNAL", "errorId": error_id},
+        }
+        if error.path:
+            formatted["path"] = error.path
+        return formatted

@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from sellergate.storage.database import Database
+from sellergate.web.errors import RETRY_AFTER_SECONDS
 from sellergate.web.metrics import Metrics
 
 
@@ -16,9 +17,14 @@ def routes(db: Database, metrics: Metrics) -> list[Route]:
         return PlainTextResponse("ok")
 
     async def readyz(_: Request) -> Response:
-        if await run_in_threadpool(db.ping):
+        """Ready only when the database can be read and written right now."""
+        if await run_in_threadpool(db.check_ready):
             return JSONResponse({"status": "ready", "database": "ok"})
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unavailable"},
+            503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+        )
 
     async def metrics_page(_: Request) -> Response:
         body, content_type = metrics.render()

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from sellergate.accounts.bearer import LastUsedRecorder
 from sellergate.config import Settings
 from sellergate.storage.database import Database
+from sellergate.storage.faults import is_fault
 from sellergate.storage.prune import PruneLeader, prune
 
 log = logging.getLogger("sellergate.jobs")
@@ -31,8 +32,11 @@ async def _flush_periodically(
         await asyncio.sleep(settings.last_used_flush_seconds)
         try:
             await run_in_threadpool(recorder.flush, database.engine)
-        except Exception:
-            log.exception("could not record last-used times; will retry")
+        except Exception as error:
+            # A database fault is in the outage log already (one line, not a traceback per
+            # try); the recorder keeps the times and the next flush writes them.
+            if not is_fault(error):
+                log.exception("could not record last-used times; will retry")
 
 
 async def _prune_periodically(settings: Settings, database: Database, leader: PruneLeader) -> None:
@@ -45,8 +49,9 @@ async def _prune_periodically(settings: Settings, database: Database, leader: Pr
             log.info(
                 "pruned %d rows", sum(counts.values()), extra={"event": "prune", "tables": counts}
             )
-        except Exception:
-            log.exception("prune failed; will retry")
+        except Exception as error:
+            if not is_fault(error):
+                log.exception("prune failed; will retry")
 
 
 @contextlib.asynccontextmanager
@@ -64,5 +69,13 @@ async def background_jobs(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await run_in_threadpool(leader.close)
-        flushed = await run_in_threadpool(recorder.flush, database.engine)
-        log.info("last-used times flushed at shutdown", extra={"event": "flush", "tokens": flushed})
+        try:
+            flushed = await run_in_threadpool(recorder.flush, database.engine)
+        except Exception as error:
+            if not is_fault(error):
+                raise
+            log.warning("last-used times not written at shutdown: the database is unavailable")
+        else:
+            log.info(
+                "last-used times flushed at shutdown", extra={"event": "flush", "tokens": flushed}
+            )

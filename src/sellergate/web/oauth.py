@@ -64,6 +64,8 @@ async def form_request(request: Request) -> OAuthRequest | Response:
         return _invalid_request(f"the request body exceeds {MAX_FORM_BYTES} bytes", 413)
     except (UnicodeDecodeError, ValueError):
         return _invalid_request("the request body is not valid UTF-8 form data")
+    if any("\x00" in key or "\x00" in value for key, value in params):
+        return _invalid_request("a parameter contains a NUL character")
     return OAuthRequest("POST", str(request.url), request.headers, params)
 
 

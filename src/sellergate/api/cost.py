@@ -1,0 +1,116 @@
+"""The cost of a GraphQL operation: an upper bound on the values its response can hold.
+
+Every field costs 1, times how many times it can appear: a paginated connection field
+(``first``/``last``) multiplies what is selected under it by its page size (the literal
+argument, else the schema's default, capped at the server's maximum page; a variable counts as
+the maximum, since validation runs before variables are known); its ``edges`` and ``nodes``
+lists are that page, not a further multiple; any other list field multiplies by
+:data:`LIST_ESTIMATE`. Aliases are counted like any other field, fragments where they are
+spread, and every inline fragment of an abstract selection as if it applied. Introspection
+fields (``__schema``, ``__type``, ...) are free: they read nothing but the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from graphql import (
+    DefinitionNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+)
+
+from sellergate.shop.pagination import MAX_PAGE_SIZE
+
+# Items assumed in a list that is not paginated (an order's line items, a product's variants).
+LIST_ESTIMATE = 10
+PAGE_ARGUMENTS = ("first", "last")
+
+
+class _Costing:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]):
+        self.schema = schema
+        self.fragments = fragments
+
+    def selection_set(
+        self, node: SelectionSetNode | None, parent: GraphQLNamedType | None, seen: frozenset[str]
+    ) -> int:
+        if node is None:
+            return 0
+        total = 0
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(selection, parent, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                scope = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selection_set(selection.selection_set, scope, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:  # unknown or cyclic: validation says so
+                    continue
+                scope = self.schema.get_type(fragment.type_condition.name.value)
+                total += self.selection_set(fragment.selection_set, scope, seen | {name})
+        return total
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None, seen: frozenset[str]) -> int:
+        name = node.name.value
+        if name.startswith("__"):
+            return 0
+        definition = None
+        if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            definition = parent.fields.get(name)
+        if definition is None:  # not in the schema: validation refuses the document anyway
+            return 1 + self.selection_set(node.selection_set, None, seen)
+        field_type = definition.type
+        if isinstance(field_type, GraphQLNonNull):
+            field_type = field_type.of_type
+        size = 1
+        if any(argument in definition.args for argument in PAGE_ARGUMENTS):
+            size = self.page_size(node, definition.args)
+        elif isinstance(field_type, GraphQLList) and not _is_connection(parent):
+            size = LIST_ESTIMATE
+        children = self.selection_set(node.selection_set, get_named_type(field_type), seen)
+        return 1 + size * children
+
+    @staticmethod
+    def page_size(node: FieldNode, arguments: dict[str, object]) -> int:
+        given = {argument.name.value: argument.value for argument in node.arguments or ()}
+        for name in PAGE_ARGUMENTS:
+            if name in given:
+                value = given[name]
+                if isinstance(value, IntValueNode):
+                    return max(0, min(int(value.value), MAX_PAGE_SIZE))
+                return MAX_PAGE_SIZE
+        for name in PAGE_ARGUMENTS:
+            default = getattr(arguments.get(name), "default_value", None)
+            if isinstance(default, int):
+                return min(default, MAX_PAGE_SIZE)
+        return MAX_PAGE_SIZE
+
+
+def _is_connection(parent: GraphQLNamedType | None) -> bool:
+    return parent is not None and parent.name.endswith("Connection")
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    definitions: Iterable[DefinitionNode],
+) -> int:
+    fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+    root = schema.get_root_type(operation.operation)
+    return _Costing(schema, fragments).selection_set(operation.selection_set, root, frozenset())
