@@ -2,7 +2,9 @@
 
 It runs on every API request, so it is built to cost next to nothing: the token's shape,
 checksum, kind and environment are checked offline before any I/O, the lookup is one indexed
-SELECT by SHA-256 hash (flat as the table grows), and "last used" is buffered in memory and
+SELECT by SHA-256 hash (flat as the table grows) that also reads the token's grant and app by
+primary key, so a revoked authorization or a disabled app is refused by the very statement that
+finds the token (see :mod:`sellergate.accounts.families`), and "last used" is buffered in memory and
 written in batches by :class:`LastUsedRecorder`, never once per request.
 """
 
@@ -16,7 +18,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from sellergate.errors import InvalidToken
 from sellergate.scopes import Scope, expand, parse_scopes
-from sellergate.storage.models import AccessToken, Seller
+from sellergate.storage.models import AccessToken, Client, Grant, Seller
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
@@ -60,8 +62,13 @@ _LOOKUP = (
         AccessToken.expires_at,
         AccessToken.revoked_at,
         Seller.username,
+        Grant.revoked_at,
+        Client.disabled_at,
     )
     .join(Seller, Seller.id == AccessToken.seller_id)
+    # Personal tokens have neither a grant nor an app: outer joins, on primary keys.
+    .outerjoin(Grant, Grant.id == AccessToken.grant_id)
+    .outerjoin(Client, Client.id == AccessToken.client_id)
     .where(AccessToken.token_hash == bindparam("digest"))
 )
 
@@ -98,7 +105,22 @@ class BearerVerifier:
                 row = conn.execute(_LOOKUP, parameters).one_or_none()
         if row is None:
             raise InvalidToken("unknown token")
-        token_id, seller_id, client_id, grant_id, scopes, expires_at, revoked_at, username = row
+        (
+            token_id,
+            seller_id,
+            client_id,
+            grant_id,
+            scopes,
+            expires_at,
+            revoked_at,
+            username,
+            grant_revoked_at,
+            disabled_at,
+        ) = row
+        if disabled_at is not None:
+            raise InvalidToken("the app was disabled")
+        if grant_revoked_at is not None:
+            raise InvalidToken("the authorization was revoked")
         if revoked_at is not None:
             raise InvalidToken("the token was revoked")
         now = utcnow()

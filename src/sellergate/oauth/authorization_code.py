@@ -2,7 +2,7 @@
 
 The code is a random string stored only as a hash. It is bound to the app, the redirect URI
 and the PKCE challenge, and it is spent by an atomic claim the moment the token request
-presents it (:func:`sellergate.accounts.grants.claim_code`): a second presentation fails with
+presents it (:func:`sellergate.accounts.codes.claim_code`): a second presentation fails with
 ``invalid_grant`` and revokes what the first one produced (§4.1.2, §10.5).
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 
-from sellergate.accounts.grants import claim_code, save_code
+from sellergate.accounts.codes import claim_code, save_code
 from sellergate.errors import InvalidGrant
 from sellergate.oauth.models import CodeRecord, OAuthClient
 from sellergate.tokens.format import random_base62

@@ -12,7 +12,7 @@ from typing import Any
 from authlib.consts import default_json_headers
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
-from sellergate.accounts.grants import TokenInfo, find_client_token
+from sellergate.accounts.client_tokens import TokenInfo, find_client_token
 from sellergate.oauth.models import CONFIDENTIAL_AUTH_METHODS
 from sellergate.tokens.format import TokenKind
 

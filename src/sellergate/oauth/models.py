@@ -8,7 +8,8 @@ from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMix
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
 from sellergate.accounts.clients import is_loopback, redirect_uris
-from sellergate.accounts.grants import ClaimedCode, ClaimedRefreshToken
+from sellergate.accounts.codes import ClaimedCode
+from sellergate.accounts.refresh_tokens import ClaimedRefreshToken
 from sellergate.scopes import ScopeError, format_scopes, parse_scopes
 from sellergate.storage.models import Client
 from sellergate.tokens.hashing import same_hash

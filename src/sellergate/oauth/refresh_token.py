@@ -10,7 +10,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError
 
-from sellergate.accounts.grants import claim_refresh_token, refresh_token_scopes
+from sellergate.accounts.refresh_tokens import claim_refresh_token, refresh_token_scopes
 from sellergate.errors import InvalidGrant
 from sellergate.oauth.authorization_code import TOKEN_AUTH_METHODS, Owner
 from sellergate.oauth.models import RefreshRecord
@@ -45,7 +45,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 refresh_token,
                 client.pk,
                 staging=not settings.production,
-                grace=settings.refresh_grace,
+                window=settings.refresh_reuse_window,
             )
         except InvalidGrant as exc:
             raise InvalidGrantError(exc.description) from None

@@ -12,7 +12,7 @@ from typing import Any
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 
-from sellergate.accounts.grants import TokenInfo, find_client_token, revoke_client_token
+from sellergate.accounts.client_tokens import TokenInfo, find_client_token, revoke_client_token
 from sellergate.oauth.authorization_code import TOKEN_AUTH_METHODS
 
 

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.clients import find_client
-from sellergate.accounts.grants import bind_code, create_grant, mint_refresh_token
+from sellergate.accounts.codes import bind_code
+from sellergate.accounts.families import create_grant
+from sellergate.accounts.refresh_tokens import mint_refresh_token
 from sellergate.config import Settings
 from sellergate.errors import OAuthError
 from sellergate.oauth.authorization_code import AuthorizationCodeGrant, Owner
@@ -89,8 +91,10 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         """Mint and store the tokens (hashes only) and fill them into the response body."""
         client: OAuthClient = request.client
         seller_id = request.user.seller_id
+        parent_id = None
         if request.refresh_token is not None:
             grant_id = request.refresh_token.claimed.grant_id
+            parent_id = request.refresh_token.claimed.id
             refresh_scopes = request.refresh_token.claimed.scopes  # §6: same scope as before
         else:
             code = request.authorization_code.claimed
@@ -119,6 +123,8 @@ class Server(AuthorizationServer):  # type: ignore[misc]
                 scopes=refresh_scopes,
                 staging=staging,
                 ttl=self.settings.refresh_token_ttl,
+                parent_id=parent_id,
+                access_token_id=minted.token_id,
             )
 
     def create_oauth2_request(self, request: OAuthRequest) -> OAuthRequest:
