@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
@@ -60,10 +61,12 @@ _LOOKUP = (
         AccessToken.grant_id,
         AccessToken.scopes,
         AccessToken.expires_at,
-        AccessToken.revoked_at,
         Seller.username,
-        Grant.revoked_at,
-        Client.disabled_at,
+        # Flags rather than timestamps: only whether they are set matters here, and a flag
+        # costs no datetime parsing per request.
+        AccessToken.revoked_at.is_not(None),
+        Grant.revoked_at.is_not(None),
+        Client.disabled_at.is_not(None),
     )
     .join(Seller, Seller.id == AccessToken.seller_id)
     # Personal tokens have neither a grant nor an app: outer joins, on primary keys.
@@ -71,6 +74,10 @@ _LOOKUP = (
     .outerjoin(Client, Client.id == AccessToken.client_id)
     .where(AccessToken.token_hash == bindparam("digest"))
 )
+
+
+# A token's scopes column holds one of few distinct strings: parse each once, not per request.
+_parsed_scopes = lru_cache(maxsize=256)(parse_scopes)
 
 
 class BearerVerifier:
@@ -112,22 +119,24 @@ class BearerVerifier:
             grant_id,
             scopes,
             expires_at,
-            revoked_at,
             username,
-            grant_revoked_at,
-            disabled_at,
+            revoked,
+            grant_revoked,
+            disabled,
         ) = row
-        if disabled_at is not None:
+        if disabled:
             raise InvalidToken("the app was disabled")
-        if grant_revoked_at is not None:
+        if grant_revoked:
             raise InvalidToken("the authorization was revoked")
-        if revoked_at is not None:
+        if revoked:
             raise InvalidToken("the token was revoked")
         now = utcnow()
         if expires_at is not None and expires_at <= now:
             raise InvalidToken("the token expired")
         self.recorder.touch(token_id, now)
-        return AuthContext(token_id, seller_id, parse_scopes(scopes), client_id, grant_id, username)
+        return AuthContext(
+            token_id, seller_id, _parsed_scopes(scopes), client_id, grant_id, username
+        )
 
 
 class LastUsedRecorder:
