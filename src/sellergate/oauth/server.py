@@ -151,18 +151,22 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         """Authlib's signal hook; nothing listens."""
 
 
-def _refuse_repeats(request: OAuthRequest, server: Server) -> OAuthResponse | None:
+def _refuse_malformed(request: OAuthRequest, server: Server) -> OAuthResponse | None:
+    """``invalid_request`` for a repeated parameter (§3.2) or two client authentications (§2.3)."""
     repeated = request.repeated()
-    if not repeated:
-        return None
-    error = InvalidRequestError(f"parameter {repeated[0]} is repeated")
-    return server.handle_error_response(request, error)
+    if repeated:
+        error = InvalidRequestError(f"parameter {repeated[0]} is repeated")
+        return server.handle_error_response(request, error)
+    mixed = request.mixed_client_authentication()
+    if mixed is not None:
+        return server.handle_error_response(request, InvalidRequestError(mixed))
+    return None
 
 
 def token_response(session: Session, settings: Settings, request: OAuthRequest) -> OAuthResponse:
     """The token endpoint (§3.2): ``authorization_code`` and ``refresh_token`` grants."""
     server = Server(session, settings)
-    refused = _refuse_repeats(request, server)
+    refused = _refuse_malformed(request, server)
     if refused is not None:
         return refused
     if not request.payload.grant_type:
@@ -175,7 +179,7 @@ def _endpoint_response(
     name: str, session: Session, settings: Settings, request: OAuthRequest
 ) -> OAuthResponse:
     server = Server(session, settings)
-    refused = _refuse_repeats(request, server)
+    refused = _refuse_malformed(request, server)
     if refused is not None:
         return refused
     result: OAuthResponse = server.create_endpoint_response(name, request)
