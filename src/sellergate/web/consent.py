@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from sellergate.accounts.authorization_requests import claim_request, remember_request
 from sellergate.accounts.clients import find_client
 from sellergate.config import Settings
 from sellergate.errors import OAuthError
@@ -61,8 +62,19 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             client = find_client(session, client_id)
             return client.registered_by if client else ""
 
-    def decide(oauth_request: OAuthRequest, seller_id: int, approved: bool) -> OAuthResponse:
+    def remember(seller_id: int, client_id: str, query: str) -> str:
         with db.session(write=True) as session:
+            return remember_request(session, seller_id=seller_id, client_id=client_id, query=query)
+
+    def decide(
+        request: Request, reference: str, seller_id: int, approved: bool
+    ) -> OAuthResponse | None:
+        """The redirect to the app, or ``None`` if the reference cannot be claimed."""
+        with db.session(write=True) as session:
+            query = claim_request(session, reference, seller_id)
+            if query is None:
+                return None
+            oauth_request = query_string_request(request, query)
             return authorization_response(session, settings, oauth_request, seller_id, approved)
 
     async def validated(
@@ -91,9 +103,13 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         checked = await validated(request, query_request(request))
         if isinstance(checked, Response):
             return checked
-        if signed_in_seller(request) is None:
+        seller_id = signed_in_seller(request)
+        if seller_id is None:
             return login_redirect(f"{CONSENT_PATH}?{request.url.query}")
         registered_by = await run_in_threadpool(developer, checked.client_id)
+        reference = await run_in_threadpool(
+            remember, seller_id, checked.client_id, request.url.query
+        )
         return page(
             request,
             "consent.html",
@@ -102,14 +118,14 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             scopes=[(scope.value, DESCRIPTIONS[scope]) for scope in checked.scopes],
             redirect_host=urlsplit(checked.redirect_uri).netloc,
             username=request.session.get(USERNAME_KEY, ""),
-            authorization_request=request.url.query,
+            request_reference=reference,
             csrf_token=csrf_token(request),
         )
 
     async def decision(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=10)
-        query = str(form.get("authorization_request") or "")
-        if not csrf_valid(request, form.get(FIELD)) or len(query) > MAX_QUERY:
+        seller_id = signed_in_seller(request)
+        if not csrf_valid(request, form.get(FIELD)) or seller_id is None:
             return page(
                 request,
                 "message.html",
@@ -117,17 +133,27 @@ def routes(settings: Settings, db: Database) -> list[Route]:
                 title="This page expired",
                 message="Go back to the app and start connecting again.",
             )
-        seller_id = signed_in_seller(request)
-        if seller_id is None:
-            return login_redirect(f"{CONSENT_PATH}?{query}")
         choice = form.get("decision")
         if choice not in ("approve", "deny"):
             return error_page(request, OAuthError("choose Approve or Deny", code="invalid_request"))
-        oauth_request = query_string_request(request, query)
+        reference = str(form.get("request_reference") or "")
         try:
-            result = await run_in_threadpool(decide, oauth_request, seller_id, choice == "approve")
+            result = await run_in_threadpool(
+                decide, request, reference, seller_id, choice == "approve"
+            )
         except OAuthError as exc:
             return error_page(request, exc)
+        if result is None:
+            return page(
+                request,
+                "message.html",
+                400,
+                title="This request cannot be answered",
+                message=(
+                    "It was already answered, it expired, or it is not the request you were "
+                    "shown. Go back to the app and start connecting again."
+                ),
+            )
         return to_response(result)
 
     return [
