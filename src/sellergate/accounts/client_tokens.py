@@ -1,4 +1,4 @@
-"""An app's own tokens, as introspection (RFC 7662) and revocation (RFC 7009) see them.
+"""An app's own tokens, as introspection (RFC 7662) and revocation (RFC 7009) find them.
 
 The statement that finds a token also joins its grant and its app, so a token of a revoked
 grant or a disabled app is inactive whatever its own row says (see
@@ -13,8 +13,6 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from sellergate.accounts.access_tokens import revoke_access_tokens
-from sellergate.accounts.families import RevocationReason, revoke_family
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken, Seller
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
@@ -136,11 +134,3 @@ def find_client_token(
         refresh.created_at,
         refresh.expires_at,
     )
-
-
-def revoke_client_token(session: Session, info: TokenInfo, token: str) -> None:
-    """RFC 7009 §2.1: an access token alone; a refresh token takes its whole grant with it."""
-    if info.kind is TokenKind.REFRESH:
-        revoke_family(session, info.grant_id, RevocationReason.REVOKED_BY_APP)
-    else:
-        revoke_access_tokens(session, AccessToken.token_hash == token_hash(token))

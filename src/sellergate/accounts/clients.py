@@ -205,3 +205,30 @@ def disable_client(session: Session, client_id: str) -> DisabledClient:
 
 def redirect_uris(client: Client) -> list[str]:
     return [uri for uri in client.redirect_uris.split("\n") if uri]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    """A registered app as the OAuth protocol sees it (RFC 6749 §2)."""
+
+    pk: int
+    client_id: str
+    name: str
+    public: bool
+    secret_hash: str | None
+    redirect_uris: list[str]
+    scopes: str  # the app's maximum, space-separated
+    disabled: bool
+
+
+def client_record(client: Client) -> ClientRecord:
+    return ClientRecord(
+        pk=client.id,
+        client_id=client.client_id,
+        name=client.name,
+        public=client.public,
+        secret_hash=client.secret_hash,
+        redirect_uris=redirect_uris(client),
+        scopes=client.scopes,
+        disabled=client.disabled_at is not None,
+    )

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from sellergate.accounts.authorization_requests import claim_request, remember_request
 from sellergate.accounts.clients import find_client
+from sellergate.accounts.oauth_storage import SqlOAuthStorage
 from sellergate.config import Settings
 from sellergate.errors import OAuthError
 from sellergate.oauth.metadata import AUTHORIZE_PATH
@@ -55,7 +56,7 @@ def login_redirect(consent_url: str) -> Response:
 def routes(settings: Settings, db: Database) -> list[Route]:
     def check(oauth_request: OAuthRequest) -> AuthorizationRequest | OAuthResponse:
         with db.session() as session:
-            return check_authorization(session, settings, oauth_request)
+            return check_authorization(SqlOAuthStorage(session), settings, oauth_request)
 
     def developer(client_id: str) -> str:
         with db.session() as session:
@@ -75,7 +76,8 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             if query is None:
                 return None
             oauth_request = query_string_request(request, query)
-            return authorization_response(session, settings, oauth_request, seller_id, approved)
+            storage = SqlOAuthStorage(session)
+            return authorization_response(storage, settings, oauth_request, seller_id, approved)
 
     async def validated(
         request: Request, oauth_request: OAuthRequest
