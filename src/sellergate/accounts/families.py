@@ -71,15 +71,22 @@ def revoke_families(
 ) -> Revocation:
     """Revoke every grant matching ``which`` (a condition on :class:`Grant`) and its tokens.
 
-    The only function that revokes families: grant rows first, then access tokens, then
-    refresh tokens, one statement each. Grants already revoked are locked and swept again
-    (their ``revoked_at`` and reason are kept), so that a family left with live token rows by
-    an older revocation can always be cleaned up.
+    The only function that revokes families: grant rows first (locked in id order), then
+    access tokens, then refresh tokens, in bulk statements. Grants already revoked are locked
+    and swept again (their ``revoked_at`` and reason are kept), so that a family left with live
+    token rows by an older revocation can always be cleaned up.
     """
+    # Lock the grant rows in id order first: two revocations over overlapping sets of grants
+    # (a disconnect and a disable, say) then queue instead of deadlocking.
+    locked = list(
+        session.scalars(select(Grant.id).where(which).order_by(Grant.id).with_for_update())
+    )
+    if not locked:
+        return Revocation(reason, [], 0)
     now = utcnow()
     rows = session.execute(
         update(Grant)
-        .where(which)
+        .where(Grant.id.in_(locked))
         .values(
             revoked_at=func.coalesce(Grant.revoked_at, literal(now, UTCDateTime)),
             revoked_reason=func.coalesce(Grant.revoked_reason, reason.value),
