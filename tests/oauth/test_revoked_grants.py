@@ -18,6 +18,7 @@ from oauth.test_token import assert_oauth_error
 from sellergate.accounts import bearer, client_tokens, families
 from sellergate.accounts.clients import disable_client, get_client
 from sellergate.accounts.families import RevocationReason, revoke_families
+from sellergate.errors import InvalidGrant
 from sellergate.storage.database import Database
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
 from sellergate.storage.types import utcnow
@@ -141,3 +142,11 @@ def test_token_lookups_are_index_searches_only(db: Database) -> None:
         plan = _plan(db.engine, statement, **parameters)
         steps = plan.split(" | ")
         assert all(step.startswith("SEARCH") for step in steps), plan
+
+
+def test_no_new_grant_under_a_disabled_app(flow: Flow, db: Database) -> None:
+    with db.session(write=True) as session:
+        client_pk = get_client(session, flow.app.client_id).id
+        disable_client(session, flow.app.client_id)
+    with db.session(write=True) as session, pytest.raises(InvalidGrant, match="disabled"):
+        families.create_grant(session, seller_id=flow.seller.id, client_pk=client_pk, scopes="")

@@ -59,7 +59,19 @@ class Revocation:
         return bool(self.grants) or self.tokens > 0
 
 
+# The first step of the lock order for a new family: its app's row, shared. A concurrent
+# ``clients disable`` (which updates that row) then either waits for the new grant to commit
+# and revokes it, or has committed and the grant is refused here.
+_LOCK_CLIENT = (
+    select(Client.disabled_at).where(Client.id == bindparam("client_pk")).with_for_update(read=True)
+)
+
+
 def create_grant(session: Session, *, seller_id: int, client_pk: int, scopes: str) -> int:
+    """A new grant; :class:`InvalidGrant` if the app is disabled (or gone)."""
+    app = session.connection().execute(_LOCK_CLIENT, {"client_pk": client_pk}).one_or_none()
+    if app is None or app.disabled_at is not None:
+        raise InvalidGrant("the app was disabled")
     grant = Grant(seller_id=seller_id, client_id=client_pk, scopes=scopes)
     session.add(grant)
     session.flush()

@@ -17,7 +17,7 @@ from authlib.oauth2.rfc6749 import AuthorizationServer
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError, OAuth2Error
 
 from sellergate.config import Settings
-from sellergate.errors import OAuthError
+from sellergate.errors import InvalidGrant, OAuthError
 from sellergate.oauth.authorization_code import AuthorizationCodeGrant, Owner
 from sellergate.oauth.introspection import Introspection
 from sellergate.oauth.models import OAuthClient
@@ -93,12 +93,18 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             parent_id = request.refresh_token.claimed.id
             refresh_scopes = request.refresh_token.claimed.scopes  # §6: same scope as before
         else:
-            grant_id = self.storage.create_family(
-                seller_id=seller_id,
-                client_pk=client.pk,
-                scopes=token["scope"],
-                code_id=request.authorization_code.claimed.id,
-            )
+            try:
+                grant_id = self.storage.create_family(
+                    seller_id=seller_id,
+                    client_pk=client.pk,
+                    scopes=token["scope"],
+                    code_id=request.authorization_code.claimed.id,
+                )
+            except InvalidGrant:
+                # Disabled while this exchange was under way.
+                raise InvalidClientError(
+                    status_code=401, description="this app has been disabled"
+                ) from None
             refresh_scopes = token["scope"]
         staging = not self.settings.production
         minted = self.storage.mint_access_token(
