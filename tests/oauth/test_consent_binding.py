@@ -54,7 +54,9 @@ def test_a_replayed_decision_is_refused_and_mints_no_code(flow: Flow, db: Databa
 def test_an_edited_reference_is_refused(flow: Flow, db: Database) -> None:
     page = flow.browser.consent_page(flow.url(), flow.seller)
     fields = hidden_fields(page.text)
-    for edited in ("x" + fields["request_reference"][1:], "", "a" * 500):
+    reference = fields["request_reference"]
+    flipped = ("y" if reference[0] == "x" else "x") + reference[1:]
+    for edited in (flipped, "", "a" * 500):
         assert_refused(post(flow.browser, {**fields, "request_reference": edited}))
     # Old-style hidden request fields are ignored: only the stored request counts.
     smuggled = {**fields, "authorization_request": "client_id=evil&redirect_uri=https://evil"}
