@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.clients import register_client
-from sellergate.accounts.grants import create_grant, mint_refresh_token
+from sellergate.accounts.families import create_grant
+from sellergate.accounts.refresh_tokens import mint_refresh_token
 from sellergate.accounts.secure_links import reveal_link
 from sellergate.accounts.sellers import create_seller
 from sellergate.config import Settings

@@ -15,6 +15,7 @@ from sellergate.storage.database import Database
 from sellergate.storage.models import (
     AccessToken,
     AuthorizationCode,
+    AuthorizationRequest,
     Base,
     Client,
     Grant,
@@ -98,10 +99,17 @@ class Rows:
                     kind="signin.failed", seller_id=seller.id, actor="seller", created_at=created
                 )
 
+            def consent(expires: datetime) -> AuthorizationRequest:
+                return AuthorizationRequest(
+                    reference_hash=self.digest(), seller_id=seller.id, client_id=client.id,
+                    query="response_type=code", expires_at=expires,
+                )  # fmt: skip
+
             def report(created: datetime) -> LeakReport:
                 return LeakReport(body_hash=self.digest(), created_at=created)
 
             self.gone = [
+                consent(now - timedelta(seconds=1)),  # can no longer be decided
                 attempts(now - timedelta(seconds=1)),  # its window ended
                 browser_session(now - timedelta(minutes=1)),  # idle or past its end
                 event(now - 366 * DAY),  # past the audit retention
@@ -118,6 +126,7 @@ class Rows:
                 link(now + DAY, now - 8 * DAY),
             ]
             self.kept = [
+                consent(now + timedelta(minutes=5)),
                 attempts(now + timedelta(minutes=1)),
                 browser_session(now + timedelta(hours=1)),
                 event(now - 364 * DAY),
@@ -157,6 +166,7 @@ MODELS: dict[str, type[Base]] = {
     model.__tablename__: model
     for model in (
         AuthorizationCode,
+        AuthorizationRequest,
         RefreshToken,
         AccessToken,
         SecureLink,

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     access_token_ttl: timedelta = timedelta(hours=1)
     refresh_token_ttl: timedelta = timedelta(days=365)
     authorization_code_ttl: timedelta = timedelta(minutes=10)
-    refresh_grace: timedelta = timedelta(0)
+    refresh_reuse_window: timedelta = timedelta(seconds=30)
     last_used_flush_seconds: float = 30.0
     graphiql: bool | None = None
     graphql_introspection: bool | None = None
@@ -99,7 +99,7 @@ class Settings(BaseSettings):
         "access_token_ttl",
         "refresh_token_ttl",
         "authorization_code_ttl",
-        "refresh_grace",
+        "refresh_reuse_window",
         "session_idle",
         "session_lifetime",
         "audit_retention",
@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, value: object) -> object:
         return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("refresh_reuse_window")
+    @classmethod
+    def _reuse_window(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0) or value > timedelta(minutes=10):
+            raise ValueError("must be between 0s and 10m")
+        return value
 
     @field_validator("public_url")
     @classmethod

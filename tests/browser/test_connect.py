@@ -93,4 +93,4 @@ def test_disconnect_on_the_dashboard_kills_the_apps_tokens(
     page.goto(demo_app.url)
     refused = page.locator("#refused")
     expect(refused).to_contain_text("sellergate refused this app's token")
-    expect(refused).to_contain_text(re.compile("the token was revoked"))
+    expect(refused).to_contain_text(re.compile("the authorization was revoked"))

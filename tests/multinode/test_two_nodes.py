@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from multinode.nodes import Cluster, wait_for
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.clients import register_client
-from sellergate.accounts.grants import create_grant
+from sellergate.accounts.families import create_grant
 from sellergate.accounts.secure_links import reveal_link
 from sellergate.accounts.sellers import create_seller
 from sellergate.oauth.metadata import REVOKE_PATH

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -11,9 +12,10 @@ from sqlalchemy import update
 
 from oauth.conftest import App, Flow, Register
 from sellergate.accounts.clients import disable_client
+from sellergate.config import ConfigError, Settings
 from sellergate.oauth.metadata import TOKEN_PATH
 from sellergate.storage.database import Database
-from sellergate.storage.models import AuthorizationCode
+from sellergate.storage.models import AuthorizationCode, RefreshToken
 from sellergate.storage.types import utcnow
 
 
@@ -181,7 +183,8 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_grant(flow: Flow) -> None:
 
 def test_reuse_revokes_only_its_own_grant(flow: Flow) -> None:
     one, other = flow.tokens(), flow.tokens()
-    flow.refresh(one["refresh_token"])
+    successor = flow.refresh(one["refresh_token"]).json()
+    flow.refresh(successor["refresh_token"])
     flow.refresh(one["refresh_token"])
     assert flow.api(one["access_token"]).status_code == 401
     assert flow.api(other["access_token"]).status_code == 200
@@ -238,35 +241,67 @@ def test_public_app_exchanges_with_client_id_and_verifier(flow: Flow, public_app
     assert_oauth_error(flow.exchange(code), "invalid_request")
 
 
-@pytest.fixture
-def grace_settings(make_settings):  # type: ignore[no-untyped-def]
-    return make_settings(refresh_grace="30s")
+def backdate_spent_tokens(db: Database, seconds: int) -> None:
+    with db.session(write=True) as session:
+        session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.used_at.is_not(None))
+            .values(used_at=utcnow() - timedelta(seconds=seconds))
+        )
 
 
-class TestGraceWindow:
+class TestLostResponseRetry:
+    """RFC 9700 §4.14.2 with a reuse window (default 30 s): a lost refresh response is
+    survivable, and never are two chains of one authorization alive."""
+
+    def test_retry_gets_a_new_pair_and_the_unused_successor_dies(self, flow: Flow) -> None:
+        tokens = flow.tokens()
+        lost = flow.refresh(tokens["refresh_token"]).json()
+        retried = flow.refresh(tokens["refresh_token"])
+        assert retried.status_code == 200, retried.text
+        again = retried.json()
+        assert again["refresh_token"] not in (lost["refresh_token"], tokens["refresh_token"])
+        assert flow.api(lost["access_token"]).status_code == 401
+        assert flow.api(again["access_token"]).status_code == 200
+        following = flow.refresh(again["refresh_token"])
+        assert following.status_code == 200
+        # The retried pair has been used: the first token is now plainly superseded.
+        reused = flow.refresh(tokens["refresh_token"])
+        assert_oauth_error(reused, "invalid_grant")
+        assert "already used" in reused.json()["error_description"]
+        assert flow.api(following.json()["access_token"]).status_code == 401
+
+    def test_successor_used_means_reuse_revokes(self, flow: Flow) -> None:
+        tokens = flow.tokens()
+        second = flow.refresh(tokens["refresh_token"]).json()
+        third = flow.refresh(second["refresh_token"]).json()
+        assert_oauth_error(flow.refresh(tokens["refresh_token"]), "invalid_grant")
+        for pair in (second, third):
+            assert flow.api(pair["access_token"]).status_code == 401
+        assert_oauth_error(flow.refresh(third["refresh_token"]), "invalid_grant")
+
+    def test_after_the_window_reuse_revokes(self, flow: Flow, db: Database) -> None:
+        tokens = flow.tokens()
+        rotated = flow.refresh(tokens["refresh_token"]).json()
+        backdate_spent_tokens(db, 31)
+        assert_oauth_error(flow.refresh(tokens["refresh_token"]), "invalid_grant")
+        assert flow.api(rotated["access_token"]).status_code == 401
+        assert_oauth_error(flow.refresh(rotated["refresh_token"]), "invalid_grant")
+
+    def test_window_is_configurable(self, make_settings: Callable[..., Settings]) -> None:
+        assert make_settings().refresh_reuse_window == timedelta(seconds=30)
+        assert make_settings(refresh_reuse_window="2m").refresh_reuse_window == timedelta(minutes=2)
+        with pytest.raises(ConfigError, match="SELLERGATE_REFRESH_REUSE_WINDOW"):
+            make_settings(refresh_reuse_window="1h")
+
+
+class TestWithoutWindow:
     @pytest.fixture
-    def settings(self, grace_settings):  # type: ignore[no-untyped-def]
-        return grace_settings
+    def settings(self, make_settings: Callable[..., Settings]) -> Settings:
+        return make_settings(refresh_reuse_window="0s")
 
-    def test_duplicate_within_grace_is_refused_without_revoking(self, flow: Flow) -> None:
+    def test_any_reuse_revokes(self, flow: Flow) -> None:
         tokens = flow.tokens()
         rotated = flow.refresh(tokens["refresh_token"]).json()
-        duplicate = flow.refresh(tokens["refresh_token"])
-        assert_oauth_error(duplicate, "invalid_grant")
-        assert "just used" in duplicate.json()["error_description"]
-        assert flow.api(rotated["access_token"]).status_code == 200
-        assert flow.refresh(rotated["refresh_token"]).status_code == 200
-
-    def test_reuse_after_grace_still_revokes(self, flow: Flow, db: Database) -> None:
-        from sellergate.storage.models import RefreshToken
-
-        tokens = flow.tokens()
-        rotated = flow.refresh(tokens["refresh_token"]).json()
-        with db.session(write=True) as session:
-            session.execute(
-                update(RefreshToken)
-                .where(RefreshToken.used_at.is_not(None))
-                .values(used_at=utcnow() - timedelta(seconds=31))
-            )
         assert_oauth_error(flow.refresh(tokens["refresh_token"]), "invalid_grant")
         assert flow.api(rotated["access_token"]).status_code == 401

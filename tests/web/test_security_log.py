@@ -78,17 +78,40 @@ def test_every_seller_event_is_logged_once_without_secrets(
         EventKind.TOKEN_REVEALED: 1,
         EventKind.TOKEN_ROTATED: 1,
         EventKind.TOKEN_REVOKED: 1,
+        EventKind.APP_AUTHORIZED: 1,
         EventKind.APP_DISCONNECTED: 1,
         EventKind.SESSION_ENDED: 1,
     }
     assert all(e.seller_id == seller.id and e.address == "127.0.0.1" for e in events)
     disconnected = next(e for e in events if e.kind == EventKind.APP_DISCONNECTED)
     assert disconnected.client_id == flow.app.client_id
+    authorized = next(e for e in events if e.kind == EventKind.APP_AUTHORIZED)
+    assert authorized.client_id == flow.app.client_id
+    assert json.loads(authorized.details) == {"scopes": "read:inventory read:orders"}
     dump = json.dumps([[e.kind, e.client_id, e.actor, e.address, e.details] for e in events])
     for secret in secrets:
         assert secret not in dump
     for kind in ("Personal token created", "Personal token rotated", "App disconnected"):
         assert kind in log.text
+
+
+def test_refresh_reuse_is_logged_once_with_the_app_and_address(
+    flow: Flow, seller: Account, db: Database
+) -> None:
+    first = flow.tokens()["refresh_token"]
+    second = flow.refresh(first).json()["refresh_token"]
+    assert flow.refresh(second).status_code == 200
+    # The first token's successor has been used: presenting it again is theft, not a retry.
+    replayed = flow.refresh(first)
+    assert replayed.status_code == 400
+    assert flow.refresh(first).status_code == 400  # the family is revoked already: no new event
+    reuse = [e for e in all_events(db) if e.kind == EventKind.REFRESH_REUSE]
+    assert len(reuse) == 1
+    assert reuse[0].seller_id == seller.id
+    assert reuse[0].client_id == flow.app.client_id
+    assert reuse[0].actor == "app"
+    assert reuse[0].address == "127.0.0.1"
+    assert first not in reuse[0].details and second not in reuse[0].details
 
 
 def test_security_page_is_the_sellers_own_newest_first_and_paged(

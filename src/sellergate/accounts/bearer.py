@@ -2,7 +2,9 @@
 
 It runs on every API request, so it is built to cost next to nothing: the token's shape,
 checksum, kind and environment are checked offline before any I/O, the lookup is one indexed
-SELECT by SHA-256 hash (flat as the table grows), and "last used" is buffered in memory and
+SELECT by SHA-256 hash (flat as the table grows) that also reads the token's grant and app by
+primary key, so a revoked authorization or a disabled app is refused by the very statement that
+finds the token (see :mod:`sellergate.accounts.families`), and "last used" is buffered in memory and
 written in batches by :class:`LastUsedRecorder`, never once per request.
 """
 
@@ -11,12 +13,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from sellergate.errors import InvalidToken
 from sellergate.scopes import Scope, expand, parse_scopes
-from sellergate.storage.models import AccessToken, Seller
+from sellergate.storage.models import AccessToken, Client, Grant, Seller
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
@@ -58,12 +61,23 @@ _LOOKUP = (
         AccessToken.grant_id,
         AccessToken.scopes,
         AccessToken.expires_at,
-        AccessToken.revoked_at,
         Seller.username,
+        # Flags rather than timestamps: only whether they are set matters here, and a flag
+        # costs no datetime parsing per request.
+        AccessToken.revoked_at.is_not(None),
+        Grant.revoked_at.is_not(None),
+        Client.disabled_at.is_not(None),
     )
     .join(Seller, Seller.id == AccessToken.seller_id)
+    # Personal tokens have neither a grant nor an app: outer joins, on primary keys.
+    .outerjoin(Grant, Grant.id == AccessToken.grant_id)
+    .outerjoin(Client, Client.id == AccessToken.client_id)
     .where(AccessToken.token_hash == bindparam("digest"))
 )
+
+
+# A token's scopes column holds one of few distinct strings: parse each once, not per request.
+_parsed_scopes = lru_cache(maxsize=256)(parse_scopes)
 
 
 class BearerVerifier:
@@ -98,14 +112,31 @@ class BearerVerifier:
                 row = conn.execute(_LOOKUP, parameters).one_or_none()
         if row is None:
             raise InvalidToken("unknown token")
-        token_id, seller_id, client_id, grant_id, scopes, expires_at, revoked_at, username = row
-        if revoked_at is not None:
+        (
+            token_id,
+            seller_id,
+            client_id,
+            grant_id,
+            scopes,
+            expires_at,
+            username,
+            revoked,
+            grant_revoked,
+            disabled,
+        ) = row
+        if disabled:
+            raise InvalidToken("the app was disabled")
+        if grant_revoked:
+            raise InvalidToken("the authorization was revoked")
+        if revoked:
             raise InvalidToken("the token was revoked")
         now = utcnow()
         if expires_at is not None and expires_at <= now:
             raise InvalidToken("the token expired")
         self.recorder.touch(token_id, now)
-        return AuthContext(token_id, seller_id, parse_scopes(scopes), client_id, grant_id, username)
+        return AuthContext(
+            token_id, seller_id, _parsed_scopes(scopes), client_id, grant_id, username
+        )
 
 
 class LastUsedRecorder:

@@ -2,8 +2,9 @@
 
 A confidential app gets a secret (``wn_client_secret_[test_]``) that is stored only as a SHA-256
 hash and handed out only through a one-time secure link; a public app (a native or browser app
-that cannot keep a secret) gets none and must use PKCE. Disabling an app revokes every token it
-holds in one bulk UPDATE per table.
+that cannot keep a secret) gets none and must use PKCE. Disabling an app marks its row first and
+then revokes its families through :func:`sellergate.accounts.families.revoke_families`; every
+place that accepts a token also checks the app's row, so the app is refused from the commit on.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from sellergate.accounts.access_tokens import revoke_access_tokens
+from sellergate.accounts.families import Revocation, RevocationReason, revoke_families
 from sellergate.accounts.secure_links import IssuedLink, create_link
 from sellergate.config import Settings
 from sellergate.errors import InvalidInput, NotFound
 from sellergate.scopes import OAUTH_SCOPES, Scope, ScopeError, format_scopes, parse_scopes
-from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
+from sellergate.storage.models import Client, Grant
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import TokenKind, generate, random_base62
 from sellergate.tokens.hashing import token_hash
@@ -174,31 +175,65 @@ def rotate_secret(session: Session, settings: Settings, client_id: str) -> Issue
     return _new_secret(session, settings, client)
 
 
-def disable_client(session: Session, client_id: str) -> datetime:
-    """Refuse the app from now on and revoke its grants and tokens, one UPDATE per table."""
+@dataclass(frozen=True, slots=True)
+class DisabledClient:
+    disabled_at: datetime
+    revocation: Revocation
+
+
+def disable_client(session: Session, client_id: str) -> DisabledClient:
+    """Refuse the app from now on and revoke its grants and tokens.
+
+    The app row is updated (and so locked) first, then its grants: the lock order of
+    :mod:`sellergate.accounts.families`. Disabling again is harmless and sweeps again.
+    """
     client = get_client(session, client_id)
     now = utcnow()
-    if client.disabled_at is None:
-        client.disabled_at = now
-        session.flush()
-    # Grants first, in the same order as accounts.grants.revoke_grant, so that the two
-    # never wait on each other's locks in a cycle.
     session.execute(
-        update(Grant)
-        .where(Grant.client_id == client.id, Grant.revoked_at.is_(None))
-        .values(revoked_at=now)
+        update(Client)
+        .where(Client.id == client.id, Client.disabled_at.is_(None))
+        .values(disabled_at=now)
         .execution_options(synchronize_session=False)
     )
-    revoke_access_tokens(session, AccessToken.client_id == client.id)
-    session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.client_id == client.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
+    session.refresh(client, ["disabled_at"])
+    revocation = revoke_families(
+        session, Grant.client_id == client.id, RevocationReason.CLIENT_DISABLED
     )
     assert client.disabled_at is not None
-    return client.disabled_at
+    return DisabledClient(client.disabled_at, revocation)
 
 
 def redirect_uris(client: Client) -> list[str]:
     return [uri for uri in client.redirect_uris.split("\n") if uri]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    """A registered app as the OAuth protocol sees it (RFC 6749 §2)."""
+
+    pk: int
+    client_id: str
+    name: str
+    public: bool
+    secret_hash: str | None
+    redirect_uris: list[str]
+    scopes: str  # the app's maximum, space-separated
+    disabled: bool
+
+
+def client_record(client: Client) -> ClientRecord:
+    return ClientRecord(
+        pk=client.id,
+        client_id=client.client_id,
+        name=client.name,
+        public=client.public,
+        secret_hash=client.secret_hash,
+        redirect_uris=redirect_uris(client),
+        scopes=client.scopes,
+        disabled=client.disabled_at is not None,
+    )
+
+
+def public_client_id(session: Session, client_pk: int) -> str | None:
+    """The ``client_id`` an app is known by, from its row id."""
+    return session.scalar(select(Client.client_id).where(Client.id == client_pk))

@@ -1,10 +1,11 @@
 """Connected apps: the apps a seller has authorized, as the dashboard shows them.
 
 A seller may authorize one app several times (each "Connect" makes a new grant); the dashboard
-shows one row per app with the union of its live grants' scopes. Disconnecting revokes every
-live grant of that app for that seller, and every token of those grants, with one bulk UPDATE
-per table, in the same table order as :func:`sellergate.accounts.grants.revoke_grant` so that
-the two never wait on each other's locks in a cycle.
+shows one row per app with the union of its live grants' scopes. A grant is usable exactly
+while it is not revoked and its app is not disabled (every token check joins both rows), so
+that is what the list shows. Disconnecting revokes every grant of that app for that seller
+through :func:`sellergate.accounts.families.revoke_families`, and sweeps grants revoked before
+too, so the seller always has a way to revoke whatever might be left.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sellergate.accounts.access_tokens import revoke_access_tokens
+from sellergate.accounts.families import Revocation, RevocationReason, revoke_families
 from sellergate.errors import NotFound
 from sellergate.scopes import Scope, parse_scopes
-from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
-from sellergate.storage.types import utcnow
+from sellergate.storage.models import AccessToken, Client, Grant
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,37 +83,19 @@ def list_connected_apps(session: Session, seller_id: int) -> list[ConnectedApp]:
     return sorted(apps.values(), key=lambda app: app.authorized_at, reverse=True)
 
 
-def disconnect_app(session: Session, seller_id: int, client_id: str) -> int:
-    """Revoke every live grant of the app ``client_id`` for ``seller_id`` and all their tokens.
+def disconnect_app(session: Session, seller_id: int, client_id: str) -> Revocation:
+    """Revoke every grant of the app ``client_id`` for ``seller_id`` and all their tokens.
 
-    Returns the number of grants revoked; :class:`NotFound` if the seller has none with it.
+    :class:`NotFound` if there was nothing left to revoke (no grant, or all revoked and swept).
     """
-    grant_ids = list(
-        session.scalars(
-            select(Grant.id)
-            .join(Client, Client.id == Grant.client_id)
-            .where(
-                Grant.seller_id == seller_id,
-                Client.client_id == client_id,
-                Grant.revoked_at.is_(None),
-            )
-            .order_by(Grant.id)
-        )
-    )
-    if not grant_ids:
+    client_pk = session.scalars(select(Client.id).where(Client.client_id == client_id)).first()
+    if client_pk is None:
         raise NotFound("this app is not connected to your account")
-    now = utcnow()
-    session.execute(
-        update(Grant)
-        .where(Grant.id.in_(grant_ids))
-        .values(revoked_at=func.coalesce(Grant.revoked_at, now))
-        .execution_options(synchronize_session=False)
+    revocation = revoke_families(
+        session,
+        (Grant.seller_id == seller_id) & (Grant.client_id == client_pk),
+        RevocationReason.DISCONNECTED,
     )
-    revoke_access_tokens(session, AccessToken.grant_id.in_(grant_ids))
-    session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.grant_id.in_(grant_ids), RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return len(grant_ids)
+    if not revocation.changed:
+        raise NotFound("this app is not connected to your account")
+    return revocation

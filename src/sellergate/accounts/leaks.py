@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sellergate.accounts.audit import Actor, EventKind, record_event
-from sellergate.accounts.grants import revoke_grant
+from sellergate.accounts.families import RevocationReason, revoke_family
 from sellergate.accounts.personal_tokens import IssuedToken, rotate_token
 from sellergate.config import Settings
 from sellergate.storage.models import (
@@ -140,7 +140,7 @@ def handle_leak(
     if not found.live:
         outcome = Outcome.ALREADY_DEAD
     elif found.grant_id is not None:
-        revoke_grant(session, found.grant_id)
+        revoke_family(session, found.grant_id, RevocationReason.LEAKED)
         outcome = Outcome.GRANT_REVOKED
     else:
         replacement = rotate_token(session, settings, found.token_id)

@@ -116,7 +116,7 @@ def disable(
 ) -> None:
     """Disable an app: every token it holds is revoked and it can get no new ones."""
     with database_session(write=True) as session:
-        disabled_at = clients.disable_client(session, client_id)
+        disabled_at = clients.disable_client(session, client_id).disabled_at
         record_event(session, EventKind.CLIENT_DISABLED, actor=Actor.PLATFORM, client_id=client_id)
     emit(
         {"client_id": client_id, "disabled_at": disabled_at},

@@ -8,5 +8,6 @@
 ``revocation``          RFC 7009
 ``introspection``       RFC 7662
 ``metadata``            RFC 8414
-``server``              the server that ties them together, one per request and DB session
+``storage``             the interfaces through which the core reaches stored state
+``server``              the server that ties them together, one per request and storage
 """

@@ -2,8 +2,8 @@
 
 The code is a random string stored only as a hash. It is bound to the app, the redirect URI
 and the PKCE challenge, and it is spent by an atomic claim the moment the token request
-presents it (:func:`sellergate.accounts.grants.claim_code`): a second presentation fails with
-``invalid_grant`` and revokes what the first one produced (§4.1.2, §10.5).
+presents it (:meth:`sellergate.oauth.storage.CodeStorage.claim_code`): a second presentation
+fails with ``invalid_grant`` and revokes what the first one produced (§4.1.2, §10.5).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 
-from sellergate.accounts.grants import claim_code, save_code
 from sellergate.errors import InvalidGrant
 from sellergate.oauth.models import CodeRecord, OAuthClient
 from sellergate.tokens.format import random_base62
@@ -58,8 +57,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         """§4.1.2: remember what the code stands for; only its hash is stored."""
         data = request.payload.data
         challenge = data.get("code_challenge")
-        save_code(
-            self.server.session,
+        self.server.storage.save_code(
             code,
             client_pk=request.client.pk,
             seller_id=request.user.seller_id,
@@ -73,7 +71,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
     def query_authorization_code(self, code: str, client: OAuthClient) -> CodeRecord:
         """§4.1.3: the code must have been issued to this client; it is spent here."""
         try:
-            return CodeRecord(claim_code(self.server.session, code, client.pk))
+            return CodeRecord(self.server.storage.claim_code(code, client.pk))
         except InvalidGrant as exc:
             raise InvalidGrantError(exc.description) from None
 

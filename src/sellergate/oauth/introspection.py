@@ -12,7 +12,7 @@ from typing import Any
 from authlib.consts import default_json_headers
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
-from sellergate.accounts.grants import TokenInfo, find_client_token
+from sellergate.accounts.client_tokens import TokenInfo
 from sellergate.oauth.models import CONFIDENTIAL_AUTH_METHODS
 from sellergate.tokens.format import TokenKind
 
@@ -41,8 +41,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     def create_endpoint_response(self, request: Any) -> tuple[int, dict[str, Any], Any]:
         client = self.authenticate_endpoint_client(request)
         self.check_params(request, client)
-        info = find_client_token(
-            self.server.session,
+        info = self.server.storage.find_client_token(
             request.form["token"],
             client.pk,
             staging=not self.server.settings.production,

@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
-from sellergate.accounts.clients import is_loopback, redirect_uris
-from sellergate.accounts.grants import ClaimedCode, ClaimedRefreshToken
+from sellergate.accounts.clients import ClientRecord, is_loopback
+from sellergate.accounts.codes import ClaimedCode
+from sellergate.accounts.refresh_tokens import ClaimedRefreshToken
 from sellergate.scopes import ScopeError, format_scopes, parse_scopes
-from sellergate.storage.models import Client
 from sellergate.tokens.hashing import same_hash
 
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -35,14 +35,14 @@ def _loopback_match(registered: str, requested: str) -> bool:
 
 
 class OAuthClient(ClientMixin):  # type: ignore[misc]
-    def __init__(self, row: Client) -> None:
-        self.row = row
-        self.redirect_uris = redirect_uris(row)
-        self.allowed = parse_scopes(row.scopes)
+    def __init__(self, record: ClientRecord) -> None:
+        self.row = record
+        self.redirect_uris = record.redirect_uris
+        self.allowed = parse_scopes(record.scopes)
 
     @property
     def pk(self) -> int:
-        return self.row.id
+        return self.row.pk
 
     @property
     def name(self) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError
 
-from sellergate.accounts.grants import claim_refresh_token, refresh_token_scopes
 from sellergate.errors import InvalidGrant
 from sellergate.oauth.authorization_code import TOKEN_AUTH_METHODS, Owner
 from sellergate.oauth.models import RefreshRecord
@@ -23,11 +22,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshRecord:
         """Check a narrowed scope first (§6: a refused request must not spend the token)."""
-        session = self.server.session
+        storage = self.server.storage
         client = self.request.client
         requested = self.request.payload.scope
         if requested:
-            original = refresh_token_scopes(session, refresh_token, client.pk)
+            original = storage.refresh_token_scopes(refresh_token, client.pk)
             try:
                 widened = original is not None and not parse_scopes(requested) <= parse_scopes(
                     original
@@ -40,12 +39,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 )
         settings = self.server.settings
         try:
-            claimed = claim_refresh_token(
-                session,
+            claimed = storage.claim_refresh_token(
                 refresh_token,
                 client.pk,
                 staging=not settings.production,
-                grace=settings.refresh_grace,
+                window=settings.refresh_reuse_window,
             )
         except InvalidGrant as exc:
             raise InvalidGrantError(exc.description) from None

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 
@@ -76,9 +77,42 @@ class OAuthRequest(OAuth2Request):  # type: ignore[misc]
             if len(values) > 1
         ]
 
+    def mixed_client_authentication(self) -> str | None:
+        """Why the request authenticates its client more than one way, if it does.
+
+        RFC 6749 §2.3: a client must not use more than one authentication method in a request.
+        HTTP Basic plus a ``client_secret`` in the body is two. A ``client_id`` in the body is
+        not a method of its own (§3.2.1 lets a client identify itself with it, and §4.1.3
+        requires it only of clients that do not authenticate), so it is allowed beside Basic
+        when it names the same client, and refused when it names another.
+        """
+        basic = _basic_client_id(self.headers.get("Authorization"))
+        if basic is None:
+            return None
+        body = self.payload.data
+        if "client_secret" in body:
+            return (
+                "send the client credentials once: in the Authorization header or in the "
+                "body, not both (RFC 6749 section 2.3)"
+            )
+        if "client_id" in body and body["client_id"] != basic:
+            return "the client_id in the body is not the one in the Authorization header"
+        return None
+
 
 def _describable(text: str) -> bool:
     return all(" " <= char <= "~" and char not in '"\\' for char in text)
+
+
+def _basic_client_id(header: str | None) -> str | None:
+    """The client id of HTTP Basic credentials (RFC 6749 §2.3.1: form-urlencoded), if any."""
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    decoded = base64.b64decode(value.strip()).decode("utf-8")
+    return unquote(decoded.partition(":")[0])
 
 
 def _decodable_basic(header: str | None) -> bool:

@@ -12,8 +12,10 @@ from typing import Any
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 
-from sellergate.accounts.grants import TokenInfo, find_client_token, revoke_client_token
+from sellergate.accounts.client_tokens import TokenInfo
+from sellergate.accounts.families import RevocationReason
 from sellergate.oauth.authorization_code import TOKEN_AUTH_METHODS
+from sellergate.tokens.format import TokenKind
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
@@ -22,11 +24,15 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
     def authenticate_token(self, request: Any, client: Any) -> tuple[TokenInfo, str] | None:
         self.check_params(request, client)
         token = request.form["token"]
-        info = find_client_token(
-            self.server.session, token, client.pk, staging=not self.server.settings.production
+        info = self.server.storage.find_client_token(
+            token, client.pk, staging=not self.server.settings.production
         )
         return (info, token) if info is not None else None
 
     def revoke_token(self, found: tuple[TokenInfo, str], request: Any) -> None:
+        """§2.1: an access token alone; a refresh token takes its whole grant with it."""
         info, token = found
-        revoke_client_token(self.server.session, info, token)
+        if info.kind is TokenKind.REFRESH:
+            self.server.storage.revoke_family(info.grant_id, RevocationReason.REVOKED_BY_APP)
+        else:
+            self.server.storage.revoke_access_token(token)

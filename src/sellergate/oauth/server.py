@@ -1,9 +1,10 @@
-"""The authorization server (RFC 6749 §3): Authlib's, bound to one DB session per request.
+"""The authorization server (RFC 6749 §3): Authlib's, bound to one storage per request.
 
 Building the server is a handful of list appends, so one is made per request with that
-request's session; nothing is shared between threads. The functions at the bottom are the
-typed surface the web adapter calls: each takes an :class:`OAuthRequest` and answers an
-:class:`OAuthResponse` (or, for the authorization endpoint, what the consent page shows).
+request's storage (:mod:`sellergate.oauth.storage`); nothing is shared between threads. The
+functions at the bottom are the typed surface the web adapter calls: each takes an
+:class:`OAuthRequest` and answers an :class:`OAuthResponse` (or, for the authorization
+endpoint, what the consent page shows).
 """
 
 from __future__ import annotations
@@ -14,13 +15,9 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationServer
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError, OAuth2Error
-from sqlalchemy.orm import Session
 
-from sellergate.accounts.access_tokens import mint_access_token
-from sellergate.accounts.clients import find_client
-from sellergate.accounts.grants import bind_code, create_grant, mint_refresh_token
 from sellergate.config import Settings
-from sellergate.errors import OAuthError
+from sellergate.errors import InvalidGrant, OAuthError
 from sellergate.oauth.authorization_code import AuthorizationCodeGrant, Owner
 from sellergate.oauth.introspection import Introspection
 from sellergate.oauth.models import OAuthClient
@@ -28,6 +25,7 @@ from sellergate.oauth.pkce import S256CodeChallenge
 from sellergate.oauth.refresh_token import RefreshTokenGrant
 from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.revocation import Revocation
+from sellergate.oauth.storage import OAuthStorage
 from sellergate.scopes import Scope, format_scopes, parse_scopes
 from sellergate.storage.types import utcnow
 
@@ -42,9 +40,9 @@ def _quoted(text: str) -> str:
 
 
 class Server(AuthorizationServer):  # type: ignore[misc]
-    def __init__(self, session: Session, settings: Settings) -> None:
+    def __init__(self, storage: OAuthStorage, settings: Settings) -> None:
         super().__init__(scopes_supported=None)
-        self.session = session
+        self.storage = storage
         self.settings = settings
         self._clients: dict[str, OAuthClient | None] = {}
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
@@ -58,10 +56,10 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         if not client_id:
             return None
         if client_id not in self._clients:
-            row = find_client(self.session, client_id)
-            self._clients[client_id] = OAuthClient(row) if row is not None else None
+            record = self.storage.find_client(client_id)
+            self._clients[client_id] = OAuthClient(record) if record is not None else None
         client = self._clients[client_id]
-        if client is not None and client.row.disabled_at is not None:
+        if client is not None and client.row.disabled:
             raise InvalidClientError(status_code=401, description="this app has been disabled")
         return client
 
@@ -89,36 +87,45 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         """Mint and store the tokens (hashes only) and fill them into the response body."""
         client: OAuthClient = request.client
         seller_id = request.user.seller_id
+        parent_id = None
         if request.refresh_token is not None:
             grant_id = request.refresh_token.claimed.grant_id
+            parent_id = request.refresh_token.claimed.id
             refresh_scopes = request.refresh_token.claimed.scopes  # §6: same scope as before
         else:
-            code = request.authorization_code.claimed
-            grant_id = create_grant(
-                self.session, seller_id=seller_id, client_pk=client.pk, scopes=token["scope"]
-            )
-            bind_code(self.session, code.id, grant_id)
+            try:
+                grant_id = self.storage.create_family(
+                    seller_id=seller_id,
+                    client_pk=client.pk,
+                    scopes=token["scope"],
+                    code_id=request.authorization_code.claimed.id,
+                )
+            except InvalidGrant:
+                # Disabled while this exchange was under way.
+                raise InvalidClientError(
+                    status_code=401, description="this app has been disabled"
+                ) from None
             refresh_scopes = token["scope"]
         staging = not self.settings.production
-        minted = mint_access_token(
-            self.session,
+        minted = self.storage.mint_access_token(
             seller_id=seller_id,
             scopes=parse_scopes(token["scope"]),
             staging=staging,
             expires_at=utcnow() + self.settings.access_token_ttl,
-            client_id=client.pk,
+            client_pk=client.pk,
             grant_id=grant_id,
         )
         token["access_token"] = minted.token
         if "refresh_token" in token:
-            token["refresh_token"] = mint_refresh_token(
-                self.session,
+            token["refresh_token"] = self.storage.mint_refresh_token(
                 grant_id=grant_id,
                 client_pk=client.pk,
                 seller_id=seller_id,
                 scopes=refresh_scopes,
                 staging=staging,
                 ttl=self.settings.refresh_token_ttl,
+                parent_id=parent_id,
+                access_token_id=minted.token_id,
             )
 
     def create_oauth2_request(self, request: OAuthRequest) -> OAuthRequest:
@@ -145,18 +152,24 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         """Authlib's signal hook; nothing listens."""
 
 
-def _refuse_repeats(request: OAuthRequest, server: Server) -> OAuthResponse | None:
+def _refuse_malformed(request: OAuthRequest, server: Server) -> OAuthResponse | None:
+    """``invalid_request`` for a repeated parameter (§3.2) or two client authentications (§2.3)."""
     repeated = request.repeated()
-    if not repeated:
-        return None
-    error = InvalidRequestError(f"parameter {repeated[0]} is repeated")
-    return server.handle_error_response(request, error)
+    if repeated:
+        error = InvalidRequestError(f"parameter {repeated[0]} is repeated")
+        return server.handle_error_response(request, error)
+    mixed = request.mixed_client_authentication()
+    if mixed is not None:
+        return server.handle_error_response(request, InvalidRequestError(mixed))
+    return None
 
 
-def token_response(session: Session, settings: Settings, request: OAuthRequest) -> OAuthResponse:
+def token_response(
+    storage: OAuthStorage, settings: Settings, request: OAuthRequest
+) -> OAuthResponse:
     """The token endpoint (§3.2): ``authorization_code`` and ``refresh_token`` grants."""
-    server = Server(session, settings)
-    refused = _refuse_repeats(request, server)
+    server = Server(storage, settings)
+    refused = _refuse_malformed(request, server)
     if refused is not None:
         return refused
     if not request.payload.grant_type:
@@ -166,10 +179,10 @@ def token_response(session: Session, settings: Settings, request: OAuthRequest) 
 
 
 def _endpoint_response(
-    name: str, session: Session, settings: Settings, request: OAuthRequest
+    name: str, storage: OAuthStorage, settings: Settings, request: OAuthRequest
 ) -> OAuthResponse:
-    server = Server(session, settings)
-    refused = _refuse_repeats(request, server)
+    server = Server(storage, settings)
+    refused = _refuse_malformed(request, server)
     if refused is not None:
         return refused
     result: OAuthResponse = server.create_endpoint_response(name, request)
@@ -177,17 +190,17 @@ def _endpoint_response(
 
 
 def revocation_response(
-    session: Session, settings: Settings, request: OAuthRequest
+    storage: OAuthStorage, settings: Settings, request: OAuthRequest
 ) -> OAuthResponse:
     """RFC 7009 §2."""
-    return _endpoint_response("revocation", session, settings, request)
+    return _endpoint_response("revocation", storage, settings, request)
 
 
 def introspection_response(
-    session: Session, settings: Settings, request: OAuthRequest
+    storage: OAuthStorage, settings: Settings, request: OAuthRequest
 ) -> OAuthResponse:
     """RFC 7662 §2."""
-    return _endpoint_response("introspection", session, settings, request)
+    return _endpoint_response("introspection", storage, settings, request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +225,7 @@ def _consent_grant(server: Server, request: OAuthRequest, owner: Owner | None) -
 
 
 def check_authorization(
-    session: Session, settings: Settings, request: OAuthRequest
+    storage: OAuthStorage, settings: Settings, request: OAuthRequest
 ) -> AuthorizationRequest | OAuthResponse:
     """Validate an authorization request (§4.1.1).
 
@@ -220,7 +233,7 @@ def check_authorization(
     An error found before the client and redirect URI are known to be good is raised as
     :class:`OAuthError`, to be shown to the seller and never redirected.
     """
-    server = Server(session, settings)
+    server = Server(storage, settings)
     try:
         grant = _consent_grant(server, request, None)
     except OAuth2Error as error:
@@ -238,10 +251,10 @@ def check_authorization(
 
 
 def authorization_response(
-    session: Session, settings: Settings, request: OAuthRequest, seller_id: int, approved: bool
+    storage: OAuthStorage, settings: Settings, request: OAuthRequest, seller_id: int, approved: bool
 ) -> OAuthResponse:
     """§4.1.2: the seller's decision, as a redirect with a code or ``access_denied``."""
-    server = Server(session, settings)
+    server = Server(storage, settings)
     owner = Owner(seller_id)
     try:
         grant = _consent_grant(server, request, owner)

@@ -69,6 +69,8 @@ class Grant(Base):
     scopes: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the family was revoked (disconnected, reuse_detected, client_disabled, ...).
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
     __table_args__ = (Index("ix_grants_seller_client", "seller_id", "client_id"),)
 
 
@@ -97,7 +99,11 @@ class AccessToken(Base):
 
 
 class RefreshToken(Base):
-    """An OAuth refresh token; ``used_at`` marks it rotated (spent)."""
+    """An OAuth refresh token; ``used_at`` marks it rotated (spent).
+
+    ``parent_id`` is the token it was rotated from (unique: a token has at most one successor,
+    so a family is one chain), and ``access_token_id`` the access token issued with it.
+    """
 
     __tablename__ = "refresh_tokens"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -111,6 +117,12 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("refresh_tokens.id", ondelete="SET NULL"), unique=True
+    )
+    access_token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("access_tokens.id", ondelete="SET NULL")
+    )
     __table_args__ = (Index("ix_refresh_tokens_grant", "grant_id"),)
 
 
@@ -128,6 +140,24 @@ class AuthorizationCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id", ondelete="SET NULL"))
+
+
+class AuthorizationRequest(Base):
+    """A validated authorization request shown to a seller on the consent page.
+
+    The consent form carries only a random reference to this row (its hash is the key), and
+    the decision claims the row once: a replayed or edited decision finds nothing to claim.
+    """
+
+    __tablename__ = "authorization_requests"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    reference_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    query: Mapped[str] = mapped_column(Text)  # the validated request's parameters
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SecureLink(Base):

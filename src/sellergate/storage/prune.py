@@ -16,6 +16,7 @@ What is kept, and why (docs/deployment.md lists the settings):
   be alive: until it expires, until its grant was revoked more than ``prune_retention`` ago, or
   until it was spent more than ``prune_spent_refresh_after`` ago;
 - grants: a revoked one once the revocation is past ``prune_retention``;
+- consent-page requests once they expire (decided or not, they can no longer be used);
 - sign-in throttling windows that ended, and browser sessions that ended (idle or absolute);
 - security-log events older than ``audit_retention``; leak reports' replay memory after
   :data:`~sellergate.storage.models.LEAK_REPORT_MEMORY`.
@@ -53,6 +54,7 @@ from sellergate.storage.models import (
     LEAK_REPORT_MEMORY,
     AccessToken,
     AuthorizationCode,
+    AuthorizationRequest,
     Base,
     Grant,
     LeakReport,
@@ -122,6 +124,10 @@ def _grants(now: datetime, s: Settings) -> ColumnElement[bool]:
     return Grant.revoked_at < now - s.prune_retention
 
 
+def _authorization_requests(now: datetime, s: Settings) -> ColumnElement[bool]:
+    return AuthorizationRequest.expires_at <= now  # decided or not, it can no longer be
+
+
 def _login_attempts(now: datetime, s: Settings) -> ColumnElement[bool]:
     return LoginAttempt.expires_at <= now  # a window that ended counts nothing any more
 
@@ -140,6 +146,7 @@ def _leak_reports(now: datetime, s: Settings) -> ColumnElement[bool]:
 
 RULES: tuple[Rule, ...] = (
     Rule(AuthorizationCode, _codes),
+    Rule(AuthorizationRequest, _authorization_requests),
     Rule(RefreshToken, _refresh_tokens),
     Rule(AccessToken, _access_tokens),
     Rule(SecureLink, _secure_links),

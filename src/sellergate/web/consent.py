@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from sellergate.accounts.authorization_requests import claim_request, remember_request
 from sellergate.accounts.clients import find_client
+from sellergate.accounts.oauth_storage import SqlOAuthStorage
 from sellergate.config import Settings
 from sellergate.errors import OAuthError
 from sellergate.oauth.metadata import AUTHORIZE_PATH
@@ -28,6 +30,7 @@ from sellergate.oauth.server import (
 )
 from sellergate.scopes import DESCRIPTIONS
 from sellergate.storage.database import Database
+from sellergate.web.addresses import client_address
 from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
 from sellergate.web.login import signed_in_seller, signed_in_username
 from sellergate.web.oauth import query_request, query_string_request, to_response
@@ -54,16 +57,29 @@ def login_redirect(consent_url: str) -> Response:
 def routes(settings: Settings, db: Database) -> list[Route]:
     def check(oauth_request: OAuthRequest) -> AuthorizationRequest | OAuthResponse:
         with db.session() as session:
-            return check_authorization(session, settings, oauth_request)
+            return check_authorization(SqlOAuthStorage(session), settings, oauth_request)
 
     def developer(client_id: str) -> str:
         with db.session() as session:
             client = find_client(session, client_id)
             return client.registered_by if client else ""
 
-    def decide(oauth_request: OAuthRequest, seller_id: int, approved: bool) -> OAuthResponse:
+    def remember(seller_id: int, client_id: str, query: str) -> str:
         with db.session(write=True) as session:
-            return authorization_response(session, settings, oauth_request, seller_id, approved)
+            return remember_request(session, seller_id=seller_id, client_id=client_id, query=query)
+
+    def decide(
+        request: Request, reference: str, seller_id: int, approved: bool
+    ) -> OAuthResponse | None:
+        """The redirect to the app, or ``None`` if the reference cannot be claimed."""
+        with db.session(write=True) as session:
+            query = claim_request(session, reference, seller_id)
+            if query is None:
+                return None
+            oauth_request = query_string_request(request, query)
+            address = client_address(request, settings.trusted_proxy_networks)
+            storage = SqlOAuthStorage(session, address)
+            return authorization_response(storage, settings, oauth_request, seller_id, approved)
 
     async def validated(
         request: Request, oauth_request: OAuthRequest
@@ -91,9 +107,13 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         checked = await validated(request, query_request(request))
         if isinstance(checked, Response):
             return checked
-        if signed_in_seller(request) is None:
+        seller_id = signed_in_seller(request)
+        if seller_id is None:
             return login_redirect(f"{CONSENT_PATH}?{request.url.query}")
         registered_by = await run_in_threadpool(developer, checked.client_id)
+        reference = await run_in_threadpool(
+            remember, seller_id, checked.client_id, request.url.query
+        )
         return page(
             request,
             "consent.html",
@@ -102,14 +122,14 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             scopes=[(scope.value, DESCRIPTIONS[scope]) for scope in checked.scopes],
             redirect_host=urlsplit(checked.redirect_uri).netloc,
             username=signed_in_username(request),
-            authorization_request=request.url.query,
+            request_reference=reference,
             csrf_token=csrf_token(request),
         )
 
     async def decision(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=10)
-        query = str(form.get("authorization_request") or "")
-        if not csrf_valid(request, form.get(FIELD)) or len(query) > MAX_QUERY:
+        seller_id = signed_in_seller(request)
+        if not csrf_valid(request, form.get(FIELD)) or seller_id is None:
             return page(
                 request,
                 "message.html",
@@ -117,17 +137,27 @@ def routes(settings: Settings, db: Database) -> list[Route]:
                 title="This page expired",
                 message="Go back to the app and start connecting again.",
             )
-        seller_id = signed_in_seller(request)
-        if seller_id is None:
-            return login_redirect(f"{CONSENT_PATH}?{query}")
         choice = form.get("decision")
         if choice not in ("approve", "deny"):
             return error_page(request, OAuthError("choose Approve or Deny", code="invalid_request"))
-        oauth_request = query_string_request(request, query)
+        reference = str(form.get("request_reference") or "")
         try:
-            result = await run_in_threadpool(decide, oauth_request, seller_id, choice == "approve")
+            result = await run_in_threadpool(
+                decide, request, reference, seller_id, choice == "approve"
+            )
         except OAuthError as exc:
             return error_page(request, exc)
+        if result is None:
+            return page(
+                request,
+                "message.html",
+                400,
+                title="This request cannot be answered",
+                message=(
+                    "It was already answered, it expired, or it is not the request you were "
+                    "shown. Go back to the app and start connecting again."
+                ),
+            )
         return to_response(result)
 
     return [

@@ -372,7 +372,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
                     request,
                     lambda session: disconnect_app(session, seller_id, client_id),
                     EventKind.APP_DISCONNECTED,
-                    lambda grants: {"grants": grants},
+                    lambda revoked: {"grants": len(revoked.grants), "tokens": revoked.tokens},
                     client_id=client_id,
                 )
             )

@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sellergate.accounts.oauth_storage import SqlOAuthStorage
 from sellergate.config import Settings
 from sellergate.oauth import metadata as rfc8414
 from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.server import introspection_response, revocation_response, token_response
+from sellergate.oauth.storage import OAuthStorage
 from sellergate.storage.database import Database
+from sellergate.web.addresses import client_address
 from sellergate.web.body import BodyTooLarge, read_limited
 from sellergate.web.dbcall import DatabaseCalls
 
@@ -28,7 +30,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM_TYPE = "application/x-www-form-urlencoded"
 ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
-Handler = Callable[[Session, Settings, OAuthRequest], OAuthResponse]
+Handler = Callable[[OAuthStorage, Settings, OAuthRequest], OAuthResponse]
 
 
 def _invalid_request(description: str, status: int = 400) -> JSONResponse:
@@ -83,9 +85,13 @@ def to_response(result: OAuthResponse) -> Response:
 def routes(settings: Settings, db: Database) -> list[Route]:
     calls = DatabaseCalls(db)
 
-    def run(handler: Handler, oauth_request: OAuthRequest, write: bool) -> OAuthResponse:
+    networks = settings.trusted_proxy_networks
+
+    def run(
+        handler: Handler, oauth_request: OAuthRequest, write: bool, address: str
+    ) -> OAuthResponse:
         with db.session(write=write) as session:
-            return handler(session, settings, oauth_request)
+            return handler(SqlOAuthStorage(session, address), settings, oauth_request)
 
     def endpoint(handler: Handler, *, write: bool) -> Callable[[Request], object]:
         async def handle(request: Request) -> Response:
@@ -97,7 +103,8 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             parsed = await form_request(request)
             if isinstance(parsed, Response):
                 return parsed
-            return to_response(await calls.run(write, run, handler, parsed, write))
+            address = client_address(request, networks)
+            return to_response(await calls.run(write, run, handler, parsed, write, address))
 
         return handle
 

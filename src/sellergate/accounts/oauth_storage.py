@@ -1,0 +1,148 @@
+"""The SQLAlchemy implementation of the OAuth core's storage interfaces
+(``sellergate.oauth.storage``), one per request and database session.
+
+Each method is the domain function of the same name; the lock order that makes refresh and
+revocation serialize lives in :mod:`sellergate.accounts.families`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from sellergate.accounts import access_tokens, client_tokens, codes, families, refresh_tokens
+from sellergate.accounts.audit import Actor, EventKind, record_event
+from sellergate.accounts.clients import (
+    ClientRecord,
+    client_record,
+    find_client,
+    public_client_id,
+)
+from sellergate.accounts.families import Revocation, RevocationReason
+from sellergate.scopes import Scope
+from sellergate.storage.models import AccessToken
+from sellergate.tokens.hashing import token_hash
+
+
+class SqlOAuthStorage:
+    """``address`` is the client's, for the security log: an approval (the code minted) and a
+    detected refresh-token reuse are recorded with it, in the same transaction."""
+
+    def __init__(self, session: Session, address: str = "") -> None:
+        self.session = session
+        self.address = address
+
+    def find_client(self, client_id: str) -> ClientRecord | None:
+        row = find_client(self.session, client_id)
+        return client_record(row) if row is not None else None
+
+    def save_code(
+        self,
+        code: str,
+        *,
+        client_pk: int,
+        seller_id: int,
+        redirect_uri: str,
+        scopes: str,
+        code_challenge: str | None,
+        code_challenge_method: str | None,
+        ttl: timedelta,
+    ) -> None:
+        codes.save_code(
+            self.session,
+            code,
+            client_pk=client_pk,
+            seller_id=seller_id,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+            code_challenge=code_challenge,
+            code_challenge_method=code_challenge_method,
+            ttl=ttl,
+        )
+        record_event(
+            self.session,
+            EventKind.APP_AUTHORIZED,
+            actor=Actor.SELLER,
+            seller_id=seller_id,
+            client_id=public_client_id(self.session, client_pk),
+            address=self.address,
+            details={"scopes": scopes},
+        )
+
+    def claim_code(self, code: str, client_pk: int) -> codes.ClaimedCode:
+        return codes.claim_code(self.session, code, client_pk)
+
+    def create_family(self, *, seller_id: int, client_pk: int, scopes: str, code_id: int) -> int:
+        grant_id = families.create_grant(
+            self.session, seller_id=seller_id, client_pk=client_pk, scopes=scopes
+        )
+        codes.bind_code(self.session, code_id, grant_id)
+        return grant_id
+
+    def mint_refresh_token(
+        self,
+        *,
+        grant_id: int,
+        client_pk: int,
+        seller_id: int,
+        scopes: str,
+        staging: bool,
+        ttl: timedelta,
+        parent_id: int | None,
+        access_token_id: int | None,
+    ) -> str:
+        return refresh_tokens.mint_refresh_token(
+            self.session,
+            grant_id=grant_id,
+            client_pk=client_pk,
+            seller_id=seller_id,
+            scopes=scopes,
+            staging=staging,
+            ttl=ttl,
+            parent_id=parent_id,
+            access_token_id=access_token_id,
+        )
+
+    def claim_refresh_token(
+        self, token: str, client_pk: int, *, staging: bool, window: timedelta
+    ) -> refresh_tokens.ClaimedRefreshToken:
+        return refresh_tokens.claim_refresh_token(
+            self.session, token, client_pk, staging=staging, window=window, address=self.address
+        )
+
+    def refresh_token_scopes(self, token: str, client_pk: int) -> str | None:
+        return refresh_tokens.refresh_token_scopes(self.session, token, client_pk)
+
+    def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
+        return families.revoke_family(self.session, grant_id, reason)
+
+    def mint_access_token(
+        self,
+        *,
+        seller_id: int,
+        scopes: frozenset[Scope],
+        staging: bool,
+        expires_at: datetime,
+        client_pk: int,
+        grant_id: int,
+    ) -> access_tokens.MintedToken:
+        return access_tokens.mint_access_token(
+            self.session,
+            seller_id=seller_id,
+            scopes=scopes,
+            staging=staging,
+            expires_at=expires_at,
+            client_id=client_pk,
+            grant_id=grant_id,
+        )
+
+    def find_client_token(
+        self, token: str, client_pk: int, *, staging: bool
+    ) -> client_tokens.TokenInfo | None:
+        return client_tokens.find_client_token(self.session, token, client_pk, staging=staging)
+
+    def revoke_access_token(self, token: str) -> None:
+        access_tokens.revoke_access_tokens(
+            self.session, AccessToken.token_hash == token_hash(token)
+        )
