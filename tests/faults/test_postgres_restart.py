@@ -51,7 +51,14 @@ def test_postgres_restart_under_load(
     own_pg: PostgresServer, tmp_path: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     _, url = own_pg.create_database()
-    settings = load_settings(database_url=url, data_dir=str(tmp_path))
+    # Hundreds of requests from one token in seconds: the rate limits are not under test.
+    settings = load_settings(
+        database_url=url,
+        data_dir=str(tmp_path),
+        rate_limit_token="off",
+        rate_limit_address="off",
+        rate_limit_client="off",
+    )
     db = Database(settings)
     upgrade(db.engine)
     with db.session(write=True) as session:
@@ -146,7 +153,14 @@ def test_a_restart_between_requests_is_not_an_outage(
 ) -> None:
     """Pooled connections that died with the old server are replaced before use, silently."""
     _, url = own_pg.create_database()
-    settings = load_settings(database_url=url, data_dir=str(tmp_path))
+    # Hundreds of requests from one token in seconds: the rate limits are not under test.
+    settings = load_settings(
+        database_url=url,
+        data_dir=str(tmp_path),
+        rate_limit_token="off",
+        rate_limit_address="off",
+        rate_limit_client="off",
+    )
     db = Database(settings)
     upgrade(db.engine)
     client = InProcessClient(create_app(settings, db))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import func, or_, select
 
 from live import Account, LiveServer
@@ -37,6 +38,21 @@ FAMILIES = 4
 STORM = 0.25  # seconds of refreshing (once every family has refreshed) before the revocation
 AFTER = 0.25  # seconds the refreshers keep trying after it returned
 SCOPES = "read:inventory read:orders"
+
+
+# The storms send hundreds of requests a second with one app's tokens: what they test is
+# revocation, so the rate limits (tested on their own) are off here.
+NO_LIMITS = {
+    "rate_limit_token": "off",
+    "rate_limit_app": "off",
+    "rate_limit_client": "off",
+    "rate_limit_address": "off",
+}
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings(**NO_LIMITS)
 
 
 @dataclass
