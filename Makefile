@@ -9,6 +9,8 @@ BIN := $(VENV)/bin
 # bench/ (and others) may not exist yet; lint only what does.
 LINT_DIRS := $(wildcard src tests bench)
 PYTEST_ARGS ?=
+# e.g. make bench BENCH_ARGS="--postgres --workers 2"
+BENCH_ARGS ?=
 
 # Bootstrap uv if needed (pip --user, then a plain pip install), then install the locked
 # dependencies (the dev group and the demo extra included) into .venv.
@@ -58,7 +60,7 @@ demo: install
 	$(BIN)/sellergate demo
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist test-artifacts

@@ -25,6 +25,7 @@ import httpx
 
 from bench import nodes, wrk
 from bench.fixtures import seed
+from bench.postgres import throwaway_postgres
 from sellergate.config import load_settings
 from sellergate.storage.database import Database
 from sellergate.storage.migrate import upgrade
@@ -77,6 +78,9 @@ def main() -> None:
         "than one node, rate limits live in Redis",
     )
     parser.add_argument(
+        "--postgres", action="store_true", help="start a throwaway PostgreSQL for the run"
+    )
+    parser.add_argument(
         "--redis-url", default="", help="Redis for the nodes (default: a throwaway redis-server)"
     )
     parser.add_argument("--only", nargs="*", choices=SCENARIOS, help="run these scenarios")
@@ -86,14 +90,18 @@ def main() -> None:
     chosen = args.only or list(SCENARIOS)
     if "healthz" not in chosen:
         chosen.insert(0, "healthz")
-    if max(args.nodes) > 1 and not args.database_url.startswith("postgres"):
-        raise SystemExit("bench: several nodes share a database: pass --database-url postgresql://")
+    if max(args.nodes) > 1 and not (args.postgres or args.database_url.startswith("postgres")):
+        raise SystemExit(
+            "bench: several nodes share a database: pass --postgres or --database-url postgresql://"
+        )
 
     with (
         tempfile.TemporaryDirectory(prefix="sellergate-bench-") as tmp,
         contextlib.ExitStack() as stack,
     ):
         workdir = Path(tmp)
+        if args.postgres:
+            args.database_url = stack.enter_context(throwaway_postgres())
         env = {
             **os.environ,
             "SELLERGATE_DATA_DIR": str(workdir),
@@ -125,18 +133,25 @@ def main() -> None:
         db.dispose()
 
         measured: dict[int, list[wrk.Result]] = {}
+        rss: dict[int, list[float]] = {}
         for run, count in enumerate(args.nodes):
             tokens = seeded.refresh_tokens[run * per_run : (run + 1) * per_run]
             this_run = dataclasses.replace(seeded, refresh_tokens=tokens)
-            with nodes.serving(count, args.workers, env) as urls:
+            with nodes.serving(count, args.workers, env) as served:
                 measured[count] = [
-                    _scenario(name, urls, this_run, workdir, wrk_path, args) for name in chosen
+                    _scenario(name, served.urls, this_run, workdir, wrk_path, args)
+                    for name in chosen
                 ]
+                rss[count] = [size for pid in served.pids for size in nodes.worker_rss_mb(pid)]
     if args.json:
-        print(json.dumps([row for count, res in measured.items() for row in _rows(res, count)]))
+        print(
+            json.dumps(
+                [row for count, res in measured.items() for row in _rows(res, count, rss[count])]
+            )
+        )
         return
     for count, results in measured.items():
-        _report(results, args, count)
+        _report(results, args, count, rss[count])
     if len(measured) > 1:
         _compare(measured)
 
@@ -277,15 +292,22 @@ def _check(url: str, path: str, body: str, headers: dict[str, str], expect: str 
         raise SystemExit(f"bench: {path} answered {response.status_code}: {response.text[:300]}")
 
 
-def _rows(results: list[wrk.Result], count: int) -> list[dict[str, object]]:
+def _rows(results: list[wrk.Result], count: int, rss: list[float]) -> list[dict[str, object]]:
     baseline = results[0].requests_per_second
     return [
-        {**r.__dict__, "nodes": count, "ratio_to_healthz": r.requests_per_second / baseline}
+        {
+            **r.__dict__,
+            "nodes": count,
+            "ratio_to_healthz": r.requests_per_second / baseline,
+            "worker_rss_mb": [round(size, 1) for size in rss],
+        }
         for r in results
     ]
 
 
-def _report(results: list[wrk.Result], args: argparse.Namespace, count: int) -> None:
+def _report(
+    results: list[wrk.Result], args: argparse.Namespace, count: int, rss: list[float]
+) -> None:
     baseline = results[0].requests_per_second
     print(
         f"\nwrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
@@ -298,6 +320,7 @@ def _report(results: list[wrk.Result], args: argparse.Namespace, count: int) -> 
             f"{r.name:<18}{r.requests_per_second:>10.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
             f"{r.requests_per_second / baseline:>11.2f}x{r.errors:>8}"
         )
+    print(f"RSS per worker after the run: {', '.join(f'{size:.1f} MB' for size in rss)}")
 
 
 def _compare(measured: dict[int, list[wrk.Result]]) -> None:

@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -41,9 +42,16 @@ def wait_until_up(url: str) -> None:
     raise SystemExit(f"bench: the server at {url} did not start")
 
 
+@dataclass(frozen=True)
+class Served:
+    urls: list[str]
+    pids: list[int]
+
+
 @contextlib.contextmanager
-def serving(count: int, workers: int, env: dict[str, str]) -> Iterator[list[str]]:
-    """``count`` nodes; their base URLs. Stopped (SIGTERM, by PID) on the way out."""
+def serving(count: int, workers: int, env: dict[str, str]) -> Iterator[Served]:
+    """``count`` nodes: their base URLs and server PIDs. Stopped (SIGTERM, by PID) on the way
+    out."""
     processes: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
     try:
@@ -66,7 +74,7 @@ def serving(count: int, workers: int, env: dict[str, str]) -> Iterator[list[str]
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
             wait_until_up(url)
-        yield urls
+        yield Served(urls, [process.pid for process in processes])
     finally:
         for process in processes:
             process.terminate()
@@ -103,6 +111,32 @@ def throwaway_redis() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=30)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def worker_rss_mb(pid: int) -> list[float]:
+    """Resident memory of each process of a server that answers requests: the workers uvicorn
+    started (not multiprocessing's resource tracker), or the server itself when it runs one
+    worker (Linux /proc)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    workers = []
+    for child in children:
+        try:
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.append(int(child))
+        except OSError:
+            continue
+    sizes = []
+    for worker in workers or [pid]:
+        try:
+            status = Path(f"/proc/{worker}/status").read_text()
+        except OSError:
+            continue
+        kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
+        sizes.append(int(kib) / 1024)
+    return sizes
 
 
 def spread(runs: list[Callable[[], wrk.Result]]) -> wrk.Result:
