@@ -70,9 +70,10 @@ def cost_limit(max_cost: int) -> type[ASTValidationRule]:
     return CostLimit
 
 
-def extensions(
+def validation_rules(
     *, introspection: bool, max_cost: int = DEFAULT_MAX_COST
-) -> list[Callable[[], SchemaExtension]]:
+) -> list[type[ASTValidationRule]]:
+    """The rules that refuse an expensive document, on top of the specification's own."""
     rules: list[type[ASTValidationRule]] = [
         *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
@@ -80,6 +81,15 @@ def extensions(
     ]
     if not introspection:
         rules += DisableIntrospection().validation_rules
+    return rules
+
+
+def extensions(
+    *, introspection: bool, max_cost: int = DEFAULT_MAX_COST
+) -> list[Callable[[], SchemaExtension]]:
+    """The same limits as Strawberry extensions, for ``Schema.execute_sync`` (the request path
+    runs graphql-core directly: :mod:`sellergate.api.execution`)."""
+    rules = validation_rules(introspection=introspection, max_cost=max_cost)
     return [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=CACHE_SIZE),

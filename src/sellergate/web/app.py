@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sellergate.accounts.bearer import LastUsedRecorder
+from sellergate.api.execution import Operations
 from sellergate.api.schema import build_schema
 from sellergate.config import Settings
 from sellergate.storage.database import POOL_SIZE, Database
@@ -38,7 +39,12 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         database.engine, staging=not settings.production, recorder=recorder, apps=apps
     )
     metrics = Metrics()
-    graphql = GraphQLEndpoint(settings, database, verifier, build_schema(settings))
+    operations = Operations(
+        build_schema(settings),
+        introspection=settings.introspection_enabled,
+        max_cost=settings.graphql_max_cost,
+    )
+    graphql = GraphQLEndpoint(settings, database, verifier, operations)
 
     pages = create_pages_app(settings, database)
     # The pages app answers its own exceptions before they reach the main app's barrier.

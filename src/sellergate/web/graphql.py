@@ -17,16 +17,14 @@ import json
 from functools import lru_cache
 from typing import Any
 
-import strawberry
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from strawberry.exceptions import MissingQueryError
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from sellergate.accounts.bearer import BearerVerifier, credentials_from_header
 from sellergate.api.context import ApiContext
 from sellergate.api.cost import operation_cost
+from sellergate.api.execution import Operations
 from sellergate.api.limits import CACHE_SIZE, MAX_TOKENS
 from sellergate.config import Settings
 from sellergate.errors import InvalidToken, SellergateError
@@ -72,12 +70,12 @@ class GraphQLEndpoint:
         settings: Settings,
         db: Database,
         verifier: BearerVerifier,
-        schema: strawberry.Schema,
+        operations: Operations,
     ) -> None:
         self.settings = settings
         self.db = db
         self.verifier = verifier
-        self.schema = schema
+        self.operations = operations
         self.calls = DatabaseCalls(db)
         self.plan = lru_cache(maxsize=CACHE_SIZE)(self._plan)
 
@@ -144,8 +142,11 @@ class GraphQLEndpoint:
         elif len(operations) > 1:
             return 0, "the document holds several operations: name one in 'operationName'"
         if not operations:
-            return 0, None
-        return operation_cost(self.schema._schema, operations[0], document.definitions), None
+            return 0, "the document holds no operation to run"
+        if operations[0].operation is OperationType.SUBSCRIPTION:
+            return 0, "only queries and mutations are served here"
+        schema = self.operations.graphql_schema
+        return operation_cost(schema, operations[0], document.definitions), None
 
     def _execute(
         self,
@@ -161,17 +162,7 @@ class GraphQLEndpoint:
             except InvalidToken as exc:
                 return invalid_token_response(exc)
             context = ApiContext(auth=auth, session=session, settings=self.settings)
-            try:
-                result = self.schema.execute_sync(
-                    query,
-                    variable_values=variables,
-                    operation_name=operation,
-                    context_value=context,
-                )
-            except (MissingQueryError, CannotGetOperationTypeError):
-                return _error("the document holds no operation to run", 400)
-            except InvalidOperationTypeError:
-                return _error("only queries and mutations are served here", 400)
+            result = self.operations.execute(query, variables, operation, context)
             errors = [self._public(error) for error in result.errors or ()]
         body: dict[str, Any] = {"data": result.data}
         if errors:
