@@ -81,7 +81,7 @@ def parse(token: str) -> ParsedToken:
         raise MalformedToken("the token does not start with a known prefix")
     staging = rest.startswith(STAGING_MARK) and len(rest) == len(STAGING_MARK) + BODY_LENGTH
     body = rest[len(STAGING_MARK) :] if staging else rest
-    if len(body) != BODY_LENGTH or any(char not in _INDEX for char in body):
+    if len(body) != BODY_LENGTH or not _INDEX.keys() >= set(body):
         raise MalformedToken("the token has the wrong length or characters")
     if checksum(body[:RANDOM_LENGTH]) != body[RANDOM_LENGTH:]:
         raise MalformedToken("the token's checksum does not match (mistyped or truncated?)")
