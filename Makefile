@@ -39,11 +39,12 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Format check, lint, types, then the whole test suite (SQLite and PostgreSQL).
+# Format check, lint, types, the layer contracts, then the whole test suite (SQLite and PostgreSQL).
 test: install
 	$(BIN)/ruff format --check $(LINT_DIRS)
 	$(BIN)/ruff check $(LINT_DIRS)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: test

@@ -11,13 +11,17 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sellergate.accounts.access_tokens import MintedToken
-from sellergate.accounts.client_tokens import TokenInfo
-from sellergate.accounts.clients import ClientRecord
-from sellergate.accounts.codes import ClaimedCode
-from sellergate.accounts.families import Revocation, RevocationReason, RevokedGrant
-from sellergate.accounts.refresh_tokens import ClaimedRefreshToken
 from sellergate.errors import InvalidGrant
+from sellergate.oauth.records import (
+    ClaimedCode,
+    ClaimedRefreshToken,
+    ClientRecord,
+    MintedToken,
+    Revocation,
+    RevocationReason,
+    RevokedGrant,
+    TokenInfo,
+)
 from sellergate.scopes import Scope, format_scopes
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, generate, parse

@@ -15,8 +15,8 @@ import pytest
 
 from oauth.conftest import pkce_pair
 from oauth.memory_storage import MemoryStorage
-from sellergate.accounts.clients import ClientRecord
 from sellergate.config import Settings, load_settings
+from sellergate.oauth.records import ClientRecord
 from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.server import (
     AuthorizationRequest,

@@ -17,8 +17,9 @@ from oauth.test_endpoints import introspect
 from oauth.test_token import assert_oauth_error
 from sellergate.accounts import bearer, client_tokens, families
 from sellergate.accounts.clients import disable_client, get_client
-from sellergate.accounts.families import RevocationReason, revoke_families
+from sellergate.accounts.families import revoke_families
 from sellergate.errors import InvalidGrant
+from sellergate.oauth.records import RevocationReason
 from sellergate.storage.database import Database
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
 from sellergate.storage.types import utcnow

@@ -6,7 +6,6 @@ One table holds both kinds so that the bearer check is a single indexed lookup b
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
@@ -14,6 +13,7 @@ from sqlalchemy import Table, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from sellergate.oauth.records import MintedToken
 from sellergate.scopes import Scope, format_scopes
 from sellergate.storage.models import AccessToken
 from sellergate.storage.types import utcnow
@@ -22,12 +22,6 @@ from sellergate.tokens.hashing import token_hash
 
 # Built once: minting runs on every token grant, and building an INSERT costs more than it.
 _INSERT = insert(cast(Table, AccessToken.__table__)).returning(AccessToken.id)
-
-
-@dataclass(frozen=True, slots=True)
-class MintedToken:
-    token: str
-    token_id: int
 
 
 def mint_access_token(

@@ -7,31 +7,14 @@ grant or a disabled app is inactive whatever its own row says (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from sellergate.oauth.records import TokenInfo
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken, Seller
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
-
-
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
-    """What introspection (RFC 7662 §2.2) tells an app about one of its tokens."""
-
-    kind: TokenKind
-    active: bool
-    scopes: str
-    seller_id: int
-    username: str
-    grant_id: int
-    issued_at: datetime
-    expires_at: datetime | None
-
 
 # Built once: resource servers call introspection at high rates. Inner joins: an app's token
 # always has a grant and an app; the grant and app states are read in the same statement.

@@ -9,7 +9,6 @@ place that accepts a token also checks the app's row, so the app is refused from
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,10 +17,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from sellergate.accounts.families import Revocation, RevocationReason, revoke_families
+from sellergate.accounts.families import revoke_families
 from sellergate.accounts.secure_links import IssuedLink, create_link
 from sellergate.config import Settings
 from sellergate.errors import InvalidInput, NotFound
+from sellergate.oauth.records import ClientRecord, Revocation, RevocationReason, is_loopback
 from sellergate.scopes import OAUTH_SCOPES, Scope, ScopeError, format_scopes, parse_scopes
 from sellergate.storage.models import Client, Grant
 from sellergate.storage.types import utcnow
@@ -32,24 +32,12 @@ CLIENT_ID_LENGTH = 24
 MAX_NAME = 100
 MAX_REDIRECT_URI = 2000
 PURPOSE = "client_secret"
-LOOPBACK_HOSTS = ("localhost",)
 
 
 @dataclass(frozen=True, slots=True)
 class RegisteredClient:
     client_id: str
     link: IssuedLink | None  # None for a public client: it has no secret
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def validate_redirect_uri(uri: str, *, production: bool) -> str:
@@ -161,8 +149,44 @@ def get_client(session: Session, client_id: str) -> Client:
     return client
 
 
-def list_clients(session: Session) -> list[Client]:
-    return list(session.scalars(select(Client).order_by(Client.id)))
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """A registered app as the platform team sees it: never its secret."""
+
+    client_id: str
+    name: str
+    registered_by: str
+    public: bool
+    redirect_uris: list[str]
+    scopes: list[str]
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+def list_clients(session: Session) -> list[ClientInfo]:
+    return [
+        ClientInfo(
+            row.client_id,
+            row.name,
+            row.registered_by,
+            row.public,
+            redirect_uris(row),
+            row.scopes.split(),
+            row.created_at,
+            row.disabled_at,
+        )
+        for row in session.scalars(select(Client).order_by(Client.id))
+    ]
+
+
+def add_redirect_uri(session: Session, settings: Settings, client_id: str, uri: str) -> None:
+    """Register one more redirect URI for an app (exact match, as the others)."""
+    validate_redirect_uri(uri, production=settings.production)
+    client = get_client(session, client_id)
+    known = redirect_uris(client)
+    if uri not in known:
+        client.redirect_uris = "\n".join([*known, uri])
+        session.flush()
 
 
 def rotate_secret(session: Session, settings: Settings, client_id: str) -> IssuedLink:
@@ -205,20 +229,6 @@ def disable_client(session: Session, client_id: str) -> DisabledClient:
 
 def redirect_uris(client: Client) -> list[str]:
     return [uri for uri in client.redirect_uris.split("\n") if uri]
-
-
-@dataclass(frozen=True, slots=True)
-class ClientRecord:
-    """A registered app as the OAuth protocol sees it (RFC 6749 §2)."""
-
-    pk: int
-    client_id: str
-    name: str
-    public: bool
-    secret_hash: str | None
-    redirect_uris: list[str]
-    scopes: str  # the app's maximum, space-separated
-    disabled: bool
 
 
 def client_record(client: Client) -> ClientRecord:

@@ -7,27 +7,17 @@ exchanges exactly one wins. Presenting a spent code revokes the grant it produce
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sellergate.accounts.families import RevocationReason, revoke_family
+from sellergate.accounts.families import revoke_family
 from sellergate.errors import InvalidGrant
+from sellergate.oauth.records import ClaimedCode, RevocationReason
 from sellergate.storage.models import AuthorizationCode
 from sellergate.storage.types import utcnow
 from sellergate.tokens.hashing import token_hash
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedCode:
-    id: int
-    seller_id: int
-    redirect_uri: str
-    scopes: str
-    code_challenge: str | None
-    code_challenge_method: str | None
 
 
 def save_code(

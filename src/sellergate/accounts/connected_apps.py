@@ -16,8 +16,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sellergate.accounts.families import Revocation, RevocationReason, revoke_families
+from sellergate.accounts.families import revoke_families
 from sellergate.errors import NotFound
+from sellergate.oauth.records import Revocation, RevocationReason
 from sellergate.scopes import Scope, parse_scopes
 from sellergate.storage.models import AccessToken, Client, Grant
 

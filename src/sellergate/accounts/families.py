@@ -18,47 +18,13 @@ SQLite serializes writers anyway (``BEGIN IMMEDIATE``); PostgreSQL needs the row
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-
 from sqlalchemy import ColumnElement, bindparam, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from sellergate.errors import InvalidGrant
+from sellergate.oauth.records import Revocation, RevocationReason, RevokedGrant
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
 from sellergate.storage.types import UTCDateTime, utcnow
-
-
-class RevocationReason(enum.StrEnum):
-    """Why a family was revoked; recorded on the grant and returned to the caller."""
-
-    REUSE_DETECTED = "reuse_detected"
-    CODE_REUSED = "code_reused"
-    DISCONNECTED = "disconnected"
-    CLIENT_DISABLED = "client_disabled"
-    REVOKED_BY_APP = "revoked_by_app"
-    LEAKED = "leaked"  # one of its tokens was reported found in public
-
-
-@dataclass(frozen=True, slots=True)
-class RevokedGrant:
-    grant_id: int
-    seller_id: int
-    client_pk: int
-
-
-@dataclass(frozen=True, slots=True)
-class Revocation:
-    """What one call of :func:`revoke_families` did."""
-
-    reason: RevocationReason
-    grants: list[RevokedGrant]  # newly revoked by this call
-    tokens: int  # live token rows marked revoked by this call
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.grants) or self.tokens > 0
-
 
 # The first step of the lock order for a new family: its app's row, shared. A concurrent
 # ``clients disable`` (which updates that row) then either waits for the new grant to commit

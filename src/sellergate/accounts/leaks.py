@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sellergate.accounts.audit import Actor, EventKind, record_event
-from sellergate.accounts.families import RevocationReason, revoke_family
+from sellergate.accounts.families import revoke_family
 from sellergate.accounts.personal_tokens import IssuedToken, rotate_token
 from sellergate.config import Settings
+from sellergate.oauth.records import RevocationReason
 from sellergate.storage.models import (
     LEAK_REPORT_MEMORY,
     AccessToken,

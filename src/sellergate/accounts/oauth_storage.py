@@ -13,13 +13,16 @@ from sqlalchemy.orm import Session
 
 from sellergate.accounts import access_tokens, client_tokens, codes, families, refresh_tokens
 from sellergate.accounts.audit import Actor, EventKind, record_event
-from sellergate.accounts.clients import (
+from sellergate.accounts.clients import client_record, find_client, public_client_id
+from sellergate.oauth.records import (
+    ClaimedCode,
+    ClaimedRefreshToken,
     ClientRecord,
-    client_record,
-    find_client,
-    public_client_id,
+    MintedToken,
+    Revocation,
+    RevocationReason,
+    TokenInfo,
 )
-from sellergate.accounts.families import Revocation, RevocationReason
 from sellergate.scopes import Scope
 from sellergate.storage.models import AccessToken
 from sellergate.tokens.hashing import token_hash
@@ -70,7 +73,7 @@ class SqlOAuthStorage:
             details={"scopes": scopes},
         )
 
-    def claim_code(self, code: str, client_pk: int) -> codes.ClaimedCode:
+    def claim_code(self, code: str, client_pk: int) -> ClaimedCode:
         return codes.claim_code(self.session, code, client_pk)
 
     def create_family(self, *, seller_id: int, client_pk: int, scopes: str, code_id: int) -> int:
@@ -106,7 +109,7 @@ class SqlOAuthStorage:
 
     def claim_refresh_token(
         self, token: str, client_pk: int, *, staging: bool, window: timedelta
-    ) -> refresh_tokens.ClaimedRefreshToken:
+    ) -> ClaimedRefreshToken:
         return refresh_tokens.claim_refresh_token(
             self.session, token, client_pk, staging=staging, window=window, address=self.address
         )
@@ -126,7 +129,7 @@ class SqlOAuthStorage:
         expires_at: datetime,
         client_pk: int,
         grant_id: int,
-    ) -> access_tokens.MintedToken:
+    ) -> MintedToken:
         return access_tokens.mint_access_token(
             self.session,
             seller_id=seller_id,
@@ -137,9 +140,7 @@ class SqlOAuthStorage:
             grant_id=grant_id,
         )
 
-    def find_client_token(
-        self, token: str, client_pk: int, *, staging: bool
-    ) -> client_tokens.TokenInfo | None:
+    def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:
         return client_tokens.find_client_token(self.session, token, client_pk, staging=staging)
 
     def revoke_access_token(self, token: str) -> None:

@@ -7,6 +7,7 @@ one dead at once or at the end of a grace period.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -76,13 +77,66 @@ def _issue(
     return IssuedToken(minted.token_id, link)
 
 
-def list_tokens(session: Session, seller_id: int) -> list[AccessToken]:
+# A token this close to its expiry is shown as expiring, so the seller rotates it in time.
+EXPIRING_WITHIN = timedelta(days=7)
+
+
+class TokenStatus(enum.StrEnum):
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # within EXPIRING_WITHIN of its expiry
+    REPLACED = "replaced"  # rotated with a grace period: works until the grace ends
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalToken:
+    """A personal token as its seller and the platform team see it: never its secret."""
+
+    id: int
+    label: str
+    last_four: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    status: TokenStatus
+
+
+def token_status(row: AccessToken, now: datetime) -> TokenStatus:
+    """The one rule for a personal token's state, for the dashboard and the CLI alike."""
+    if row.revoked_at is not None:
+        return TokenStatus.REVOKED
+    if row.expires_at is not None and row.expires_at <= now:
+        return TokenStatus.EXPIRED
+    if row.replaced_by_id is not None:
+        return TokenStatus.REPLACED
+    if row.expires_at is not None and row.expires_at - now <= EXPIRING_WITHIN:
+        return TokenStatus.EXPIRING
+    return TokenStatus.ACTIVE
+
+
+def list_tokens(session: Session, seller_id: int) -> list[PersonalToken]:
+    """A seller's personal tokens, oldest first."""
     query = (
         select(AccessToken)
         .where(AccessToken.seller_id == seller_id, AccessToken.grant_id.is_(None))
         .order_by(AccessToken.id)
     )
-    return list(session.scalars(query))
+    now = utcnow()
+    return [
+        PersonalToken(
+            row.id,
+            row.label,
+            row.last_four,
+            row.created_at,
+            row.last_used_at,
+            row.expires_at,
+            row.revoked_at,
+            token_status(row, now),
+        )
+        for row in session.scalars(query)
+    ]
 
 
 def get_personal_token(

@@ -15,7 +15,6 @@ as its child. There is still one live chain; the unused successor is dead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -27,19 +26,11 @@ from sellergate.accounts.audit import Actor, EventKind, record_event
 from sellergate.accounts.clients import public_client_id
 from sellergate.accounts.families import lock_family, reuse_detected
 from sellergate.errors import InvalidGrant
+from sellergate.oauth.records import ClaimedRefreshToken
 from sellergate.storage.models import AccessToken, RefreshToken
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, generate, parse
 from sellergate.tokens.hashing import token_hash
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedRefreshToken:
-    id: int
-    grant_id: int
-    seller_id: int
-    scopes: str
-
 
 _INSERT_REFRESH = insert(cast(Table, RefreshToken.__table__))
 

@@ -12,7 +12,6 @@ from sellergate.accounts.audit import Actor, EventKind, record_event
 from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit, when
 from sellergate.config import load_settings
-from sellergate.storage.models import Client
 
 app = typer.Typer(
     help="Third-party apps that connect to sellers' accounts through OAuth 2.0.",
@@ -20,13 +19,13 @@ app = typer.Typer(
 )
 
 
-def _describe(client: Client) -> dict[str, Any]:
+def _describe(client: clients.ClientInfo) -> dict[str, Any]:
     return {
         "client_id": client.client_id,
         "name": client.name,
         "public": client.public,
-        "redirect_uris": clients.redirect_uris(client),
-        "scopes": client.scopes.split(),
+        "redirect_uris": client.redirect_uris,
+        "scopes": client.scopes,
         "created_at": client.created_at,
         "disabled_at": client.disabled_at,
     }

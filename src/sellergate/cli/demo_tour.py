@@ -26,8 +26,8 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from sellergate.accounts.clients import (
+    add_redirect_uri,
     list_clients,
-    redirect_uris,
     register_client,
     rotate_secret,
     validate_redirect_uri,
@@ -69,9 +69,7 @@ def provision_demo_client(session: Session, settings: Settings, redirect_uri: st
     ]
     if existing:
         client = existing[-1]
-        known = redirect_uris(client)
-        if redirect_uri not in known:
-            client.redirect_uris = "\n".join([*known, redirect_uri])
+        add_redirect_uri(session, settings, client.client_id, redirect_uri)
         link = rotate_secret(session, settings, client.client_id)
         client_id = client.client_id
     else:

@@ -8,8 +8,8 @@ from sellergate.accounts.sellers import get_seller
 from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit
 from sellergate.errors import UnknownReference
+from sellergate.shop.customers import get_customer
 from sellergate.shop.money import Money
-from sellergate.storage.shop_models import Customer
 
 app = typer.Typer(help="Orders: simulate a buyer's purchase.", no_args_is_help=True)
 
@@ -44,8 +44,7 @@ def simulate(
     with database_session(write=True) as session:
         seller_id = get_seller(session, seller).id
         order = simulate_order(session, seller_id, listing_number(listing), quantity)
-        customer = session.get(Customer, order.customer_id)
-        assert customer is not None
+        customer = get_customer(session, seller_id, order.customer_id)
         total = Money(order.total_amount, order.currency).amount
         data = {
             "order_id": _global("Order", order.id),

@@ -99,10 +99,11 @@ def list_(
                 "last_used_at": row.last_used_at,
                 "expires_at": row.expires_at,
                 "revoked_at": row.revoked_at,
+                "status": row.status.value,
             }
             for row in rows
         ]
-    header = ("ID", "LABEL", "LAST4", "CREATED", "LAST USED", "EXPIRES", "REVOKED")
+    header = ("ID", "LABEL", "LAST4", "CREATED", "LAST USED", "EXPIRES", "STATUS")
     table = [header] + [
         (
             str(row.id),
@@ -111,7 +112,7 @@ def list_(
             when(row.created_at),
             when(row.last_used_at),
             when(row.expires_at),
-            when(row.revoked_at),
+            row.status.value,
         )
         for row in rows
     ]

@@ -12,8 +12,8 @@ from typing import Any
 from authlib.consts import default_json_headers
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
-from sellergate.accounts.client_tokens import TokenInfo
 from sellergate.oauth.models import CONFIDENTIAL_AUTH_METHODS
+from sellergate.oauth.records import TokenInfo
 from sellergate.tokens.format import TokenKind
 
 

@@ -7,9 +7,7 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
-from sellergate.accounts.clients import ClientRecord, is_loopback
-from sellergate.accounts.codes import ClaimedCode
-from sellergate.accounts.refresh_tokens import ClaimedRefreshToken
+from sellergate.oauth.records import ClaimedCode, ClaimedRefreshToken, ClientRecord, is_loopback
 from sellergate.scopes import ScopeError, format_scopes, parse_scopes
 from sellergate.tokens.hashing import same_hash
 

@@ -12,9 +12,8 @@ from typing import Any
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 
-from sellergate.accounts.client_tokens import TokenInfo
-from sellergate.accounts.families import RevocationReason
 from sellergate.oauth.authorization_code import TOKEN_AUTH_METHODS
+from sellergate.oauth.records import RevocationReason, TokenInfo
 from sellergate.tokens.format import TokenKind
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationServer
@@ -27,7 +28,6 @@ from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.revocation import Revocation
 from sellergate.oauth.storage import OAuthStorage
 from sellergate.scopes import Scope, format_scopes, parse_scopes
-from sellergate.storage.types import utcnow
 
 # Authlib logs issued tokens and client ids at DEBUG; secrets never reach a log.
 logging.getLogger("authlib").setLevel(logging.INFO)
@@ -111,7 +111,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             seller_id=seller_id,
             scopes=parse_scopes(token["scope"]),
             staging=staging,
-            expires_at=utcnow() + self.settings.access_token_ttl,
+            expires_at=datetime.now(UTC) + self.settings.access_token_ttl,
             client_pk=client.pk,
             grant_id=grant_id,
         )

@@ -20,12 +20,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sellergate.accounts.access_tokens import MintedToken
-from sellergate.accounts.client_tokens import TokenInfo
-from sellergate.accounts.clients import ClientRecord
-from sellergate.accounts.codes import ClaimedCode
-from sellergate.accounts.families import Revocation, RevocationReason
-from sellergate.accounts.refresh_tokens import ClaimedRefreshToken
+from sellergate.oauth.records import (
+    ClaimedCode,
+    ClaimedRefreshToken,
+    ClientRecord,
+    MintedToken,
+    Revocation,
+    RevocationReason,
+    TokenInfo,
+)
 from sellergate.scopes import Scope
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from sellergate.shop.owned import get_owned
 from sellergate.storage.shop_models import Customer
 
 
@@ -37,3 +38,8 @@ def create_customer(
     session.add(customer)
     session.flush()
     return customer
+
+
+def get_customer(session: Session, seller_id: int, customer_id: int) -> Customer:
+    """One of the seller's customers; :class:`~sellergate.errors.UnknownReference` otherwise."""
+    return get_owned(session, Customer, seller_id, customer_id)

@@ -28,6 +28,8 @@ from sellergate.accounts.leaks import PendingReplacement, pending_replacements
 from sellergate.accounts.personal_tokens import (
     MAX_LABEL,
     MAX_LIFETIME,
+    PersonalToken,
+    TokenStatus,
     issue_token,
     list_tokens,
     revoke_token,
@@ -37,7 +39,6 @@ from sellergate.accounts.secure_links import PATH_PREFIX
 from sellergate.config import Settings
 from sellergate.errors import InvalidInput, NotFound
 from sellergate.storage.database import Database
-from sellergate.storage.models import AccessToken
 from sellergate.storage.types import utcnow
 from sellergate.web.addresses import client_address
 from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
@@ -118,27 +119,25 @@ def when(value: datetime | None, now: datetime) -> str:
     return ""
 
 
-def token_row(token: AccessToken, now: datetime) -> TokenRow:
-    expires = token.expires_at
-    if token.revoked_at is not None:
-        status, text = "revoked", "Revoked"
-    elif expires is not None and expires <= now:
-        status, text = "expired", "Expired"
-    elif token.replaced_by_id is not None:
-        status, text = "replaced", "Replaced, still works until the grace period ends"
-    elif expires is not None and expires - now <= timedelta(days=7):
-        status, text = "expiring", "Expires soon"
-    else:
-        status, text = "active", "Active"
+STATUS_TEXT = {
+    TokenStatus.REVOKED: "Revoked",
+    TokenStatus.EXPIRED: "Expired",
+    TokenStatus.REPLACED: "Replaced, still works until the grace period ends",
+    TokenStatus.EXPIRING: "Expires soon",
+    TokenStatus.ACTIVE: "Active",
+}
+
+
+def token_row(token: PersonalToken) -> TokenRow:
     return TokenRow(
         token.id,
         token.label,
         token.last_four,
         token.created_at,
         token.last_used_at,
-        expires,
-        status,
-        text,
+        token.expires_at,
+        token.status.value,
+        STATUS_TEXT[token.status],
     )
 
 
@@ -146,9 +145,8 @@ def routes(settings: Settings, db: Database) -> list[Route]:
     def load(
         seller_id: int,
     ) -> tuple[list[TokenRow], list[ConnectedApp], list[PendingReplacement]]:
-        now = utcnow()
         with db.session() as session:
-            tokens = [token_row(t, now) for t in reversed(list_tokens(session, seller_id))]
+            tokens = [token_row(t) for t in reversed(list_tokens(session, seller_id))]
             return (
                 tokens,
                 list_connected_apps(session, seller_id),

@@ -1,0 +1,111 @@
+"""The values the OAuth core and its storage exchange (RFC 6749 §4.1, §6; RFC 7662 §2.2).
+
+Plain, immutable records with no I/O: the storage interfaces (:mod:`sellergate.oauth.storage`)
+take and return these, so the protocol core depends on no database code, and the SQLAlchemy
+implementation (:mod:`sellergate.accounts.oauth_storage`) builds them from its rows.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+
+from sellergate.tokens.format import TokenKind
+
+LOOPBACK_HOSTS = ("localhost",)
+
+
+@dataclass(frozen=True, slots=True)
+class MintedToken:
+    token: str
+    token_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What introspection (RFC 7662 §2.2) tells an app about one of its tokens."""
+
+    kind: TokenKind
+    active: bool
+    scopes: str
+    seller_id: int
+    username: str
+    grant_id: int
+    issued_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    """A registered app as the OAuth protocol sees it (RFC 6749 §2)."""
+
+    pk: int
+    client_id: str
+    name: str
+    public: bool
+    secret_hash: str | None
+    redirect_uris: list[str]
+    scopes: str  # the app's maximum, space-separated
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedCode:
+    id: int
+    seller_id: int
+    redirect_uri: str
+    scopes: str
+    code_challenge: str | None
+    code_challenge_method: str | None
+
+
+class RevocationReason(enum.StrEnum):
+    """Why a family was revoked; recorded on the grant and returned to the caller."""
+
+    REUSE_DETECTED = "reuse_detected"
+    CODE_REUSED = "code_reused"
+    DISCONNECTED = "disconnected"
+    CLIENT_DISABLED = "client_disabled"
+    REVOKED_BY_APP = "revoked_by_app"
+    LEAKED = "leaked"  # one of its tokens was reported found in public
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedGrant:
+    grant_id: int
+    seller_id: int
+    client_pk: int
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """What one call of :func:`revoke_families` did."""
+
+    reason: RevocationReason
+    grants: list[RevokedGrant]  # newly revoked by this call
+    tokens: int  # live token rows marked revoked by this call
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.grants) or self.tokens > 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRefreshToken:
+    id: int
+    grant_id: int
+    seller_id: int
+    scopes: str
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
