@@ -24,7 +24,7 @@ from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.clients import register_client
 from sellergate.accounts.secure_links import create_link, reveal_link
 from sellergate.accounts.sellers import create_seller
-from sellergate.config import load_settings
+from sellergate.config import Settings, load_settings
 from sellergate.oauth.metadata import AUTHORIZE_PATH, INTROSPECT_PATH
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
@@ -47,10 +47,9 @@ def own_pg() -> Iterator[PostgresServer]:
         server.stop()
 
 
-def test_postgres_restart_under_load(
-    own_pg: PostgresServer, tmp_path: object, caplog: pytest.LogCaptureFixture
-) -> None:
-    _, url = own_pg.create_database()
+def migrated(server: PostgresServer, tmp_path: object) -> tuple[Settings, Database]:
+    """A migrated database of its own on ``server``."""
+    _, url = server.create_database()
     # Hundreds of requests from one token in seconds: the rate limits are not under test.
     settings = load_settings(
         database_url=url,
@@ -61,6 +60,13 @@ def test_postgres_restart_under_load(
     )
     db = Database(settings)
     upgrade(db.engine)
+    return settings, db
+
+
+def test_postgres_restart_under_load(
+    own_pg: PostgresServer, tmp_path: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings, db = migrated(own_pg, tmp_path)
     with db.session(write=True) as session:
         seller = create_seller(session, "alice", "alice@example.com", "correct-horse-battery")
         token = mint_access_token(
@@ -152,17 +158,7 @@ def test_a_restart_between_requests_is_not_an_outage(
     own_pg: PostgresServer, tmp_path: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Pooled connections that died with the old server are replaced before use, silently."""
-    _, url = own_pg.create_database()
-    # Hundreds of requests from one token in seconds: the rate limits are not under test.
-    settings = load_settings(
-        database_url=url,
-        data_dir=str(tmp_path),
-        rate_limit_token="off",
-        rate_limit_address="off",
-        rate_limit_client="off",
-    )
-    db = Database(settings)
-    upgrade(db.engine)
+    settings, db = migrated(own_pg, tmp_path)
     client = InProcessClient(create_app(settings, db))
     try:
         assert client.get("/readyz").status_code == 200
