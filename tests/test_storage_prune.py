@@ -182,6 +182,7 @@ TABLES = tuple(MODELS)
 
 def key_of(row: Base) -> object:
     (key,) = inspect(type(row)).primary_key
+    assert key.key is not None
     return getattr(row, key.key)
 
 

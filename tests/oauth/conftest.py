@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 import pytest
+from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT
 
 from live import Account, LiveServer
 from sellergate.accounts.clients import register_client
@@ -184,15 +185,16 @@ class Flow:
         location = self.browser.connect(self.url(**overrides), self.seller)
         return callback_params(location)["code"]
 
-    def auth(self, app: App | None = None) -> tuple[str, str] | None:
+    def auth(self, app: App | None = None) -> tuple[str, str] | UseClientDefault:
+        """HTTP Basic credentials of a confidential app; a public app sends none."""
         app = app or self.app
-        return (app.client_id, app.secret) if app.secret else None
+        return (app.client_id, app.secret) if app.secret else httpx.USE_CLIENT_DEFAULT
 
     def post(self, path: str, data: dict[str, str], app: App | None = None) -> httpx.Response:
         app = app or self.app
         if app.secret is None:
             data = {"client_id": app.client_id, **data}
-        return self.http.post(path, data=data, auth=self.auth(app) or httpx.USE_CLIENT_DEFAULT)
+        return self.http.post(path, data=data, auth=self.auth(app))
 
     def exchange(self, code: str, app: App | None = None, **extra: str) -> httpx.Response:
         data = {

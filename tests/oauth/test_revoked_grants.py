@@ -133,7 +133,7 @@ def _plan(engine: Engine, statement: Any, **parameters: Any) -> str:
 @pytest.mark.databases("sqlite")
 def test_token_lookups_are_index_searches_only(db: Database) -> None:
     """The joins read the grant and the app by primary key: no table is scanned."""
-    checks = [
+    checks: list[tuple[Any, dict[str, Any]]] = [
         (bearer._LOOKUP, {"digest": "x"}),
         (client_tokens._ACCESS_OF_CLIENT, {"digest": "x", "client_pk": 1}),
         (client_tokens._REFRESH_OF_CLIENT, {"digest": "x", "client_pk": 1}),

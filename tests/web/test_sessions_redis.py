@@ -35,14 +35,14 @@ def second_browser(server: LiveServer) -> Iterator[Browser]:
 
 def redis_dump(url: str) -> str:
     client = redis.Redis.from_url(url, decode_responses=True)
-    parts = []
+    parts: list[str] = []
     for key in client.keys("*"):
-        parts.append(key)
+        parts.append(str(key))
         kind = client.type(key)
         if kind == "hash":
-            parts += [f"{k}={v}" for k, v in client.hgetall(key).items()]
+            parts += [f"{k!s}={v!s}" for k, v in client.hgetall(key).items()]
         elif kind == "zset":
-            parts += client.zrange(key, 0, -1)
+            parts += [str(member) for member in client.zrange(key, 0, -1)]
     return "\n".join(parts)
 
 
