@@ -20,12 +20,13 @@ from sellergate.api.schema import build_schema
 from sellergate.config import Settings
 from sellergate.storage.database import POOL_SIZE, Database
 from sellergate.web import health, oauth, secret_scanning, secure_links
+from sellergate.web.budgets import Limiter
 from sellergate.web.errors import FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.jobs import background_jobs
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
-from sellergate.web.ratelimit import AppCache, AppRecordingVerifier, Limiter, RateLimitMiddleware
+from sellergate.web.ratelimit import AppCache, AppRecordingVerifier, RateLimitMiddleware
 from sellergate.web.requestlog import RequestLogMiddleware
 
 GIL_SWITCH_SECONDS = 0.001

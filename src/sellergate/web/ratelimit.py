@@ -11,10 +11,9 @@ Budgets (docs/configuration.md):
 - a request that names neither is charged to its peer address, and so is one whose token or
   client credentials are refused (401): made-up credentials cost their sender.
 
-The counting is the ``limits`` library's (fixed or moving window), on Redis when
-``SELLERGATE_REDIS_URL`` is set, so that budgets hold across workers and nodes, and in memory
-otherwise (one process). Every response of these endpoints carries the headers of the budget
-closest to running out; over it, ``429`` with ``Retry-After`` in the endpoint's own error shape.
+The counting is :mod:`sellergate.web.budgets`'s. Every response of these endpoints carries the
+headers of the budget closest to running out; over it, ``429`` with ``Retry-After`` in the
+endpoint's own error shape.
 
 Which app a token belongs to is learnt when the endpoint looks the token up (see
 :class:`AppRecordingVerifier`) and remembered per process: it never changes for a token. The
@@ -32,26 +31,17 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote
 
-from limits import RateLimitItem, parse
-from limits.aio.strategies import (
-    FixedWindowRateLimiter,
-    MovingWindowRateLimiter,
-    RateLimiter,
-)
-from limits.errors import StorageError
-from limits.storage import storage_from_string
+from limits import RateLimitItem
 from sqlalchemy import Connection, Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sellergate.accounts.bearer import AuthContext, BearerVerifier, LastUsedRecorder
-from sellergate.config import RateLimitStrategy, Settings
 from sellergate.oauth import metadata as rfc8414
 from sellergate.tokens.hashing import token_hash
 from sellergate.web.addresses import Networks, scope_address
+from sellergate.web.budgets import Charge, Limiter, LimiterUnavailable, Verdict
 
 log = logging.getLogger("sellergate.ratelimit")
 
@@ -59,101 +49,7 @@ GRAPHQL_PATH = "/seller-api/graphql"
 OAUTH_PATHS = frozenset({rfc8414.TOKEN_PATH, rfc8414.REVOKE_PATH, rfc8414.INTROSPECT_PATH})
 # The OAuth endpoints accept no larger form (web.oauth); the client id is read from it.
 MAX_FORM_BYTES = 16_384
-# Redis must answer fast or be treated as down: a limiter that hangs would hang every request.
-REDIS_TIMEOUT_SECONDS = 0.5
 KNOWN_APPS = 100_000
-OUTAGE_WARNING_SECONDS = 30.0
-
-
-class LimiterUnavailable(Exception):
-    """The shared store did not answer and the limits are configured to fail closed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    allowed: bool
-    limit: int
-    remaining: int
-    reset: int
-
-    def headers(self) -> list[tuple[bytes, bytes]]:
-        values = [
-            (b"ratelimit-limit", self.limit),
-            (b"ratelimit-remaining", self.remaining),
-            (b"ratelimit-reset", self.reset),
-        ]
-        if not self.allowed:
-            values.append((b"retry-after", max(self.reset, 1)))
-        return [(name, str(value).encode()) for name, value in values]
-
-
-Charge = tuple[RateLimitItem, str]
-
-
-class Limiter:
-    """The budgets of one process, counted in Redis or in memory."""
-
-    def __init__(self, settings: Settings) -> None:
-        if settings.redis_url:
-            storage = storage_from_string(
-                "async+" + settings.redis_url,
-                implementation="redispy",
-                wrap_exceptions=True,
-                key_prefix="sellergate:ratelimit",
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            )
-        else:
-            storage = storage_from_string("async+memory://")
-        self.strategy: RateLimiter = (
-            MovingWindowRateLimiter(storage)
-            if settings.rate_limit_strategy is RateLimitStrategy.MOVING_WINDOW
-            else FixedWindowRateLimiter(storage)
-        )
-        self.fail_open = settings.rate_limit_fail_open
-        self._warned_at = -math.inf
-        self.token = _item(settings.rate_limit_token)
-        self.app = _item(settings.rate_limit_app)
-        self.client = _item(settings.rate_limit_client)
-        self.address = _item(settings.rate_limit_address)
-
-    async def charge(self, charges: Sequence[Charge], *, consume: bool = True) -> Verdict | None:
-        """Charge one request to each budget (or, without ``consume``, only look whether one
-        more fits); the verdict of the tightest one (the refusing one if any). ``None`` when
-        there is nothing to charge, or the store is down and the limits fail open;
-        :class:`LimiterUnavailable` when it is down and they fail closed."""
-        tightest: Verdict | None = None
-        try:
-            for item, key in charges:
-                if consume:
-                    allowed = await self.strategy.hit(item, key)
-                else:
-                    allowed = await self.strategy.test(item, key)
-                reset_at, remaining = await self.strategy.get_window_stats(item, key)
-                verdict = Verdict(
-                    allowed, item.amount, remaining, max(math.ceil(reset_at - time.time()), 0)
-                )
-                if not allowed:
-                    return verdict
-                if tightest is None or verdict.remaining < tightest.remaining:
-                    tightest = verdict
-        except (StorageError, OSError) as exc:
-            now = time.monotonic()
-            if now - self._warned_at > OUTAGE_WARNING_SECONDS:  # once a while, not per request
-                self._warned_at = now
-                log.warning(
-                    "rate-limit store unavailable (%s); failing %s",
-                    type(exc).__name__,
-                    "open" if self.fail_open else "closed",
-                )
-            if self.fail_open:
-                return None
-            raise LimiterUnavailable from None
-        return tightest
-
-
-def _item(value: str) -> RateLimitItem | None:
-    return None if value == "off" else parse(value)
 
 
 class AppCache:
