@@ -3,21 +3,23 @@
 Authorization code with PKCE (RFC 7636, S256), the code exchanged with HTTP Basic client
 authentication (RFC 6749 §2.3.1, ``client_secret_basic``), the Seller API called with the access
 token, and a rotating refresh (RFC 6749 §6) when the API says the token expired. Nothing here
-imports sellergate: it is the client side, written as an integrator would.
+imports sellergate: it is the client side, written as an integrator would. Authlib builds the
+authorization URL and the PKCE challenge; the three token requests are plain form posts (its
+httpx client integration is being moved to another HTTP library, so the demo does not tie itself
+to it).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 AUTHORIZE_PATH = "/seller-api/rest/oauth/authorize"
 TOKEN_PATH = "/seller-api/rest/oauth/token"  # noqa: S105 (a path, not a secret)
@@ -97,11 +99,6 @@ class ShopData:
     errors: list[str] = field(default_factory=list)
 
 
-def _challenge(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-
 def _bearer_error(response: httpx.Response) -> str:
     found = _DESCRIPTION.search(response.headers.get("www-authenticate", ""))
     return found.group(1).replace('\\"', '"') if found else "the token was refused"
@@ -116,20 +113,17 @@ class SellergateClient:
         """RFC 6749 §4.1.1 with PKCE: where to send the seller's browser."""
         state = secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(48)
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": self.config.client_id,
-                "redirect_uri": self.config.redirect_uri,
-                "scope": " ".join(self.config.scopes),
-                "state": state,
-                "code_challenge": _challenge(verifier),
-                "code_challenge_method": "S256",
-            }
+        url = prepare_grant_uri(
+            self.config.sellergate_url + AUTHORIZE_PATH,
+            self.config.client_id,
+            "code",
+            redirect_uri=self.config.redirect_uri,
+            scope=" ".join(self.config.scopes),
+            state=state,
+            code_challenge=create_s256_code_challenge(verifier),
+            code_challenge_method="S256",
         )
-        return PendingAuthorization(
-            state, verifier, f"{self.config.sellergate_url}{AUTHORIZE_PATH}?{query}"
-        )
+        return PendingAuthorization(state, verifier, str(url))
 
     async def _token_request(self, data: dict[str, str]) -> dict[str, Any]:
         response = await self.http.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
 from sellergate.config import Settings
 from sellergate.oauth.models import CONFIDENTIAL_AUTH_METHODS, GRANT_TYPES
@@ -17,22 +17,31 @@ REVOKE_PATH = f"{BASE}/revoke"
 INTROSPECT_PATH = f"{BASE}/introspect"
 
 
-def metadata(settings: Settings) -> dict[str, Any]:
-    """§2: the issuer is the public URL; every endpoint is named under it."""
+def metadata(settings: Settings) -> AuthorizationServerMetadata:
+    """§2: the issuer is the public URL; every endpoint is named under it.
+
+    Authlib's model of the document checks it against RFC 8414 (required fields, the issuer
+    without query or fragment, ``code`` among the response types...) when the app is built, so a
+    setting that would publish an invalid document stops the server instead.
+    """
     issuer = settings.public_url
     token_auth = [*CONFIDENTIAL_AUTH_METHODS, "none"]
-    return {
-        "issuer": issuer,
-        "authorization_endpoint": issuer + AUTHORIZE_PATH,
-        "token_endpoint": issuer + TOKEN_PATH,
-        "revocation_endpoint": issuer + REVOKE_PATH,
-        "introspection_endpoint": issuer + INTROSPECT_PATH,
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": list(GRANT_TYPES),
-        "code_challenge_methods_supported": [METHOD],
-        "token_endpoint_auth_methods_supported": token_auth,
-        "revocation_endpoint_auth_methods_supported": token_auth,
-        "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH_METHODS),
-        "scopes_supported": [scope.value for scope in Scope if scope in OAUTH_SCOPES],
-    }
+    document = AuthorizationServerMetadata(
+        {
+            "issuer": issuer,
+            "authorization_endpoint": issuer + AUTHORIZE_PATH,
+            "token_endpoint": issuer + TOKEN_PATH,
+            "revocation_endpoint": issuer + REVOKE_PATH,
+            "introspection_endpoint": issuer + INTROSPECT_PATH,
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": list(GRANT_TYPES),
+            "code_challenge_methods_supported": [METHOD],
+            "token_endpoint_auth_methods_supported": token_auth,
+            "revocation_endpoint_auth_methods_supported": token_auth,
+            "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH_METHODS),
+            "scopes_supported": [scope.value for scope in Scope if scope in OAUTH_SCOPES],
+        }
+    )
+    document.validate()
+    return document
