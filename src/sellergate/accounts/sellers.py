@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sellergate.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from sellergate.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from sellergate.errors import InvalidInput, NotFound
 from sellergate.storage.models import Seller
 
@@ -48,10 +48,3 @@ def get_seller(session: Session, username: str) -> Seller:
     if seller is None:
         raise NotFound(f"no seller named {username!r}")
     return seller
-
-
-def authenticate(session: Session, username: str, password: str) -> Seller | None:
-    """The seller if ``password`` is theirs; the same cost either way."""
-    seller = find_seller(session, username)
-    ok = verify_password(password, seller.password_hash if seller else None)
-    return seller if ok else None
