@@ -20,9 +20,16 @@ class Money:
 
     @property
     def amount(self) -> str:
-        """The decimal string, e.g. ``"12.50"`` (``"1200"`` for JPY)."""
+        """The decimal string, e.g. ``"12.50"`` (``"1200"`` for JPY).
+
+        Integer arithmetic rather than :class:`~decimal.Decimal`: a page of orders formats
+        hundreds of amounts."""
         exponent = CURRENCIES[self.currency]
-        return str(Decimal(self.minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent)))
+        if exponent == 0:
+            return str(self.minor)
+        major, minor = divmod(abs(self.minor), 10**exponent)
+        sign = "-" if self.minor < 0 else ""
+        return f"{sign}{major}.{minor:0{exponent}d}"
 
     def times(self, quantity: int) -> Money:
         return Money(self.minor * quantity, self.currency)

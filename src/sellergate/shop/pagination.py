@@ -6,12 +6,12 @@ costs, and a cursor stays valid when the row it points at is deleted (no OFFSET 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import Column, Row, Select
+from sqlalchemy.orm import Session
 
 from sellergate.shop.validation import invalid
 
@@ -39,8 +39,9 @@ def page_size(first: int | None) -> int:
 
 def keyset(
     session: Session,
-    statement: Select[T],
-    key: InstrumentedAttribute[int],
+    statement: Select[Any],
+    key: Column[int],
+    convert: Callable[[Row[Any]], T],
     *,
     first: int | None,
     after: int | None,
@@ -50,6 +51,7 @@ def keyset(
     size = page_size(first)
     if after is not None:
         statement = statement.where(key < after if newest_first else key > after)
-    order: Any = key.desc() if newest_first else key.asc()
-    rows = list(session.scalars(statement.order_by(order).limit(size + 1)))
-    return Page(rows[:size], has_next=len(rows) > size, has_previous=after is not None)
+    order = key.desc() if newest_first else key.asc()
+    rows = session.connection().execute(statement.order_by(order).limit(size + 1)).all()
+    items = [convert(row) for row in rows[:size]]
+    return Page(items, has_next=len(rows) > size, has_previous=after is not None)

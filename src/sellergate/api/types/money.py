@@ -36,6 +36,5 @@ class MoneyInput:
         return money.parse_money(self.amount, self.currency.value, field)
 
 
-def money_of(minor: int, currency: str) -> Money:
-    value = money.Money(minor, currency)
-    return Money(amount=value.amount, currency=CurrencyCode(currency))
+def money_of(value: money.Money) -> Money:
+    return Money(amount=value.amount, currency=CurrencyCode(value.currency))
