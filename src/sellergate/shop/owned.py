@@ -19,10 +19,8 @@ from sellergate.storage.shop_models import (
     Customer,
     Listing,
     Order,
-    OrderLineItem,
     Product,
     ProductVariant,
-    TrackingCode,
 )
 
 Owned = TypeVar("Owned", Product, ProductVariant, Listing, Order, Customer)

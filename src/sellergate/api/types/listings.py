@@ -12,9 +12,9 @@ from sellergate.api.loaders import loaders
 from sellergate.api.relay import Node, global_id
 from sellergate.api.types.money import Money, money_of
 from sellergate.api.types.products import Product, ProductVariant, product_node, variant_node
+from sellergate.shop import listings
 from sellergate.shop.listings import ListingKind
 from sellergate.shop.listings import ListingStatus as DomainListingStatus
-from sellergate.shop import listings
 
 strawberry.enum(
     DomainListingStatus,

@@ -14,9 +14,9 @@ from sellergate.api.types.customers import Customer, customer_node
 from sellergate.api.types.listings import Listing, listing_node
 from sellergate.api.types.money import Money, money_of
 from sellergate.scopes import Scope
+from sellergate.shop import orders
 from sellergate.shop.orders import Carrier as DomainCarrier
 from sellergate.shop.orders import OrderStatus as DomainOrderStatus
-from sellergate.shop import orders
 
 strawberry.enum(
     DomainOrderStatus,
