@@ -9,7 +9,7 @@ import strawberry
 
 from sellergate.api.context import ApiContext, ApiInfo
 from sellergate.api.permissions import require
-from sellergate.api.relay import Connection, Node, connection, global_id, parse_global_id
+from sellergate.api.relay import Connection, Node, connection, node_id, parse_global_id
 from sellergate.api.types.customers import customer_node
 from sellergate.api.types.listings import Listing, ListingStatus, listing_node
 from sellergate.api.types.orders import Order, OrderStatus, order_node
@@ -54,7 +54,7 @@ class Query:
     @strawberry.field(description="The seller whose token made this request.")
     def me(self, info: ApiInfo) -> Seller:
         auth = info.context.auth  # the bearer check already read the seller's name
-        return Seller(id=global_id("Seller", auth.seller_id), username=auth.username)
+        return Seller(id=node_id("Seller", auth.seller_id), username=auth.username)
 
     @strawberry.field(description="Any object by its global ID; null if it is not yours.")
     def node(self, info: ApiInfo, id: strawberry.ID) -> Node | None:
@@ -64,8 +64,7 @@ class Query:
         type_name, _ = parsed
         if type_name == "Seller":
             # Root resolvers get no instance (``self`` is None): call the function itself.
-            me = Query.me(self, info)
-            return me if me.id == id else None
+            return Query.me(self, info) if parsed[1] == info.context.auth.seller_id else None
         if type_name not in _NODES:
             return None
         require(info, _NODES[type_name][0])

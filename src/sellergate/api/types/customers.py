@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from sellergate.api.relay import Node, global_id
+from sellergate.api.relay import Node, node_id
 from sellergate.shop import customers
 
 
@@ -29,7 +29,7 @@ class Customer(Node):
 def customer_node(value: customers.Customer) -> Customer:
     address = value.address
     return Customer(
-        id=global_id("Customer", value.id),
+        id=node_id("Customer", value.id),
         name=value.name,
         email=value.email,
         phone=value.phone,

@@ -9,7 +9,7 @@ import strawberry
 
 from sellergate.api.context import ApiContext, ApiInfo
 from sellergate.api.loaders import loaders
-from sellergate.api.relay import Node, global_id
+from sellergate.api.relay import Node, node_id
 from sellergate.api.types.money import Money, money_of
 from sellergate.api.types.products import Product, ProductVariant, product_node, variant_node
 from sellergate.shop import listings
@@ -83,7 +83,7 @@ L = TypeVar("L", BuyItNowListing, AuctionListing, GiveawayListing)
 
 def _fill(cls: type[L], value: listings.Listing, **extra: Money) -> L:
     return cls(
-        id=global_id("Listing", value.id),
+        id=node_id("Listing", value.id),
         quantity=value.quantity,
         status=value.status,
         created_at=value.created_at,

@@ -9,7 +9,7 @@ import strawberry
 from sellergate.api.context import ApiContext, ApiInfo
 from sellergate.api.loaders import loaders
 from sellergate.api.permissions import require
-from sellergate.api.relay import Node, global_id
+from sellergate.api.relay import Node, node_id
 from sellergate.api.types.customers import Customer, customer_node
 from sellergate.api.types.listings import Listing, listing_node
 from sellergate.api.types.money import Money, money_of
@@ -102,7 +102,7 @@ def order_node(context: ApiContext, value: orders.Order) -> Order:
     batch.tracking_codes.expect([value.id])
     batch.customers.expect([value.customer_id])
     return Order(
-        id=global_id("Order", value.id),
+        id=node_id("Order", value.id),
         status=value.status,
         total=money_of(value.total),
         created_at=value.created_at,

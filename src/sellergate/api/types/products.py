@@ -9,7 +9,7 @@ import strawberry
 
 from sellergate.api.context import ApiContext, ApiInfo
 from sellergate.api.loaders import loaders
-from sellergate.api.relay import Node, global_id
+from sellergate.api.relay import Node, node_id
 from sellergate.api.types.money import Money, money_of
 from sellergate.shop import products, variants
 
@@ -60,7 +60,7 @@ class ProductVariant(Node):
 def product_node(context: ApiContext, value: products.Product) -> Product:
     loaders(context).variants_of_product.expect([value.id])
     return Product(
-        id=global_id("Product", value.id),
+        id=node_id("Product", value.id),
         title=value.title,
         description=value.description,
         created_at=value.created_at,
@@ -74,7 +74,7 @@ def variant_node(context: ApiContext, value: variants.Variant) -> ProductVariant
     batch.products.expect([value.product_id])
     batch.listing_of_variant.expect([value.id])
     return ProductVariant(
-        id=global_id("ProductVariant", value.id),
+        id=node_id("ProductVariant", value.id),
         title=value.title,
         sku=value.sku,
         price=money_of(value.price),
