@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -14,8 +13,7 @@ from sellergate.shop.owned import Reader
 from sellergate.storage import shop_models as rows
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
+class Address(NamedTuple):
     line1: str
     city: str
     postal_code: str
@@ -24,8 +22,7 @@ class Address:
     region: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Customer:
+class Customer(NamedTuple):
     id: int
     name: str
     email: str

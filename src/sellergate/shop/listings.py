@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
@@ -36,8 +35,7 @@ class ListingStatus(enum.StrEnum):
     SOLD_OUT = "SOLD_OUT"
 
 
-@dataclass(frozen=True, slots=True)
-class Listing:
+class Listing(NamedTuple):
     id: int
     product_id: int
     variant_id: int | None
@@ -227,10 +225,15 @@ def list_listings(
     after: int | None,
     status: ListingStatus | None = None,
 ) -> Page[Listing]:
-    statement = READER.select(seller_id)
-    if status is not None:
-        statement = statement.where(READER.table.c.status == status.value)
-    return keyset(session, statement, READER.table.c.id, _listing, first=first, after=after)
+    return keyset(
+        session,
+        READER.table,
+        _listing,
+        seller_id=seller_id,
+        first=first,
+        after=after,
+        filters={"status": status.value} if status is not None else None,
+    )
 
 
 def listings_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Listing]:

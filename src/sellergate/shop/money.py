@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from sellergate.shop.validation import invalid
 
@@ -13,8 +13,7 @@ DEFAULT_CURRENCY = "USD"
 MAX_MAJOR_UNITS = 1_000_000  # a price above this is a typo, not an offer
 
 
-@dataclass(frozen=True, slots=True)
-class Money:
+class Money(NamedTuple):
     minor: int
     currency: str
 

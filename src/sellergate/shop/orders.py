@@ -9,9 +9,8 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -43,8 +42,7 @@ class Carrier(enum.StrEnum):
 TRACKING_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,63}$")
 
 
-@dataclass(frozen=True, slots=True)
-class Order:
+class Order(NamedTuple):
     id: int
     customer_id: int
     status: OrderStatus
@@ -53,8 +51,7 @@ class Order:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class LineItem:
+class LineItem(NamedTuple):
     """What was bought, copied at purchase time so that it outlives the listing."""
 
     order_id: int
@@ -69,8 +66,7 @@ class LineItem:
         return self.unit_price.times(self.quantity)
 
 
-@dataclass(frozen=True, slots=True)
-class TrackingCode:
+class TrackingCode(NamedTuple):
     order_id: int
     carrier: Carrier
     code: str
@@ -205,11 +201,16 @@ def list_orders(
     status: OrderStatus | None = None,
 ) -> Page[Order]:
     """Newest first."""
-    statement = READER.select(seller_id)
-    if status is not None:
-        statement = statement.where(READER.table.c.status == status.value)
-    key = READER.table.c.id
-    return keyset(session, statement, key, _order, first=first, after=after, newest_first=True)
+    return keyset(
+        session,
+        READER.table,
+        _order,
+        seller_id=seller_id,
+        first=first,
+        after=after,
+        newest_first=True,
+        filters={"status": status.value} if status is not None else None,
+    )
 
 
 def orders_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Order]:

@@ -1,8 +1,10 @@
-"""Lookups bound to a seller: another seller's row is indistinguishable from a missing one.
+r"""Lookups bound to a seller: another seller's row is indistinguishable from a missing one.
 
 Two kinds: the write paths lock and change ORM rows (:func:`get_owned`) and never hand them
 out; the read paths select plain rows with Core (no identity map, no attribute
-instrumentation) and turn them into the shop's frozen values (:class:`Reader`).
+instrumentation) and turn them into the shop's values (:class:`Reader`). Those values are
+typed ``NamedTuple``\ s: immutable like frozen dataclasses, and about five times cheaper to
+build, which matters when a page of orders builds hundreds of them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, Table, bindparam, select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from sellergate.errors import UnknownReference
@@ -104,10 +106,6 @@ class Reader(Generic[V]):
                 )
                 .order_by(columns[parent], columns.id)
             )
-
-    def select(self, seller_id: int) -> Select[Any]:
-        """All of the seller's rows, for a page to narrow down."""
-        return select(self.table).where(self.table.c.seller_id == seller_id)
 
     def by_ids(self, session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, V]:
         """Values by id in one statement; ids that are not the seller's are simply absent."""

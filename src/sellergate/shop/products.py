@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -17,8 +16,7 @@ from sellergate.storage import shop_models as rows
 from sellergate.storage.types import utcnow
 
 
-@dataclass(frozen=True, slots=True)
-class Product:
+class Product(NamedTuple):
     id: int
     title: str
     description: str
@@ -81,8 +79,7 @@ def delete_product(session: Session, seller_id: int, product_id: int) -> int:
 def list_products(
     session: Session, seller_id: int, *, first: int | None, after: int | None
 ) -> Page[Product]:
-    table = READER.table
-    return keyset(session, READER.select(seller_id), table.c.id, _product, first=first, after=after)
+    return keyset(session, READER.table, _product, seller_id=seller_id, first=first, after=after)
 
 
 def products_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Product]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -18,8 +17,7 @@ from sellergate.storage import shop_models as rows
 from sellergate.storage.types import utcnow
 
 
-@dataclass(frozen=True, slots=True)
-class Variant:
+class Variant(NamedTuple):
     id: int
     product_id: int
     title: str
@@ -107,8 +105,7 @@ def delete_variant(session: Session, seller_id: int, variant_id: int) -> int:
 def list_variants(
     session: Session, seller_id: int, *, first: int | None, after: int | None
 ) -> Page[Variant]:
-    table = READER.table
-    return keyset(session, READER.select(seller_id), table.c.id, _variant, first=first, after=after)
+    return keyset(session, READER.table, _variant, seller_id=seller_id, first=first, after=after)
 
 
 def variants_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Variant]:
