@@ -213,10 +213,6 @@ def list_orders(
     )
 
 
-def orders_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Order]:
-    return READER.by_ids(session, seller_id, ids)
-
-
 def find_order(session: Session, seller_id: int, order_id: int) -> Order | None:
     return READER.one(session, seller_id, order_id)
 

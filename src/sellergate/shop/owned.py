@@ -73,12 +73,6 @@ def owned_by_ids(
     return {row.id: row for row in session.scalars(statement)}
 
 
-def table_of(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 class Reader(Generic[V]):
     """Reads one table's rows as values of type ``V``, always filtered by seller.
 
@@ -89,7 +83,9 @@ class Reader(Generic[V]):
     def __init__(
         self, model: type[Any], convert: Callable[[Row[Any]], V], *, parent: str | None = None
     ) -> None:
-        self.table = table_of(model)
+        table = model.__table__
+        assert isinstance(table, Table)
+        self.table = table
         self.convert = convert
         columns = self.table.c
         self._by_ids = select(self.table).where(
