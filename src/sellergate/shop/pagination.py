@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, Table, bindparam, select
+from sqlalchemy import Integer, Row, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from sellergate.shop.validation import invalid
@@ -39,7 +39,7 @@ def page_size(first: int | None) -> int:
 
 
 @lru_cache(maxsize=64)
-def _page_statement(
+def page_statement(
     table: Table, filters: tuple[str, ...], after: bool, newest_first: bool
 ) -> Select[Any]:
     """The statement of a page of ``table``, built once per shape; values are bound."""
@@ -53,7 +53,7 @@ def _page_statement(
         cursor = bindparam("after", type_=key.type)
         statement = statement.where(key < cursor if newest_first else key > cursor)
     order = key.desc() if newest_first else key.asc()
-    return statement.order_by(order).limit(bindparam("limit"))
+    return statement.order_by(order).limit(bindparam("limit", type_=Integer))
 
 
 def keyset(
@@ -71,7 +71,7 @@ def keyset(
     after the row keyed ``after``."""
     size = page_size(first)
     wanted = dict(filters or {})
-    statement = _page_statement(table, tuple(sorted(wanted)), after is not None, newest_first)
+    statement = page_statement(table, tuple(sorted(wanted)), after is not None, newest_first)
     parameters: dict[str, object] = {"seller_id": seller_id, "limit": size + 1, **wanted}
     if after is not None:
         parameters["after"] = after
