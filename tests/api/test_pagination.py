@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from api.support import Gql, errors_of
 from live import Account
 from sellergate.api.relay import global_id
@@ -44,6 +46,11 @@ def test_pages_across_deletions_and_limits(gql: Gql, db: Database, seller: Accou
             assert reply["data"]["productDelete"]["userErrors"] == []
             deleted.add(victim)
     expected = [global_id("Product", pk) for pk in ids]
+    # The published formats: base64("<Type>:<id>") and base64("cursor:<id>").
+    first_page = gql(seller.token, PAGE, first=1)["data"]["products"]["edges"][0]
+    pk = _pk(first_page["node"]["id"])
+    assert first_page["node"]["id"] == base64.b64encode(f"Product:{pk}".encode()).decode()
+    assert first_page["cursor"] == base64.b64encode(f"cursor:{pk}".encode()).decode()
     assert seen == [pid for pid in expected if pid in seen]  # in order, no repeats
     assert set(seen) | deleted == set(expected)
 

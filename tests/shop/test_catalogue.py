@@ -110,12 +110,12 @@ def test_listing_lifecycle_and_stock(db: Database) -> None:
         )
         assert listing.status == ListingStatus.DRAFT
         listings.publish_listing(session, alice, listing.id)
-        listings.adjust_quantity(session, alice, listing.id, -2)
+        listing = listings.adjust_quantity(session, alice, listing.id, -2)
         assert listing.status == ListingStatus.SOLD_OUT
         with pytest.raises(InvalidInput) as caught:
             listings.adjust_quantity(session, alice, listing.id, -1)
         assert caught.value.code == "INSUFFICIENT_QUANTITY"
-        listings.adjust_quantity(session, alice, listing.id, 3)
+        listing = listings.adjust_quantity(session, alice, listing.id, 3)
         assert listing.status == ListingStatus.PUBLISHED
         for bad in (0, 10**9):
             with pytest.raises(InvalidInput):

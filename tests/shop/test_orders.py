@@ -41,7 +41,7 @@ def test_simulated_purchase_takes_stock_and_refuses_what_it_cannot_sell(db: Data
     with db.session(write=True) as session:
         listings.publish_listing(session, alice, listing_id)
         order = simulate_order(session, alice, listing_id, 2, rng_seed=7)
-        assert order.total_amount == 3998 and order.status == OrderStatus.PAID
+        assert order.total == Money(3998, "USD") and order.status == OrderStatus.PAID
     with pytest.raises(InvalidInput) as caught, db.session(write=True) as session:
         simulate_order(session, alice, listing_id, 2)
     assert caught.value.code == "INSUFFICIENT_QUANTITY"

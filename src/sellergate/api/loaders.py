@@ -1,9 +1,9 @@
 """Batch loading per request: a page of N objects costs one query per relation, not N.
 
-Resolvers run synchronously in one worker thread (see ``web/graphql.py``), so Strawberry's
-async DataLoader does not fit. Instead, every object put in a response registers the keys it
-will need (:meth:`Batch.expect`); the first resolver that asks for one key loads all keys
-registered so far in one statement. Everything is filtered by the caller's seller.
+Resolvers run synchronously, so Strawberry's async DataLoader does not fit. Instead, every
+object put in a response registers the keys it will need (:meth:`Batch.expect`); the first
+resolver that asks for one key loads all keys registered so far in one statement. Everything
+is read through the shop's services, filtered by the caller's seller.
 """
 
 from __future__ import annotations
@@ -15,38 +15,37 @@ from typing import Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from sellergate.api.context import ApiContext
-from sellergate.shop.listings import listings_by_variant
-from sellergate.shop.orders import line_items_by_order, tracking_codes_by_order
-from sellergate.shop.owned import owned_by_ids
-from sellergate.shop.variants import variants_by_product
-from sellergate.storage.shop_models import (
-    Customer,
-    Listing,
-    OrderLineItem,
-    Product,
-    ProductVariant,
+from sellergate.shop.customers import Customer, customers_by_ids
+from sellergate.shop.listings import Listing, listings_by_ids, listings_by_variant
+from sellergate.shop.orders import (
+    LineItem,
     TrackingCode,
+    line_items_by_order,
+    tracking_codes_by_order,
 )
+from sellergate.shop.products import Product, products_by_ids
+from sellergate.shop.variants import Variant, variants_by_ids, variants_by_product
 
-K = TypeVar("K")
+K = TypeVar("K", bound=int)
 V = TypeVar("V")
 
 
 class Batch(Generic[K, V]):
-    def __init__(self, fetch: Callable[[list[K]], Mapping[K, V]]) -> None:
+    def __init__(self, fetch: Callable[[set[K]], Mapping[K, V]]) -> None:
         self._fetch = fetch
         self._pending: set[K] = set()
         self._done: set[K] = set()
         self._values: dict[K, V] = {}
 
     def expect(self, keys: Iterable[K]) -> None:
-        self._pending.update(key for key in keys if key not in self._done)
+        self._pending.update(keys)
 
     def get(self, key: K) -> V | None:
         if key not in self._done:
-            wanted = self._pending | {key}
+            self._pending.add(key)
+            wanted = self._pending - self._done
             self._pending = set()
-            self._values.update(self._fetch(sorted(wanted)))  # type: ignore[type-var]
+            self._values.update(self._fetch(wanted))
             self._done |= wanted
         return self._values.get(key)
 
@@ -54,53 +53,58 @@ class Batch(Generic[K, V]):
 @dataclass
 class Loaders:
     products: Batch[int, Product]
-    variants: Batch[int, ProductVariant]
+    variants: Batch[int, Variant]
     listings: Batch[int, Listing]
     customers: Batch[int, Customer]
-    variants_of_product: Batch[int, list[ProductVariant]]
+    variants_of_product: Batch[int, list[Variant]]
     listing_of_variant: Batch[int, Listing]
-    line_items: Batch[int, list[OrderLineItem]]
+    line_items: Batch[int, list[LineItem]]
     tracking_codes: Batch[int, list[TrackingCode]]
 
 
 def _build(session: Session, seller_id: int) -> Loaders:
-    # Each fetch also registers the keys its rows lead to, so that the next level down is
+    # Each fetch also registers the keys its values lead to, so that the next level down is
     # loaded for the whole page at once too, however deep the query goes.
-    def fetch_line_items(order_ids: list[int]) -> dict[int, list[OrderLineItem]]:
+    def fetch_line_items(order_ids: set[int]) -> dict[int, list[LineItem]]:
         found = line_items_by_order(session, seller_id, order_ids)
         batch.listings.expect(
-            item.listing_id for items in found.values() for item in items if item.listing_id
+            item.listing_id
+            for items in found.values()
+            for item in items
+            if item.listing_id is not None
         )
         return found
 
-    def fetch_listings(ids: list[int]) -> dict[int, Listing]:
-        return _listed(owned_by_ids(session, Listing, seller_id, ids))
+    def fetch_listings(ids: set[int]) -> dict[int, Listing]:
+        return _listed(listings_by_ids(session, seller_id, ids))
 
-    def fetch_listing_of_variant(ids: list[int]) -> dict[int, Listing]:
+    def fetch_listing_of_variant(ids: set[int]) -> dict[int, Listing]:
         return _listed(listings_by_variant(session, seller_id, ids))
 
     def _listed(found: dict[int, Listing]) -> dict[int, Listing]:
-        batch.products.expect(row.product_id for row in found.values())
-        batch.variants.expect(row.variant_id for row in found.values() if row.variant_id)
+        batch.products.expect(value.product_id for value in found.values())
+        batch.variants.expect(
+            value.variant_id for value in found.values() if value.variant_id is not None
+        )
         return found
 
-    def fetch_variants(ids: list[int]) -> dict[int, ProductVariant]:
-        found = owned_by_ids(session, ProductVariant, seller_id, ids)
+    def fetch_variants(ids: set[int]) -> dict[int, Variant]:
+        found = variants_by_ids(session, seller_id, ids)
         _varied(found.values())
         return found
 
-    def fetch_variants_of_product(ids: list[int]) -> dict[int, list[ProductVariant]]:
+    def fetch_variants_of_product(ids: set[int]) -> dict[int, list[Variant]]:
         found = variants_by_product(session, seller_id, ids)
-        _varied(row for rows in found.values() for row in rows)
+        _varied(value for values in found.values() for value in values)
         return found
 
-    def _varied(found: Iterable[ProductVariant]) -> None:
-        for row in found:
-            batch.products.expect([row.product_id])
-            batch.listing_of_variant.expect([row.id])
+    def _varied(found: Iterable[Variant]) -> None:
+        for value in found:
+            batch.products.expect([value.product_id])
+            batch.listing_of_variant.expect([value.id])
 
-    def fetch_products(ids: list[int]) -> dict[int, Product]:
-        found = owned_by_ids(session, Product, seller_id, ids)
+    def fetch_products(ids: set[int]) -> dict[int, Product]:
+        found = products_by_ids(session, seller_id, ids)
         batch.variants_of_product.expect(found)
         return found
 
@@ -108,7 +112,7 @@ def _build(session: Session, seller_id: int) -> Loaders:
         products=Batch(fetch_products),
         variants=Batch(fetch_variants),
         listings=Batch(fetch_listings),
-        customers=Batch(lambda ids: owned_by_ids(session, Customer, seller_id, ids)),
+        customers=Batch(lambda ids: customers_by_ids(session, seller_id, ids)),
         variants_of_product=Batch(fetch_variants_of_product),
         listing_of_variant=Batch(fetch_listing_of_variant),
         line_items=Batch(fetch_line_items),

@@ -3,45 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from sellergate.api.context import ApiContext, ApiInfo
 from sellergate.api.permissions import require
-from sellergate.api.relay import Connection, Node, connection, global_id, parse_global_id
+from sellergate.api.relay import Connection, Node, connection, node_id, parse_global_id
 from sellergate.api.types.customers import customer_node
 from sellergate.api.types.listings import Listing, ListingStatus, listing_node
 from sellergate.api.types.orders import Order, OrderStatus, order_node
 from sellergate.api.types.products import Product, ProductVariant, product_node, variant_node
 from sellergate.api.types.seller import Seller
 from sellergate.scopes import Scope
-from sellergate.shop import listings, orders, products, variants
-from sellergate.shop.listings import ListingStatus as DomainListingStatus
-from sellergate.shop.orders import OrderStatus as DomainOrderStatus
-from sellergate.shop.owned import find_owned
+from sellergate.shop import customers, listings, orders, products, variants
 from sellergate.shop.pagination import DEFAULT_PAGE_SIZE
-from sellergate.storage import shop_models as rows
 
 First = Annotated[int | None, strawberry.argument(description="Page size, at most 100.")]
 After = Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")]
 
-# type name -> (scope, row class, converter)
-_NODES: dict[str, tuple[Scope, type, Callable[[ApiContext, object], Node]]] = {
-    "Product": (Scope.READ_INVENTORY, rows.Product, product_node),  # type: ignore[dict-item]
-    "ProductVariant": (Scope.READ_INVENTORY, rows.ProductVariant, variant_node),  # type: ignore[dict-item]
-    "Listing": (Scope.READ_INVENTORY, rows.Listing, listing_node),  # type: ignore[dict-item]
-    "Order": (Scope.READ_ORDERS, rows.Order, order_node),  # type: ignore[dict-item]
-    "Customer": (Scope.READ_CUSTOMERS, rows.Customer, lambda _c, row: customer_node(row)),  # type: ignore[arg-type]
+# type name -> (scope, the shop's lookup by seller and id, converter to the GraphQL type)
+_NODES: dict[
+    str, tuple[Scope, Callable[[Any, int, int], Any], Callable[[ApiContext, Any], Node]]
+] = {
+    "Product": (Scope.READ_INVENTORY, products.find_product, product_node),
+    "ProductVariant": (Scope.READ_INVENTORY, variants.find_variant, variant_node),
+    "Listing": (Scope.READ_INVENTORY, listings.find_listing, listing_node),
+    "Order": (Scope.READ_ORDERS, orders.find_order, order_node),
+    "Customer": (
+        Scope.READ_CUSTOMERS,
+        customers.find_customer,
+        lambda _context, value: customer_node(value),
+    ),
 }
 
 
-def _owned(info: ApiInfo, type_name: str, value: str) -> object | None:
+def _owned(info: ApiInfo, type_name: str, value: str) -> Node | None:
+    """The caller's object of ``type_name`` with global ID ``value`` (scope already checked)."""
     parsed = parse_global_id(value)
     if parsed is None or parsed[0] != type_name:
         return None
-    model = _NODES[type_name][1]
-    return find_owned(info.context.session, model, info.context.auth.seller_id, parsed[1])
+    _scope, find, convert = _NODES[type_name]
+    context = info.context
+    found = find(context.session, context.auth.seller_id, parsed[1])
+    return convert(context, found) if found is not None else None
 
 
 @strawberry.type
@@ -49,7 +54,7 @@ class Query:
     @strawberry.field(description="The seller whose token made this request.")
     def me(self, info: ApiInfo) -> Seller:
         auth = info.context.auth  # the bearer check already read the seller's name
-        return Seller(id=global_id("Seller", auth.seller_id), username=auth.username)
+        return Seller(id=node_id("Seller", auth.seller_id), username=auth.username)
 
     @strawberry.field(description="Any object by its global ID; null if it is not yours.")
     def node(self, info: ApiInfo, id: strawberry.ID) -> Node | None:
@@ -59,20 +64,17 @@ class Query:
         type_name, _ = parsed
         if type_name == "Seller":
             # Root resolvers get no instance (``self`` is None): call the function itself.
-            me = Query.me(self, info)
-            return me if me.id == id else None
+            return Query.me(self, info) if parsed[1] == info.context.auth.seller_id else None
         if type_name not in _NODES:
             return None
-        scope, _model, convert = _NODES[type_name]
-        require(info, scope)
-        row = _owned(info, type_name, id)
-        return convert(info.context, row) if row is not None else None
+        require(info, _NODES[type_name][0])
+        return _owned(info, type_name, id)
 
     @strawberry.field(description="Needs read:inventory.")
     def product(self, info: ApiInfo, id: strawberry.ID) -> Product | None:
         require(info, Scope.READ_INVENTORY)
-        row = _owned(info, "Product", id)
-        return product_node(info.context, row) if isinstance(row, rows.Product) else None
+        found = _owned(info, "Product", id)
+        return found if isinstance(found, Product) else None
 
     @strawberry.field(description="Your products, oldest first. Needs read:inventory.")
     def products(
@@ -88,15 +90,15 @@ class Query:
                 ctx.session, ctx.auth.seller_id, first=first, after=cursor
             ),
             after,
-            lambda row: product_node(ctx, row),
-            lambda row: row.id,
+            lambda value: product_node(ctx, value),
+            lambda value: value.id,
         )
 
     @strawberry.field(description="Needs read:inventory.")
     def product_variant(self, info: ApiInfo, id: strawberry.ID) -> ProductVariant | None:
         require(info, Scope.READ_INVENTORY)
-        row = _owned(info, "ProductVariant", id)
-        return variant_node(info.context, row) if isinstance(row, rows.ProductVariant) else None
+        found = _owned(info, "ProductVariant", id)
+        return found if isinstance(found, ProductVariant) else None
 
     @strawberry.field(description="Your product variants, oldest first. Needs read:inventory.")
     def product_variants(
@@ -112,15 +114,15 @@ class Query:
                 ctx.session, ctx.auth.seller_id, first=first, after=cursor
             ),
             after,
-            lambda row: variant_node(ctx, row),
-            lambda row: row.id,
+            lambda value: variant_node(ctx, value),
+            lambda value: value.id,
         )
 
     @strawberry.field(description="Needs read:inventory.")
     def listing(self, info: ApiInfo, id: strawberry.ID) -> Listing | None:
         require(info, Scope.READ_INVENTORY)
-        row = _owned(info, "Listing", id)
-        return listing_node(info.context, row) if isinstance(row, rows.Listing) else None
+        found = _owned(info, "Listing", id)
+        return found if isinstance(found, Listing) else None
 
     @strawberry.field(description="Your listings, oldest first. Needs read:inventory.")
     def listings(
@@ -132,21 +134,20 @@ class Query:
     ) -> Connection[Listing] | None:
         require(info, Scope.READ_INVENTORY)
         ctx = info.context
-        wanted = DomainListingStatus(status.value) if status is not None else None
         return connection(
             lambda cursor: listings.list_listings(
-                ctx.session, ctx.auth.seller_id, first=first, after=cursor, status=wanted
+                ctx.session, ctx.auth.seller_id, first=first, after=cursor, status=status
             ),
             after,
-            lambda row: listing_node(ctx, row),
-            lambda row: row.id,
+            lambda value: listing_node(ctx, value),
+            lambda value: value.id,
         )
 
     @strawberry.field(description="Needs read:orders.")
     def order(self, info: ApiInfo, id: strawberry.ID) -> Order | None:
         require(info, Scope.READ_ORDERS)
-        row = _owned(info, "Order", id)
-        return order_node(info.context, row) if isinstance(row, rows.Order) else None
+        found = _owned(info, "Order", id)
+        return found if isinstance(found, Order) else None
 
     @strawberry.field(description="Your orders, newest first. Needs read:orders.")
     def orders(
@@ -158,12 +159,11 @@ class Query:
     ) -> Connection[Order] | None:
         require(info, Scope.READ_ORDERS)
         ctx = info.context
-        wanted = DomainOrderStatus(status.value) if status is not None else None
         return connection(
             lambda cursor: orders.list_orders(
-                ctx.session, ctx.auth.seller_id, first=first, after=cursor, status=wanted
+                ctx.session, ctx.auth.seller_id, first=first, after=cursor, status=status
             ),
             after,
-            lambda row: order_node(ctx, row),
-            lambda row: row.id,
+            lambda value: order_node(ctx, value),
+            lambda value: value.id,
         )

@@ -1,44 +1,69 @@
 """Relay: global object IDs and cursor connections (``edges { cursor node }``, ``pageInfo``).
 
-A global ID is ``base64("<Type>:<id>")``; a cursor is ``base64("cursor:<id>")``. Neither is a
+A global ID is Strawberry's :class:`~strawberry.relay.GlobalID`, ``base64("<Type>:<id>")``; a
+cursor is ``base64("cursor:<id>")``, made by :class:`strawberry.relay.Edge`. Neither is a
 secret, and a malformed one is treated like an unknown one: nothing is revealed about other
 sellers' objects.
+
+``PageInfo`` and ``Edge`` are Strawberry's own, with the descriptions of our published schema.
+Two parts stay ours, because taking Strawberry's would change ``schema.graphql``:
+
+- ``Node``: ``strawberry.relay.Node`` prints its own descriptions (on the interface and on the
+  ``id`` of every type that implements it), and an interface derived from it under the name
+  ``Node`` is a second type of that name, which Strawberry refuses.
+- ``Connection``: ``strawberry.relay.Connection`` declares ``pageInfo`` before ``edges``, and a
+  subclass keeps its fields in that order, so the printed connections would change. Its
+  ``relay.connection`` field would also add ``before`` and ``last`` arguments that our keyset
+  pagination does not offer. Ours builds itself from a keyset :class:`Page` instead
+  (:meth:`Connection.from_page`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.relay import from_base64, to_base64
+from strawberry import relay
 
 from sellergate.errors import InvalidInput, UnknownReference
 from sellergate.shop.pagination import Page
 
-T = TypeVar("T")
+# Named like Strawberry's own type variable: a generic type is specialised by the names of
+# its type variables, and ``Connection[Order]`` must reach the ``node`` of ``Edge``. Unlike
+# Strawberry's, it is not bound to ``strawberry.relay.Node`` (see above).
+NodeType = TypeVar("NodeType")
 R = TypeVar("R")
+
+CURSOR_TYPE = "cursor"
 
 
 @strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
 class Node:
-    id: strawberry.ID
+    id: relay.GlobalID
 
 
-def global_id(type_name: str, object_id: int) -> strawberry.ID:
-    return strawberry.ID(to_base64(type_name, object_id))
+def node_id(type_name: str, object_id: int) -> relay.GlobalID:
+    """The ``id`` of a node; it prints as ``base64("<Type>:<id>")``."""
+    return relay.GlobalID(type_name, str(object_id))
+
+
+def global_id(type_name: str, object_id: int) -> str:
+    """The global ID as clients see it."""
+    return str(node_id(type_name, object_id))
 
 
 def parse_global_id(value: str) -> tuple[str, int] | None:
     """``(type name, numeric id)`` or None when ``value`` is not one of our IDs."""
     try:
-        type_name, raw = from_base64(value)
-    except Exception:
+        parsed = relay.GlobalID.from_id(value)
+    except relay.GlobalIDValueError:
         return None
+    raw = parsed.node_id
     if not raw.isdigit() or len(raw) > 18:
         return None
-    return type_name, int(raw)
+    return parsed.type_name, int(raw)
 
 
 def local_id(value: str, type_name: str, field: str = "id") -> int:
@@ -49,15 +74,11 @@ def local_id(value: str, type_name: str, field: str = "id") -> int:
     return parsed[1]
 
 
-def _cursor(object_id: int) -> str:
-    return to_base64("cursor", object_id)
-
-
 def after_id(after: str | None) -> int | None:
     if after is None:
         return None
     parsed = parse_global_id(after)
-    if parsed is None or parsed[0] != "cursor":
+    if parsed is None or parsed[0] != CURSOR_TYPE:
         raise GraphQLError(
             "'after' is not a cursor from this API", extensions={"code": "BAD_USER_INPUT"}
         )
@@ -65,7 +86,7 @@ def after_id(after: str | None) -> int | None:
 
 
 @strawberry.type(description="Where a page sits in the whole list.")
-class PageInfo:
+class PageInfo(relay.PageInfo):
     has_next_page: bool
     has_previous_page: bool
     start_cursor: str | None
@@ -73,41 +94,49 @@ class PageInfo:
 
 
 @strawberry.type
-class Edge(Generic[T]):
+class Edge(relay.Edge[NodeType]):  # type: ignore[type-var]
     cursor: str
-    node: T
+    node: NodeType
+
+    CURSOR_PREFIX: ClassVar[str] = CURSOR_TYPE
 
 
 @strawberry.type
-class Connection(Generic[T]):
-    edges: list[Edge[T]]
+class Connection(Generic[NodeType]):
+    edges: list[Edge[NodeType]]
     page_info: PageInfo
 
     @strawberry.field(description="The nodes of this page, without their cursors.")
-    def nodes(self) -> list[T]:
+    def nodes(self) -> list[NodeType]:
         return [edge.node for edge in self.edges]
+
+    @classmethod
+    def from_page(
+        cls, page: Page[R], convert: Callable[[R], NodeType], key: Callable[[R], int]
+    ) -> Connection[NodeType]:
+        edges = [Edge.resolve_edge(convert(item), cursor=key(item)) for item in page.items]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
 
 
 def connection(
     load: Callable[[int | None], Page[R]],
     after: str | None,
-    convert: Callable[[R], T],
+    convert: Callable[[R], NodeType],
     key: Callable[[R], int],
-) -> Connection[T]:
-    """Run ``load(after_id)`` and turn the page into a connection."""
+) -> Connection[NodeType]:
+    """Run ``load(after_id)`` (a keyset page of the shop) and turn the page into a connection."""
     try:
         page = load(after_id(after))
     except InvalidInput as exc:
         raise GraphQLError(
             exc.description, extensions={"code": "BAD_USER_INPUT", "field": exc.field}
         ) from None
-    edges = [Edge(cursor=_cursor(key(row)), node=convert(row)) for row in page.items]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-    )
+    return Connection.from_page(page, convert, key)

@@ -9,7 +9,6 @@ from sellergate.cli.context import database_session
 from sellergate.cli.output import JSON_OPTION, emit
 from sellergate.errors import UnknownReference
 from sellergate.shop.customers import get_customer
-from sellergate.shop.money import Money
 
 app = typer.Typer(help="Orders: simulate a buyer's purchase.", no_args_is_help=True)
 
@@ -45,12 +44,12 @@ def simulate(
         seller_id = get_seller(session, seller).id
         order = simulate_order(session, seller_id, listing_number(listing), quantity)
         customer = get_customer(session, seller_id, order.customer_id)
-        total = Money(order.total_amount, order.currency).amount
+        total = order.total.amount
         data = {
             "order_id": _global("Order", order.id),
             "order_number": order.id,
             "status": order.status,
-            "total": {"amount": total, "currency": order.currency},
+            "total": {"amount": total, "currency": order.total.currency},
             "quantity": quantity,
             "customer": {"name": customer.name, "email": customer.email},
         }
@@ -58,7 +57,7 @@ def simulate(
         data,
         as_json,
         f"order {data['order_id']} placed by {customer.name}: {quantity} item(s), "
-        f"{total} {order.currency}",
+        f"{total} {order.total.currency}",
     )
 
 

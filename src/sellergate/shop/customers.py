@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from sellergate.shop.owned import get_owned
-from sellergate.storage.shop_models import Customer
+from sellergate.errors import UnknownReference
+from sellergate.shop.owned import Reader
+from sellergate.storage import shop_models as rows
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
+class Address(NamedTuple):
     line1: str
     city: str
     postal_code: str
@@ -20,10 +22,38 @@ class Address:
     region: str = ""
 
 
+class Customer(NamedTuple):
+    id: int
+    name: str
+    email: str
+    phone: str
+    address: Address
+
+
+def _customer(row: rows.Customer | Row[Any]) -> Customer:
+    return Customer(
+        row.id,
+        row.name,
+        row.email,
+        row.phone,
+        Address(
+            row.address_line1,
+            row.city,
+            row.postal_code,
+            row.country_code,
+            row.address_line2,
+            row.region,
+        ),
+    )
+
+
+READER = Reader(rows.Customer, _customer)
+
+
 def create_customer(
     session: Session, seller_id: int, *, name: str, email: str, phone: str, address: Address
 ) -> Customer:
-    customer = Customer(
+    customer = rows.Customer(
         seller_id=seller_id,
         name=name[:255],
         email=email[:254],
@@ -37,9 +67,20 @@ def create_customer(
     )
     session.add(customer)
     session.flush()
-    return customer
+    return _customer(customer)
+
+
+def customers_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Customer]:
+    return READER.by_ids(session, seller_id, ids)
+
+
+def find_customer(session: Session, seller_id: int, customer_id: int) -> Customer | None:
+    return READER.one(session, seller_id, customer_id)
 
 
 def get_customer(session: Session, seller_id: int, customer_id: int) -> Customer:
     """One of the seller's customers; :class:`~sellergate.errors.UnknownReference` otherwise."""
-    return get_owned(session, Customer, seller_id, customer_id)
+    found = find_customer(session, seller_id, customer_id)
+    if found is None:
+        raise UnknownReference("no customer with this ID", field="id")
+    return found

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from sellergate.shop.validation import invalid
 
@@ -13,16 +13,22 @@ DEFAULT_CURRENCY = "USD"
 MAX_MAJOR_UNITS = 1_000_000  # a price above this is a typo, not an offer
 
 
-@dataclass(frozen=True, slots=True)
-class Money:
+class Money(NamedTuple):
     minor: int
     currency: str
 
     @property
     def amount(self) -> str:
-        """The decimal string, e.g. ``"12.50"`` (``"1200"`` for JPY)."""
+        """The decimal string, e.g. ``"12.50"`` (``"1200"`` for JPY).
+
+        Integer arithmetic rather than :class:`~decimal.Decimal`: a page of orders formats
+        hundreds of amounts."""
         exponent = CURRENCIES[self.currency]
-        return str(Decimal(self.minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent)))
+        if exponent == 0:
+            return str(self.minor)
+        major, minor = divmod(abs(self.minor), 10**exponent)
+        sign = "-" if self.minor < 0 else ""
+        return f"{sign}{major}.{minor:0{exponent}d}"
 
     def times(self, quantity: int) -> Money:
         return Money(self.minor * quantity, self.currency)

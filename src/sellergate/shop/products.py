@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from sellergate.shop.owned import get_owned
+from sellergate.shop.owned import Reader, get_owned
 from sellergate.shop.pagination import Page, keyset
 from sellergate.shop.validation import MAX_DESCRIPTION, MAX_TITLE, text
-from sellergate.storage.shop_models import Product
+from sellergate.storage import shop_models as rows
 from sellergate.storage.types import utcnow
+
+
+class Product(NamedTuple):
+    id: int
+    title: str
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _product(row: rows.Product | Row[Any]) -> Product:
+    return Product(row.id, row.title, row.description, row.created_at, row.updated_at)
+
+
+READER = Reader(rows.Product, _product)
 
 
 def create_product(
     session: Session, seller_id: int, *, title: str, description: str = ""
 ) -> Product:
-    product = Product(
+    product = rows.Product(
         seller_id=seller_id,
         title=text(title, "title", max_length=MAX_TITLE),
         description=text(description, "description", max_length=MAX_DESCRIPTION, required=False),
     )
     session.add(product)
     session.flush()
-    return product
+    return _product(product)
 
 
 def update_product(
@@ -33,7 +52,7 @@ def update_product(
     title: str | None = None,
     description: str | None = None,
 ) -> Product:
-    product = get_owned(session, Product, seller_id, product_id)
+    product = get_owned(session, rows.Product, seller_id, product_id)
     new_title = text(title, "title", max_length=MAX_TITLE) if title is not None else None
     new_description = (
         text(description, "description", max_length=MAX_DESCRIPTION, required=False)
@@ -46,12 +65,12 @@ def update_product(
         product.description = new_description
     product.updated_at = utcnow()
     session.flush()
-    return product
+    return _product(product)
 
 
 def delete_product(session: Session, seller_id: int, product_id: int) -> int:
     """Delete a product with its variants and listings; orders keep their copies."""
-    product = get_owned(session, Product, seller_id, product_id)
+    product = get_owned(session, rows.Product, seller_id, product_id)
     session.delete(product)
     session.flush()
     return product_id
@@ -60,5 +79,12 @@ def delete_product(session: Session, seller_id: int, product_id: int) -> int:
 def list_products(
     session: Session, seller_id: int, *, first: int | None, after: int | None
 ) -> Page[Product]:
-    statement = select(Product).where(Product.seller_id == seller_id)
-    return keyset(session, statement, Product.id, first=first, after=after)
+    return keyset(session, READER.table, _product, seller_id=seller_id, first=first, after=after)
+
+
+def products_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Product]:
+    return READER.by_ids(session, seller_id, ids)
+
+
+def find_product(session: Session, seller_id: int, product_id: int) -> Product | None:
+    return READER.one(session, seller_id, product_id)

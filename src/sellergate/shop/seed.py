@@ -9,13 +9,13 @@ from datetime import timedelta
 from faker import Faker
 from sqlalchemy.orm import Session
 
+from sellergate.shop.customers import Customer
 from sellergate.shop.listings import ListingKind, create_listing, publish_listing, unpublish_listing
 from sellergate.shop.money import Money
 from sellergate.shop.orders import Carrier, add_tracking_code, cancel_order, place_order
 from sellergate.shop.products import create_product
 from sellergate.shop.simulate import generate_customer
 from sellergate.shop.variants import create_variant
-from sellergate.storage.shop_models import Customer, Listing
 from sellergate.storage.types import utcnow
 
 _LINES = [
@@ -52,7 +52,7 @@ def seed_demo_shop(
     fake = Faker("en_US")
     fake.seed_instance(rng_seed)
     counts = {"variants": 0, "listings": 0}
-    on_sale: list[Listing] = []
+    stock: dict[int, int] = {}  # what is left on sale, listing by listing
     for index in range(products):
         brand, kind, options = _LINES[index % len(_LINES)]
         title = f"{rng.choice(_QUALIFIERS)}{brand} {kind} #{index + 1}"
@@ -66,40 +66,41 @@ def seed_demo_shop(
             )
             counts["variants"] += 1
             listing_kind = rng.choices(list(ListingKind), weights=[8, 2, 1])[0]
-            stock = 1 if listing_kind is ListingKind.AUCTION else rng.randint(1, 25)
             listing = create_listing(
                 session,
                 seller_id,
                 product_id=product.id,
                 variant_id=variant.id,
                 kind=listing_kind,
-                quantity_available=stock,
+                quantity_available=1 if listing_kind is ListingKind.AUCTION else rng.randint(1, 25),
             )
             counts["listings"] += 1
             state = rng.random()
             if state < 0.8:
                 publish_listing(session, seller_id, listing.id)
                 if listing_kind is not ListingKind.AUCTION:
-                    on_sale.append(listing)
+                    stock[listing.id] = listing.quantity
             elif state < 0.9:
                 publish_listing(session, seller_id, listing.id)
                 unpublish_listing(session, seller_id, listing.id)
     customers: list[Customer] = [generate_customer(session, seller_id, fake) for _ in range(24)]
     orders = 0
     now = utcnow()
+    on_sale = list(stock)
     for number in range(min(48, len(on_sale) * 2)):
-        listing = rng.choice(on_sale)
-        if listing.quantity < 1:
+        listing_id = rng.choice(on_sale)
+        if stock[listing_id] < 1:
             continue
-        count = min(listing.quantity, rng.choice([1, 1, 1, 2, 3]))
+        count = min(stock[listing_id], rng.choice([1, 1, 1, 2, 3]))
+        stock[listing_id] -= count
         order = place_order(
             session,
             seller_id,
             customer=rng.choice(customers),
-            listing_id=listing.id,
+            listing_id=listing_id,
             count=count,
+            placed_at=now - timedelta(hours=(48 - number) * 11),
         )
-        order.created_at = order.updated_at = now - timedelta(hours=(48 - number) * 11)
         orders += 1
         fate = rng.random()
         if fate < 0.45:
@@ -109,6 +110,7 @@ def seed_demo_shop(
             )
         elif fate < 0.55:
             cancel_order(session, seller_id, order.id)
+            stock[listing_id] += count  # a cancelled order puts its items back
     session.flush()
     return SeedSummary(
         products=products,

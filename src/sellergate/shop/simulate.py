@@ -8,10 +8,9 @@ from __future__ import annotations
 from faker import Faker
 from sqlalchemy.orm import Session
 
-from sellergate.shop.customers import Address, create_customer
-from sellergate.shop.orders import place_order
+from sellergate.shop.customers import Address, Customer, create_customer
+from sellergate.shop.orders import Order, place_order
 from sellergate.shop.validation import quantity
-from sellergate.storage.shop_models import Customer, Order
 
 
 def simulate_order(

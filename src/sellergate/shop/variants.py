@@ -3,16 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from sellergate.shop.money import Money
-from sellergate.shop.owned import children_by_parent, get_owned
+from sellergate.shop.owned import Reader, get_owned
 from sellergate.shop.pagination import Page, keyset
 from sellergate.shop.validation import MAX_SKU, MAX_TITLE, text
-from sellergate.storage.shop_models import Product, ProductVariant
+from sellergate.storage import shop_models as rows
 from sellergate.storage.types import utcnow
+
+
+class Variant(NamedTuple):
+    id: int
+    product_id: int
+    title: str
+    sku: str | None
+    price: Money
+    created_at: datetime
+    updated_at: datetime
+
+
+def _variant(row: rows.ProductVariant | Row[Any]) -> Variant:
+    return Variant(
+        row.id,
+        row.product_id,
+        row.title,
+        row.sku,
+        Money(row.price_amount, row.currency),
+        row.created_at,
+        row.updated_at,
+    )
+
+
+READER = Reader(rows.ProductVariant, _variant, parent="product_id")
 
 
 def _sku(sku: str | None) -> str | None:
@@ -29,9 +56,9 @@ def create_variant(
     title: str,
     price: Money,
     sku: str | None = None,
-) -> ProductVariant:
-    product = get_owned(session, Product, seller_id, product_id, field="productId")
-    variant = ProductVariant(
+) -> Variant:
+    product = get_owned(session, rows.Product, seller_id, product_id, field="productId")
+    variant = rows.ProductVariant(
         seller_id=seller_id,
         product_id=product.id,
         title=text(title, "title", max_length=MAX_TITLE),
@@ -41,7 +68,7 @@ def create_variant(
     )
     session.add(variant)
     session.flush()
-    return variant
+    return _variant(variant)
 
 
 def update_variant(
@@ -52,8 +79,8 @@ def update_variant(
     title: str | None = None,
     sku: str | None = None,
     price: Money | None = None,
-) -> ProductVariant:
-    variant = get_owned(session, ProductVariant, seller_id, variant_id)
+) -> Variant:
+    variant = get_owned(session, rows.ProductVariant, seller_id, variant_id)
     new_title = text(title, "title", max_length=MAX_TITLE) if title is not None else None
     new_sku = _sku(sku)
     if new_title is not None:
@@ -64,12 +91,12 @@ def update_variant(
         variant.price_amount, variant.currency = price.minor, price.currency
     variant.updated_at = utcnow()
     session.flush()
-    return variant
+    return _variant(variant)
 
 
 def delete_variant(session: Session, seller_id: int, variant_id: int) -> int:
     """Delete a variant and its listings; orders keep their copies."""
-    variant = get_owned(session, ProductVariant, seller_id, variant_id)
+    variant = get_owned(session, rows.ProductVariant, seller_id, variant_id)
     session.delete(variant)
     session.flush()
     return variant_id
@@ -77,12 +104,19 @@ def delete_variant(session: Session, seller_id: int, variant_id: int) -> int:
 
 def list_variants(
     session: Session, seller_id: int, *, first: int | None, after: int | None
-) -> Page[ProductVariant]:
-    statement = select(ProductVariant).where(ProductVariant.seller_id == seller_id)
-    return keyset(session, statement, ProductVariant.id, first=first, after=after)
+) -> Page[Variant]:
+    return keyset(session, READER.table, _variant, seller_id=seller_id, first=first, after=after)
+
+
+def variants_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Variant]:
+    return READER.by_ids(session, seller_id, ids)
+
+
+def find_variant(session: Session, seller_id: int, variant_id: int) -> Variant | None:
+    return READER.one(session, seller_id, variant_id)
 
 
 def variants_by_product(
     session: Session, seller_id: int, product_ids: Iterable[int]
-) -> dict[int, list[ProductVariant]]:
-    return children_by_parent(session, ProductVariant, "product_id", seller_id, product_ids)
+) -> dict[int, list[Variant]]:
+    return READER.by_parent(session, seller_id, product_ids)

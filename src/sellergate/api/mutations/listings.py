@@ -15,7 +15,6 @@ from sellergate.api.types.listings import Listing, ListingType, listing_node
 from sellergate.api.types.money import MoneyInput
 from sellergate.scopes import Scope
 from sellergate.shop import listings
-from sellergate.storage import shop_models as rows
 
 
 @strawberry.input
@@ -49,10 +48,10 @@ class ListingDeletePayload:
     user_errors: list[UserError]
 
 
-def _run(info: ApiInfo, action: Callable[[Session, int], rows.Listing]) -> ListingPayload:
-    row, errors = attempt(info, Scope.WRITE_INVENTORY, action)
+def _run(info: ApiInfo, action: Callable[[Session, int], listings.Listing]) -> ListingPayload:
+    value, errors = attempt(info, Scope.WRITE_INVENTORY, action)
     return ListingPayload(
-        listing=listing_node(info.context, row) if row else None, user_errors=errors
+        listing=listing_node(info.context, value) if value else None, user_errors=errors
     )
 
 

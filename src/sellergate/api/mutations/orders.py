@@ -7,7 +7,13 @@ import strawberry
 from sellergate.api.context import ApiInfo
 from sellergate.api.mutations.base import UserError, attempt
 from sellergate.api.relay import local_id
-from sellergate.api.types.orders import Carrier, Order, TrackingCode, order_node
+from sellergate.api.types.orders import (
+    Carrier,
+    Order,
+    TrackingCode,
+    order_node,
+    tracking_code_node,
+)
 from sellergate.scopes import Scope
 from sellergate.shop import orders
 
@@ -47,7 +53,7 @@ class OrderMutations:
                 session,
                 seller,
                 local_id(input.order_id, "Order", "orderId"),
-                carrier=orders.Carrier(input.carrier.value),
+                carrier=input.carrier,
                 code=input.code,
             ),
         )
@@ -56,11 +62,7 @@ class OrderMutations:
         order, tracking = done
         return AddTrackingCodePayload(
             order=order_node(info.context, order),
-            tracking_code=TrackingCode(
-                carrier=orders.Carrier(tracking.carrier),
-                code=tracking.code,
-                created_at=tracking.created_at,
-            ),
+            tracking_code=tracking_code_node(tracking),
             user_errors=[],
         )
 
@@ -69,11 +71,11 @@ class OrderMutations:
         "Needs write:orders."
     )
     def order_cancel(self, info: ApiInfo, id: strawberry.ID) -> OrderCancelPayload | None:
-        row, errors = attempt(
+        value, errors = attempt(
             info,
             Scope.WRITE_ORDERS,
             lambda session, seller: orders.cancel_order(session, seller, local_id(id, "Order")),
         )
         return OrderCancelPayload(
-            order=order_node(info.context, row) if row else None, user_errors=errors
+            order=order_node(info.context, value) if value else None, user_errors=errors
         )

@@ -48,7 +48,7 @@ class ProductMutations:
     def product_create(
         self, info: ApiInfo, input: ProductCreateInput
     ) -> ProductCreatePayload | None:
-        row, errors = attempt(
+        value, errors = attempt(
             info,
             Scope.WRITE_INVENTORY,
             lambda session, seller: products.create_product(
@@ -56,14 +56,14 @@ class ProductMutations:
             ),
         )
         return ProductCreatePayload(
-            product=product_node(info.context, row) if row else None, user_errors=errors
+            product=product_node(info.context, value) if value else None, user_errors=errors
         )
 
     @strawberry.mutation(description="Change a product. Needs write:inventory.")
     def product_update(
         self, info: ApiInfo, id: strawberry.ID, input: ProductUpdateInput
     ) -> ProductUpdatePayload | None:
-        row, errors = attempt(
+        value, errors = attempt(
             info,
             Scope.WRITE_INVENTORY,
             lambda session, seller: products.update_product(
@@ -75,7 +75,7 @@ class ProductMutations:
             ),
         )
         return ProductUpdatePayload(
-            product=product_node(info.context, row) if row else None, user_errors=errors
+            product=product_node(info.context, value) if value else None, user_errors=errors
         )
 
     @strawberry.mutation(

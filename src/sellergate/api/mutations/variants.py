@@ -52,7 +52,7 @@ class VariantMutations:
     def product_variant_create(
         self, info: ApiInfo, input: ProductVariantCreateInput
     ) -> ProductVariantCreatePayload | None:
-        row, errors = attempt(
+        value, errors = attempt(
             info,
             Scope.WRITE_INVENTORY,
             lambda session, seller: variants.create_variant(
@@ -65,14 +65,14 @@ class VariantMutations:
             ),
         )
         return ProductVariantCreatePayload(
-            product_variant=variant_node(info.context, row) if row else None, user_errors=errors
+            product_variant=variant_node(info.context, value) if value else None, user_errors=errors
         )
 
     @strawberry.mutation(description="Change a variant. Needs write:inventory.")
     def product_variant_update(
         self, info: ApiInfo, id: strawberry.ID, input: ProductVariantUpdateInput
     ) -> ProductVariantUpdatePayload | None:
-        row, errors = attempt(
+        value, errors = attempt(
             info,
             Scope.WRITE_INVENTORY,
             lambda session, seller: variants.update_variant(
@@ -85,7 +85,7 @@ class VariantMutations:
             ),
         )
         return ProductVariantUpdatePayload(
-            product_variant=variant_node(info.context, row) if row else None, user_errors=errors
+            product_variant=variant_node(info.context, value) if value else None, user_errors=errors
         )
 
     @strawberry.mutation(description="Delete a variant and its listings. Needs write:inventory.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from sellergate.api.relay import Node, global_id
-from sellergate.storage import shop_models as rows
+from sellergate.api.relay import Node, node_id
+from sellergate.shop import customers
 
 
 @strawberry.type(description="A postal address.")
@@ -26,18 +26,19 @@ class Customer(Node):
     shipping_address: Address
 
 
-def customer_node(row: rows.Customer) -> Customer:
+def customer_node(value: customers.Customer) -> Customer:
+    address = value.address
     return Customer(
-        id=global_id("Customer", row.id),
-        name=row.name,
-        email=row.email,
-        phone=row.phone,
+        id=node_id("Customer", value.id),
+        name=value.name,
+        email=value.email,
+        phone=value.phone,
         shipping_address=Address(
-            line1=row.address_line1,
-            line2=row.address_line2,
-            city=row.city,
-            region=row.region,
-            postal_code=row.postal_code,
-            country_code=row.country_code,
+            line1=address.line1,
+            line2=address.line2,
+            city=address.city,
+            region=address.region,
+            postal_code=address.postal_code,
+            country_code=address.country_code,
         ),
     )

@@ -9,12 +9,12 @@ import strawberry
 
 from sellergate.api.context import ApiContext, ApiInfo
 from sellergate.api.loaders import loaders
-from sellergate.api.relay import Node, global_id
+from sellergate.api.relay import Node, node_id
 from sellergate.api.types.money import Money, money_of
 from sellergate.api.types.products import Product, ProductVariant, product_node, variant_node
+from sellergate.shop import listings
 from sellergate.shop.listings import ListingKind
 from sellergate.shop.listings import ListingStatus as DomainListingStatus
-from sellergate.storage import shop_models as rows
 
 strawberry.enum(
     DomainListingStatus,
@@ -38,16 +38,16 @@ class Listing(Node):
 
     @strawberry.field
     def product(self, info: ApiInfo) -> Product:
-        row = loaders(info.context).products.get(self.product_pk)
-        assert row is not None
-        return product_node(info.context, row)
+        value = loaders(info.context).products.get(self.product_pk)
+        assert value is not None  # a listing's product is the same seller's
+        return product_node(info.context, value)
 
     @strawberry.field
     def variant(self, info: ApiInfo) -> ProductVariant | None:
         if self.variant_pk is None:
             return None
-        row = loaders(info.context).variants.get(self.variant_pk)
-        return variant_node(info.context, row) if row is not None else None
+        value = loaders(info.context).variants.get(self.variant_pk)
+        return variant_node(info.context, value) if value is not None else None
 
 
 @strawberry.type(description="Sold at a fixed price.")
@@ -65,32 +65,31 @@ class GiveawayListing(Listing):
     pass
 
 
-def listing_node(context: ApiContext, row: rows.Listing) -> Listing:
+def listing_node(context: ApiContext, value: listings.Listing) -> Listing:
     batch = loaders(context)
-    batch.products.expect([row.product_id])
-    if row.variant_id is not None:
-        batch.variants.expect([row.variant_id])
-    kind = ListingKind(row.kind)
-    if kind is ListingKind.GIVEAWAY or row.price_amount is None:
-        return _fill(GiveawayListing, row)
-    price = money_of(row.price_amount, row.currency)
-    if kind is ListingKind.AUCTION:
-        return _fill(AuctionListing, row, starting_price=price)
-    return _fill(BuyItNowListing, row, price=price)
+    batch.products.expect([value.product_id])
+    if value.variant_id is not None:
+        batch.variants.expect([value.variant_id])
+    if value.kind is ListingKind.GIVEAWAY or value.price is None:
+        return _fill(GiveawayListing, value)
+    price = money_of(value.price)
+    if value.kind is ListingKind.AUCTION:
+        return _fill(AuctionListing, value, starting_price=price)
+    return _fill(BuyItNowListing, value, price=price)
 
 
 L = TypeVar("L", BuyItNowListing, AuctionListing, GiveawayListing)
 
 
-def _fill(cls: type[L], row: rows.Listing, **extra: Money) -> L:
+def _fill(cls: type[L], value: listings.Listing, **extra: Money) -> L:
     return cls(
-        id=global_id("Listing", row.id),
-        quantity=row.quantity,
-        status=DomainListingStatus(row.status),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        pk=row.id,
-        product_pk=row.product_id,
-        variant_pk=row.variant_id,
+        id=node_id("Listing", value.id),
+        quantity=value.quantity,
+        status=value.status,
+        created_at=value.created_at,
+        updated_at=value.updated_at,
+        pk=value.id,
+        product_pk=value.product_id,
+        variant_pk=value.variant_id,
         **extra,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from functools import lru_cache
 
 import strawberry
 
@@ -36,6 +37,8 @@ class MoneyInput:
         return money.parse_money(self.amount, self.currency.value, field)
 
 
-def money_of(minor: int, currency: str) -> Money:
-    value = money.Money(minor, currency)
-    return Money(amount=value.amount, currency=CurrencyCode(currency))
+@lru_cache(maxsize=4096)
+def money_of(value: money.Money) -> Money:
+    """The GraphQL ``Money`` of an amount. Cached: a page of orders repeats the same few
+    prices, and a ``Money`` is never changed once made, so requests may share one."""
+    return Money(amount=value.amount, currency=CurrencyCode(value.currency))

@@ -9,14 +9,14 @@ import strawberry
 from sellergate.api.context import ApiContext, ApiInfo
 from sellergate.api.loaders import loaders
 from sellergate.api.permissions import require
-from sellergate.api.relay import Node, global_id
+from sellergate.api.relay import Node, node_id
 from sellergate.api.types.customers import Customer, customer_node
 from sellergate.api.types.listings import Listing, listing_node
 from sellergate.api.types.money import Money, money_of
 from sellergate.scopes import Scope
+from sellergate.shop import orders
 from sellergate.shop.orders import Carrier as DomainCarrier
 from sellergate.shop.orders import OrderStatus as DomainOrderStatus
-from sellergate.storage import shop_models as rows
 
 strawberry.enum(
     DomainOrderStatus,
@@ -51,8 +51,8 @@ class OrderLineItem:
         require(info, Scope.READ_INVENTORY)
         if self.listing_pk is None:
             return None
-        row = loaders(info.context).listings.get(self.listing_pk)
-        return listing_node(info.context, row) if row is not None else None
+        value = loaders(info.context).listings.get(self.listing_pk)
+        return listing_node(info.context, value) if value is not None else None
 
 
 @strawberry.type(description="A purchase by a buyer.")
@@ -67,47 +67,46 @@ class Order(Node):
     @strawberry.field
     def line_items(self, info: ApiInfo) -> list[OrderLineItem]:
         found = loaders(info.context).line_items.get(self.pk) or []
-        return [_line_item(row) for row in found]
+        return [_line_item(value) for value in found]
 
     @strawberry.field
     def tracking_codes(self, info: ApiInfo) -> list[TrackingCode]:
         found = loaders(info.context).tracking_codes.get(self.pk) or []
-        return [
-            TrackingCode(
-                carrier=DomainCarrier(row.carrier), code=row.code, created_at=row.created_at
-            )
-            for row in found
-        ]
+        return [tracking_code_node(value) for value in found]
 
     @strawberry.field(description="The buyer; needs the read:customers scope.")
     def customer(self, info: ApiInfo) -> Customer | None:
         require(info, Scope.READ_CUSTOMERS)
-        row = loaders(info.context).customers.get(self.customer_pk)
-        return customer_node(row) if row is not None else None
+        value = loaders(info.context).customers.get(self.customer_pk)
+        return customer_node(value) if value is not None else None
 
 
-def _line_item(row: rows.OrderLineItem) -> OrderLineItem:
+def _line_item(value: orders.LineItem) -> OrderLineItem:
     return OrderLineItem(
-        title=row.title,
-        sku=row.sku,
-        quantity=row.quantity,
-        unit_price=money_of(row.unit_price_amount, row.currency),
-        total=money_of(row.unit_price_amount * row.quantity, row.currency),
-        listing_pk=row.listing_id,
+        title=value.title,
+        sku=value.sku,
+        quantity=value.quantity,
+        unit_price=money_of(value.unit_price),
+        total=money_of(value.total),
+        listing_pk=value.listing_id,
     )
 
 
-def order_node(context: ApiContext, row: rows.Order) -> Order:
+def tracking_code_node(value: orders.TrackingCode) -> TrackingCode:
+    return TrackingCode(carrier=value.carrier, code=value.code, created_at=value.created_at)
+
+
+def order_node(context: ApiContext, value: orders.Order) -> Order:
     batch = loaders(context)
-    batch.line_items.expect([row.id])
-    batch.tracking_codes.expect([row.id])
-    batch.customers.expect([row.customer_id])
+    batch.line_items.expect([value.id])
+    batch.tracking_codes.expect([value.id])
+    batch.customers.expect([value.customer_id])
     return Order(
-        id=global_id("Order", row.id),
-        status=DomainOrderStatus(row.status),
-        total=money_of(row.total_amount, row.currency),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        pk=row.id,
-        customer_pk=row.customer_id,
+        id=node_id("Order", value.id),
+        status=value.status,
+        total=money_of(value.total),
+        created_at=value.created_at,
+        updated_at=value.updated_at,
+        pk=value.id,
+        customer_pk=value.customer_id,
     )

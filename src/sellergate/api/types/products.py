@@ -9,9 +9,9 @@ import strawberry
 
 from sellergate.api.context import ApiContext, ApiInfo
 from sellergate.api.loaders import loaders
-from sellergate.api.relay import Node, global_id
+from sellergate.api.relay import Node, node_id
 from sellergate.api.types.money import Money, money_of
-from sellergate.storage import shop_models as rows
+from sellergate.shop import products, variants
 
 if TYPE_CHECKING:
     from sellergate.api.types.listings import Listing
@@ -28,7 +28,7 @@ class Product(Node):
     @strawberry.field(description="The product's variants, oldest first.")
     def variants(self, info: ApiInfo) -> list[ProductVariant]:
         found = loaders(info.context).variants_of_product.get(self.pk) or []
-        return [variant_node(info.context, row) for row in found]
+        return [variant_node(info.context, value) for value in found]
 
 
 @strawberry.type(description="A version of a product (size, grade, edition) with SKU and price.")
@@ -43,9 +43,9 @@ class ProductVariant(Node):
 
     @strawberry.field
     def product(self, info: ApiInfo) -> Product:
-        row = loaders(info.context).products.get(self.product_pk)
-        assert row is not None
-        return product_node(info.context, row)
+        value = loaders(info.context).products.get(self.product_pk)
+        assert value is not None  # a variant's product is the same seller's
+        return product_node(info.context, value)
 
     @strawberry.field(description="The newest listing of this variant, if any.")
     def listing(
@@ -53,33 +53,33 @@ class ProductVariant(Node):
     ) -> Annotated[Listing, strawberry.lazy("sellergate.api.types.listings")] | None:
         from sellergate.api.types.listings import listing_node
 
-        row = loaders(info.context).listing_of_variant.get(self.pk)
-        return listing_node(info.context, row) if row is not None else None
+        value = loaders(info.context).listing_of_variant.get(self.pk)
+        return listing_node(info.context, value) if value is not None else None
 
 
-def product_node(context: ApiContext, row: rows.Product) -> Product:
-    loaders(context).variants_of_product.expect([row.id])
+def product_node(context: ApiContext, value: products.Product) -> Product:
+    loaders(context).variants_of_product.expect([value.id])
     return Product(
-        id=global_id("Product", row.id),
-        title=row.title,
-        description=row.description,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        pk=row.id,
+        id=node_id("Product", value.id),
+        title=value.title,
+        description=value.description,
+        created_at=value.created_at,
+        updated_at=value.updated_at,
+        pk=value.id,
     )
 
 
-def variant_node(context: ApiContext, row: rows.ProductVariant) -> ProductVariant:
+def variant_node(context: ApiContext, value: variants.Variant) -> ProductVariant:
     batch = loaders(context)
-    batch.products.expect([row.product_id])
-    batch.listing_of_variant.expect([row.id])
+    batch.products.expect([value.product_id])
+    batch.listing_of_variant.expect([value.id])
     return ProductVariant(
-        id=global_id("ProductVariant", row.id),
-        title=row.title,
-        sku=row.sku,
-        price=money_of(row.price_amount, row.currency),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        pk=row.id,
-        product_pk=row.product_id,
+        id=node_id("ProductVariant", value.id),
+        title=value.title,
+        sku=value.sku,
+        price=money_of(value.price),
+        created_at=value.created_at,
+        updated_at=value.updated_at,
+        pk=value.id,
+        product_pk=value.product_id,
     )
