@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from sellergate.accounts import access_tokens, client_tokens, codes, families, refresh_tokens
@@ -30,11 +31,30 @@ from sellergate.tokens.hashing import token_hash
 
 class SqlOAuthStorage:
     """``address`` is the client's, for the security log: an approval (the code minted) and a
-    detected refresh-token reuse are recorded with it, in the same transaction."""
+    detected refresh-token reuse are recorded with it, in the same transaction.
 
-    def __init__(self, session: Session, address: str = "") -> None:
-        self.session = session
+    Give either a ``session`` or, for a request that only reads, a ``connection``: the ORM
+    session over it is then made only if a method needs one."""
+
+    def __init__(
+        self,
+        session: Session | None = None,
+        address: str = "",
+        *,
+        connection: Connection | None = None,
+    ) -> None:
+        if (session is None) == (connection is None):
+            raise ValueError("give either a session or a connection")
+        self._session = session
+        self._connection = connection
         self.address = address
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            # Joins the connection's transaction, if any, and never ends it: the caller does.
+            self._session = Session(bind=self._connection, expire_on_commit=False)
+        return self._session
 
     def find_client(self, client_id: str) -> ClientRecord | None:
         row = find_client(self.session, client_id)
