@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from sellergate.accounts import access_tokens, client_tokens, codes, families, refresh_tokens
 from sellergate.accounts.audit import Actor, EventKind, record_event
-from sellergate.accounts.clients import client_record, find_client, public_client_id
+from sellergate.accounts.clients import find_client_record, public_client_id
 from sellergate.oauth.records import (
     ClaimedCode,
     ClaimedRefreshToken,
@@ -56,9 +56,14 @@ class SqlOAuthStorage:
             self._session = Session(bind=self._connection, expire_on_commit=False)
         return self._session
 
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
+
     def find_client(self, client_id: str) -> ClientRecord | None:
-        row = find_client(self.session, client_id)
-        return client_record(row) if row is not None else None
+        return find_client_record(self.connection, client_id)
 
     def save_code(
         self,
@@ -161,7 +166,7 @@ class SqlOAuthStorage:
         )
 
     def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:
-        return client_tokens.find_client_token(self.session, token, client_pk, staging=staging)
+        return client_tokens.find_client_token(self.connection, token, client_pk, staging=staging)
 
     def revoke_access_token(self, token: str) -> None:
         access_tokens.revoke_access_tokens(
