@@ -123,7 +123,7 @@ class GraphQLEndpoint:
         if problem is not None:
             return _error(problem, 400)
         if _may_write(query):
-            return await self.calls.run(True, self._write, token, query, variables, operation)
+            return await self.calls.write(self._write, token, query, variables, operation)
         return await self.calls.read(
             cost > INLINE_COST, self._read, token, query, variables, operation
         )

@@ -112,7 +112,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
                 return parsed
             address = client_address(request, networks)
             if writes:
-                return to_response(await calls.run(True, write, handler, parsed, address))
+                return to_response(await calls.write(write, handler, parsed, address))
             return to_response(await calls.read(False, read, handler, parsed, address))
 
         return handle
