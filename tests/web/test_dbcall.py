@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from sellergate.storage.database import Database
 from sellergate.web.dbcall import DatabaseCalls
@@ -33,7 +34,9 @@ def test_sqlite_writes_queue_in_the_process(db: Database, database: str) -> None
     async def main() -> list[int]:
         return await asyncio.gather(*(calls[n % 2].write(write, n) for n in range(8)))
 
-    assert asyncio.run(main()) == list(range(8))
+    # On a loop of its own, in a thread: Playwright's synchronous API may keep one running here.
+    with ThreadPoolExecutor(1) as thread:
+        assert thread.submit(asyncio.run, main()).result(timeout=60) == list(range(8))
     if database == "sqlite":
         assert most == 1
         assert order == list(range(8)), "handed over in arrival order"
