@@ -17,6 +17,9 @@ from sellergate.scopes import Scope, format_scopes
 from sellergate.shop.seed import seed_demo_shop
 from sellergate.storage.database import Database
 
+# The limiter's cost is measured, but no scenario may hit a budget: one token makes every request.
+UNLIMITED = "1000000000/minute"
+
 OAUTH_SCOPES = [Scope.READ_INVENTORY, Scope.READ_ORDERS, Scope.READ_CUSTOMERS]
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.fixtures import Seeded, seed
+from bench.fixtures import UNLIMITED, Seeded, seed
 from bench.postgres import throwaway_postgres
 
 ORDERS_PAGE = """{ orders(first: 50) { edges { node { id status createdAt
@@ -34,6 +34,8 @@ ORDERS_PAGE = """{ orders(first: 50) { edges { node { id status createdAt
   customer { name email phone shippingAddress { city countryCode } } } }
   pageInfo { hasNextPage endCursor } } }"""
 SCENARIOS = ("healthz", "graphql_me", "graphql_me_oauth", "introspect", "refresh", "orders_page")
+
+LIMITED = ("TOKEN", "APP", "CLIENT", "ADDRESS")
 
 Call = Callable[[], Awaitable[int]]
 
@@ -133,6 +135,8 @@ def main() -> None:
                 "SELLERGATE_DATA_DIR": str(workdir),
                 "SELLERGATE_DATABASE_URL": url or f"sqlite:///{workdir}/bench.db",
                 "SELLERGATE_LOG_LEVEL": "warning",
+                # As in ``python -m bench``: the limiter's cost is measured, its budgets never hit.
+                **{f"SELLERGATE_RATE_LIMIT_{name}": UNLIMITED for name in LIMITED},
             }
         )
         from sellergate.config import load_settings

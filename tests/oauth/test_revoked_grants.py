@@ -134,9 +134,9 @@ def _plan(engine: Engine, statement: Any, **parameters: Any) -> str:
 def test_token_lookups_are_index_searches_only(db: Database) -> None:
     """The joins read the grant and the app by primary key: no table is scanned."""
     checks: list[tuple[Any, dict[str, Any]]] = [
-        (bearer._LOOKUP, {"digest": "x"}),
-        (client_tokens._ACCESS_OF_CLIENT, {"digest": "x", "client_pk": 1}),
-        (client_tokens._REFRESH_OF_CLIENT, {"digest": "x", "client_pk": 1}),
+        (bearer._LOOKUP.statement, {"digest": "x"}),
+        (client_tokens._ACCESS_OF_CLIENT.statement, {"digest": "x", "client_pk": 1}),
+        (client_tokens._REFRESH_OF_CLIENT.statement, {"digest": "x", "client_pk": 1}),
         (families._LOCK_FAMILY, {"grant_id": 1}),
     ]
     for statement, parameters in checks:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from sellergate.errors import InvalidToken
 from sellergate.scopes import Scope, expand, parse_scopes
 from sellergate.storage.models import AccessToken, Client, Grant, Seller
+from sellergate.storage.prebuilt import Prebuilt
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
@@ -53,7 +54,9 @@ def credentials_from_header(header: str | None) -> str:
     return value.strip()
 
 
-_LOOKUP = (
+# Prebuilt: it runs on every API request, and SQLAlchemy's bookkeeping around one execution
+# costs more than the statement itself (see :mod:`sellergate.storage.prebuilt`).
+_LOOKUP = Prebuilt(
     select(
         AccessToken.id,
         AccessToken.seller_id,
@@ -106,10 +109,10 @@ class BearerVerifier:
         """
         parameters = {"digest": token_hash(token)}
         if connection is not None:
-            row = connection.execute(_LOOKUP, parameters).one_or_none()
+            row = _LOOKUP.first(connection, parameters)
         else:
             with self.engine.connect() as conn:
-                row = conn.execute(_LOOKUP, parameters).one_or_none()
+                row = _LOOKUP.first(conn, parameters)
         if row is None:
             raise InvalidToken("unknown token")
         (

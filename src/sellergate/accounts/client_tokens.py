@@ -7,18 +7,19 @@ grant or a disabled app is inactive whatever its own row says (see
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select
 
 from sellergate.oauth.records import TokenInfo
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken, Seller
+from sellergate.storage.prebuilt import Prebuilt
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
 
-# Built once: resource servers call introspection at high rates. Inner joins: an app's token
-# always has a grant and an app; the grant and app states are read in the same statement.
-_ACCESS_OF_CLIENT = (
+# Prebuilt (see :mod:`sellergate.storage.prebuilt`): resource servers call introspection at
+# high rates. Inner joins: an app's token always has a grant and an app; the grant and app
+# states are read in the same statement.
+_ACCESS_OF_CLIENT = Prebuilt(
     select(
         AccessToken.scopes,
         AccessToken.seller_id,
@@ -27,8 +28,8 @@ _ACCESS_OF_CLIENT = (
         AccessToken.expires_at,
         AccessToken.revoked_at,
         Seller.username,
-        Grant.revoked_at.label("grant_revoked_at"),
-        Client.disabled_at,
+        Grant.revoked_at.is_not(None),
+        Client.disabled_at.is_not(None),
     )
     .join(Seller, Seller.id == AccessToken.seller_id)
     .join(Grant, Grant.id == AccessToken.grant_id)
@@ -38,7 +39,7 @@ _ACCESS_OF_CLIENT = (
         AccessToken.client_id == bindparam("client_pk"),
     )
 )
-_REFRESH_OF_CLIENT = (
+_REFRESH_OF_CLIENT = Prebuilt(
     select(
         RefreshToken.scopes,
         RefreshToken.seller_id,
@@ -48,8 +49,8 @@ _REFRESH_OF_CLIENT = (
         RefreshToken.used_at,
         RefreshToken.revoked_at,
         Seller.username,
-        Grant.revoked_at.label("grant_revoked_at"),
-        Client.disabled_at,
+        Grant.revoked_at.is_not(None),
+        Client.disabled_at.is_not(None),
     )
     .join(Seller, Seller.id == RefreshToken.seller_id)
     .join(Grant, Grant.id == RefreshToken.grant_id)
@@ -62,7 +63,7 @@ _REFRESH_OF_CLIENT = (
 
 
 def find_client_token(
-    session: Session, token: str, client_pk: int, *, staging: bool
+    connection: Connection, token: str, client_pk: int, *, staging: bool
 ) -> TokenInfo | None:
     """The access or refresh token ``token`` if it was issued to the app ``client_pk``.
 
@@ -78,42 +79,34 @@ def find_client_token(
     parameters = {"digest": token_hash(token), "client_pk": client_pk}
     now = utcnow()
     if parsed.kind is TokenKind.ACCESS:
-        access = session.execute(_ACCESS_OF_CLIENT, parameters).one_or_none()
-        if access is None or access.grant_id is None:
+        access = _ACCESS_OF_CLIENT.first(connection, parameters)
+        if access is None:
+            return None
+        scopes, seller_id, grant_id, created_at, expires_at, revoked_at = access[:6]
+        username, grant_revoked, disabled = access[6:]
+        if grant_id is None:
             return None
         active = (
-            access.revoked_at is None
-            and access.grant_revoked_at is None
-            and access.disabled_at is None
-            and (access.expires_at is None or access.expires_at > now)
+            revoked_at is None
+            and not grant_revoked
+            and not disabled
+            and (expires_at is None or expires_at > now)
         )
         return TokenInfo(
-            parsed.kind,
-            active,
-            access.scopes,
-            access.seller_id,
-            access.username,
-            access.grant_id,
-            access.created_at,
-            access.expires_at,
+            parsed.kind, active, scopes, seller_id, username, grant_id, created_at, expires_at
         )
-    refresh = session.execute(_REFRESH_OF_CLIENT, parameters).one_or_none()
+    refresh = _REFRESH_OF_CLIENT.first(connection, parameters)
     if refresh is None:
         return None
+    scopes, seller_id, grant_id, created_at, expires_at, used_at, revoked_at = refresh[:7]
+    username, grant_revoked, disabled = refresh[7:]
     active = (
-        refresh.revoked_at is None
-        and refresh.used_at is None
-        and refresh.grant_revoked_at is None
-        and refresh.disabled_at is None
-        and refresh.expires_at > now
+        revoked_at is None
+        and used_at is None
+        and not grant_revoked
+        and not disabled
+        and expires_at > now
     )
     return TokenInfo(
-        parsed.kind,
-        active,
-        refresh.scopes,
-        refresh.seller_id,
-        refresh.username,
-        refresh.grant_id,
-        refresh.created_at,
-        refresh.expires_at,
+        parsed.kind, active, scopes, seller_id, username, grant_id, created_at, expires_at
     )

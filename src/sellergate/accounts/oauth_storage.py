@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from sellergate.accounts import access_tokens, client_tokens, codes, families, refresh_tokens
 from sellergate.accounts.audit import Actor, EventKind, record_event
-from sellergate.accounts.clients import client_record, find_client, public_client_id
+from sellergate.accounts.clients import find_client_record, public_client_id
 from sellergate.oauth.records import (
     ClaimedCode,
     ClaimedRefreshToken,
@@ -30,15 +31,39 @@ from sellergate.tokens.hashing import token_hash
 
 class SqlOAuthStorage:
     """``address`` is the client's, for the security log: an approval (the code minted) and a
-    detected refresh-token reuse are recorded with it, in the same transaction."""
+    detected refresh-token reuse are recorded with it, in the same transaction.
 
-    def __init__(self, session: Session, address: str = "") -> None:
-        self.session = session
+    Give either a ``session`` or, for a request that only reads, a ``connection``: the ORM
+    session over it is then made only if a method needs one."""
+
+    def __init__(
+        self,
+        session: Session | None = None,
+        address: str = "",
+        *,
+        connection: Connection | None = None,
+    ) -> None:
+        if (session is None) == (connection is None):
+            raise ValueError("give either a session or a connection")
+        self._session = session
+        self._connection = connection
         self.address = address
 
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            # Joins the connection's transaction, if any, and never ends it: the caller does.
+            self._session = Session(bind=self._connection, expire_on_commit=False)
+        return self._session
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
+
     def find_client(self, client_id: str) -> ClientRecord | None:
-        row = find_client(self.session, client_id)
-        return client_record(row) if row is not None else None
+        return find_client_record(self.connection, client_id)
 
     def save_code(
         self,
@@ -141,7 +166,7 @@ class SqlOAuthStorage:
         )
 
     def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:
-        return client_tokens.find_client_token(self.session, token, client_pk, staging=staging)
+        return client_tokens.find_client_token(self.connection, token, client_pk, staging=staging)
 
     def revoke_access_token(self, token: str) -> None:
         access_tokens.revoke_access_tokens(

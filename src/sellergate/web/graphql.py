@@ -1,7 +1,7 @@
 """``/seller-api/graphql``: the Seller API over HTTP.
 
 A plain Starlette endpoint, no framework machinery on the hot path: read the body (bounded),
-check the bearer token, then run the whole operation synchronously with one database session:
+check the bearer token, then run the whole operation synchronously on one database connection:
 at most a single hop off the event loop, and none for cheap reads on the embedded SQLite file
 (an operation whose cost, :mod:`sellergate.api.cost`, passes :data:`INLINE_COST` runs in a
 worker thread, so it cannot stall other requests).
@@ -17,7 +17,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -121,10 +122,10 @@ class GraphQLEndpoint:
         cost, problem = self.plan(query, operation)
         if problem is not None:
             return _error(problem, 400)
-        write = _may_write(query)
-        inline = not write and cost <= INLINE_COST
-        return await self.calls.run(
-            not inline, self._execute, token, query, variables, operation, write
+        if _may_write(query):
+            return await self.calls.write(self._write, token, query, variables, operation)
+        return await self.calls.read(
+            cost > INLINE_COST, self._read, token, query, variables, operation
         )
 
     def _plan(self, query: str, operation: str | None) -> tuple[int, str | None]:
@@ -148,30 +149,46 @@ class GraphQLEndpoint:
         schema = self.operations.graphql_schema
         return operation_cost(schema, operations[0], document.definitions), None
 
-    def _execute(
+    def _read(
         self,
+        connection: Connection,
         token: str,
         query: str,
         variables: dict[str, Any] | None,
         operation: str | None,
-        write: bool,
     ) -> Response:
-        with self.db.session(write=write) as session:
+        """A query: the bearer lookup and the operation on one connection, with an ORM session
+        over it only if a resolver asks for one (``me`` never does)."""
+        try:
+            auth = self.verifier.lookup(token, connection)
+        except InvalidToken as exc:
+            return invalid_token_response(exc)
+        context = ApiContext(auth, self.settings, connection=connection)
+        return self._response(self.operations.execute(query, variables, operation, context))
+
+    def _write(
+        self, token: str, query: str, variables: dict[str, Any] | None, operation: str | None
+    ) -> Response:
+        with self.db.session(write=True) as session:
             try:
                 auth = self.verifier.lookup(token, session.connection())
             except InvalidToken as exc:
                 return invalid_token_response(exc)
-            context = ApiContext(auth=auth, session=session, settings=self.settings)
-            result = self.operations.execute(query, variables, operation, context)
-            errors = [self._public(error) for error in result.errors or ()]
+            context = ApiContext(auth, self.settings, session=session)
+            # Inside the session: a database fault raised again here rolls it back.
+            return self._response(self.operations.execute(query, variables, operation, context))
+
+    def _response(self, result: ExecutionResult) -> Response:
+        errors = [self._public(error) for error in result.errors or ()]
         body: dict[str, Any] = {"data": result.data}
         if errors:
             body["errors"] = errors
         return JSONResponse(body)
 
     def _public(self, error: GraphQLError) -> dict[str, Any]:
-        """What the client may see of an error. A database fault is raised again, inside the
-        session (so it rolls back), and the whole request becomes a 503."""
+        """What the client may see of an error. A database fault is raised again, while the
+        request still holds its connection (a transaction rolls back), and the whole request
+        becomes a 503."""
         original = error.original_error
         if original is not None and is_fault(original):
             raise original

@@ -1,8 +1,9 @@
 """The Starlette adapter for the OAuth endpoints: token, revocation, introspection, metadata.
 
 Each endpoint awaits the (bounded) form, then runs the synchronous protocol core of
-:mod:`sellergate.oauth.server` with one database session (:mod:`sellergate.web.dbcall` says
-where), and turns its :class:`OAuthResponse` back into a Starlette response.
+:mod:`sellergate.oauth.server` with one database session, or for introspection (which only
+reads) one connection (:mod:`sellergate.web.dbcall` says where and how), and turns its
+:class:`OAuthResponse` back into a Starlette response.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -87,13 +89,18 @@ def routes(settings: Settings, db: Database) -> list[Route]:
 
     networks = settings.trusted_proxy_networks
 
-    def run(
-        handler: Handler, oauth_request: OAuthRequest, write: bool, address: str
-    ) -> OAuthResponse:
-        with db.session(write=write) as session:
+    def write(handler: Handler, oauth_request: OAuthRequest, address: str) -> OAuthResponse:
+        with db.session(write=True) as session:
             return handler(SqlOAuthStorage(session, address), settings, oauth_request)
 
-    def endpoint(handler: Handler, *, write: bool) -> Callable[[Request], object]:
+    def read(
+        connection: Connection, handler: Handler, oauth_request: OAuthRequest, address: str
+    ) -> OAuthResponse:
+        return handler(
+            SqlOAuthStorage(address=address, connection=connection), settings, oauth_request
+        )
+
+    def endpoint(handler: Handler, *, writes: bool) -> Callable[[Request], object]:
         async def handle(request: Request) -> Response:
             if request.method != "POST":
                 # Answered here: the pages app mounted last would otherwise make this a 404.
@@ -104,7 +111,9 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             if isinstance(parsed, Response):
                 return parsed
             address = client_address(request, networks)
-            return to_response(await calls.run(write, run, handler, parsed, write, address))
+            if writes:
+                return to_response(await calls.write(write, handler, parsed, address))
+            return to_response(await calls.read(False, read, handler, parsed, address))
 
         return handle
 
@@ -115,7 +124,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
 
     return [
         Route(rfc8414.WELL_KNOWN_PATH, well_known, methods=["GET"]),
-        Route(rfc8414.TOKEN_PATH, endpoint(token_response, write=True), methods=ANY),
-        Route(rfc8414.REVOKE_PATH, endpoint(revocation_response, write=True), methods=ANY),
-        Route(rfc8414.INTROSPECT_PATH, endpoint(introspection_response, write=False), methods=ANY),
+        Route(rfc8414.TOKEN_PATH, endpoint(token_response, writes=True), methods=ANY),
+        Route(rfc8414.REVOKE_PATH, endpoint(revocation_response, writes=True), methods=ANY),
+        Route(rfc8414.INTROSPECT_PATH, endpoint(introspection_response, writes=False), methods=ANY),
     ]

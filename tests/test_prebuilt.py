@@ -1,0 +1,91 @@
+"""Prebuilt selects (``storage.prebuilt``): the same rows as through SQLAlchemy, seen by the
+engine's statement listeners, and the driver's errors raised as SQLAlchemy's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import ExceptionContext, bindparam, column, event, select, table
+from sqlalchemy.exc import DBAPIError
+
+from sellergate.accounts.access_tokens import mint_access_token
+from sellergate.accounts.sellers import create_seller
+from sellergate.scopes import Scope
+from sellergate.storage.database import Database
+from sellergate.storage.models import AccessToken, Seller
+from sellergate.storage.prebuilt import Prebuilt
+from sellergate.storage.types import utcnow
+from sellergate.tokens.hashing import token_hash
+
+LOOKUP = select(
+    AccessToken.id,
+    AccessToken.expires_at,
+    AccessToken.revoked_at,
+    AccessToken.revoked_at.is_(None),
+    Seller.username,
+).join(Seller, Seller.id == AccessToken.seller_id)
+BY_HASH = Prebuilt(LOOKUP.where(AccessToken.token_hash == bindparam("digest")))
+
+
+def _token(db: Database) -> str:
+    with db.session(write=True) as session:
+        seller = create_seller(session, "alice", "alice@example.com", "correct-horse-battery")
+        return mint_access_token(
+            session,
+            seller_id=seller.id,
+            scopes=[Scope.READ_ORDERS],
+            staging=True,
+            expires_at=utcnow() + timedelta(hours=1),
+        ).token
+
+
+def test_rows_are_converted_as_sqlalchemy_converts_them(db: Database) -> None:
+    digest = token_hash(_token(db))
+    with db.engine.connect() as connection:
+        expected = connection.execute(LOOKUP.where(AccessToken.token_hash == digest)).one()
+        row = BY_HASH.first(connection, {"digest": digest})
+        missing = BY_HASH.first(connection, {"digest": "0" * 64})
+    assert row == tuple(expected)
+    token_id, expires_at, revoked_at, live, username = row
+    assert isinstance(token_id, int) and username == "alice"
+    assert expires_at is not None and expires_at.tzinfo is not None  # UTCDateTime's conversion
+    assert revoked_at is None and live is True  # a boolean, not SQLite's 1
+    assert missing is None
+
+
+def test_statement_listeners_see_it(db: Database) -> None:
+    digest = token_hash(_token(db))
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.engine.connect() as connection:
+            row = BY_HASH.first(connection, {"digest": digest})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert row is not None
+    # SQLite's BEGIN aside (an event of the engine's own, see storage.database): one SELECT.
+    selects = [s for s in seen if not s.startswith("BEGIN")]
+    assert len(selects) == 1 and selects[0].lstrip().upper().startswith("SELECT")
+
+
+def test_driver_errors_are_raised_as_sqlalchemy_errors(db: Database) -> None:
+    """What the web layer turns into a 503 (or a 500 with a reference) is SQLAlchemy's
+    exception, never the driver's own, and the engine's error handling sees it."""
+    missing = Prebuilt(select(column("x")).select_from(table("no_such_table")))
+    handled: list[BaseException] = []
+
+    def on_error(context: ExceptionContext) -> None:
+        handled.append(context.original_exception)
+
+    event.listen(db.engine, "handle_error", on_error)
+    try:
+        with db.engine.connect() as connection, pytest.raises(DBAPIError) as raised:
+            missing.first(connection, {})
+    finally:
+        event.remove(db.engine, "handle_error", on_error)
+    assert handled == [raised.value.orig]
