@@ -15,6 +15,9 @@ Fixtures
 ``redis_server``  the session's Redis server (started lazily); ``redis_url`` an empty database
                   number on it for one test.
 
+Seller passwords are hashed with Argon2id at its smallest cost in this process (see
+``_cheap_password_hashing``): still hashed and verified, in microseconds instead of ~100 ms.
+
 Choosing backends: ``--databases=sqlite`` (or ``SELLERGATE_TEST_DATABASES=sqlite``) runs only the
 SQLite variants, for quick local runs; the default is both. A single test can be limited with
 ``@pytest.mark.databases("postgresql")``. ``SELLERGATE_TEST_DATABASE_URL=postgresql://...`` uses an
@@ -30,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 
 from pgserver import PostgresServer, PostgresUnavailable, start
 from redisserver import RedisServer, RedisUnavailable
 from redisserver import start as start_redis
+from sellergate.accounts import passwords
 from sellergate.config import Settings, load_settings
 from sellergate.storage.database import Database
 from sellergate.storage.migrate import upgrade
@@ -105,6 +110,25 @@ def _isolated_environment(
         if name.startswith("SELLERGATE_") and not name.startswith("SELLERGATE_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+
+
+@pytest.fixture(scope="session")
+def production_hasher() -> PasswordHasher:
+    """The Argon2 hasher the app uses outside the tests."""
+    return passwords._hasher
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing(production_hasher: PasswordHasher) -> Iterator[None]:
+    """Argon2id with the least time and memory it accepts, for the tests' many sign-ins.
+
+    A hash carries its own parameters, so a server in another process verifies these just as
+    cheaply; production's parameters are checked by ``tests/accounts/test_passwords.py``.
+    """
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        yield
 
 
 @pytest.fixture(scope="session")

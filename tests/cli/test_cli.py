@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from cliinvoke import Result, invoke, invoke_subprocess
-from live import LiveServer
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 
@@ -43,7 +42,7 @@ def ok(settings: Settings, *args: str, stdin: str = "") -> dict[str, object]:
     return data
 
 
-def test_personal_token_lifecycle(settings: Settings, server: LiveServer) -> None:
+def test_personal_token_lifecycle(settings: Settings, http: httpx.Client) -> None:
     assert ok(settings, "db", "upgrade")["revision"]
     created = ok(
         settings,
@@ -60,14 +59,12 @@ def test_personal_token_lifecycle(settings: Settings, server: LiveServer) -> Non
     issued = ok(settings, "tokens", "issue", "carol", "--label", "shop sync", "--expires-in", "30d")
     assert set(issued) == {"token_id", "secure_link", "link_expires_at"}
     link = str(issued["secure_link"]).removeprefix(settings.public_url)
-    token = httpx.post(f"{server.url}{link}/reveal", headers={"Accept": "application/json"}).json()[
-        "secret"
-    ]
+    token = http.post(f"{link}/reveal", headers={"Accept": "application/json"}).json()["secret"]
     assert token.startswith("wn_access_tk_test_")
 
     def me(bearer: str) -> int:
-        return httpx.post(
-            f"{server.url}/seller-api/graphql",
+        return http.post(
+            "/seller-api/graphql",
             json={"query": "{ me { username } }"},
             headers={"Authorization": f"Bearer {bearer}"},
         ).status_code
