@@ -6,6 +6,10 @@ PYTHON ?= python3
 UV ?= uv
 VENV := .venv
 BIN := $(VENV)/bin
+# Every interpreter the tests start (pytest's workers, `sellergate serve` and its workers)
+# imports the whole stack: with byte-code caches that costs about half as much, so they are
+# written even where the environment turns them off (PYTHONDONTWRITEBYTECODE).
+export PYTHONDONTWRITEBYTECODE :=
 # bench/ (and others) may not exist yet; lint only what does.
 LINT_DIRS := $(wildcard src tests bench)
 PYTEST_ARGS ?=
