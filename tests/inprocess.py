@@ -60,13 +60,17 @@ class InProcessServer:
         self._transport: _PortalTransport | None = None
 
     def start(self) -> None:
-        portal = self._running.enter_context(start_blocking_portal())
-        # Made on the loop: the manager picks its concurrency backend from the running one.
-        manager = portal.call(functools.partial(LifespanManager, self.app, startup_timeout=30))
-        lifespan: AbstractContextManager[LifespanManager] = portal.wrap_async_context_manager(
-            manager
-        )
-        self._running.enter_context(lifespan)
+        try:
+            portal = self._running.enter_context(start_blocking_portal())
+            # Made on the loop: the manager picks its concurrency backend from the running one.
+            manager = portal.call(functools.partial(LifespanManager, self.app, startup_timeout=30))
+            lifespan: AbstractContextManager[LifespanManager] = portal.wrap_async_context_manager(
+                manager
+            )
+            self._running.enter_context(lifespan)
+        except BaseException:
+            self._running.close()  # the loop's thread too, if the startup failed
+            raise
         asgi = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         self._transport = _PortalTransport(portal, asgi)
 

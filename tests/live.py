@@ -2,7 +2,8 @@
 
 ``server``      ``create_app(settings, db)`` served in-process (:class:`inprocess.InProcessServer`,
                 no socket): ``server.url``, ``server.app``, ``server.client()``.
-``http``        ``server.client()``: an ``httpx.Client`` on the server (no redirects followed).
+``http``        ``server.client()``: an ``httpx.Client`` on the server (no redirects followed); a
+                module that overrides ``server`` with ``live_server`` gets one over the socket.
 ``make_server`` ``make_server(settings, database=db)`` serves another app in-process; stopped
                 after the test.
 ``live_server`` the same app on a real socket: a :class:`LiveServer` (uvicorn in a thread on
@@ -175,6 +176,6 @@ def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def http(server: InProcessServer) -> Iterator[httpx.Client]:
+def http(server: Server) -> Iterator[httpx.Client]:
     with server.client() as client:
         yield client
