@@ -17,6 +17,7 @@ from datetime import timedelta
 import pytest
 
 from inprocess import InProcessServer
+from live import LiveServer
 from pgserver import PostgresServer, PostgresUnavailable, start_dedicated
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.clients import register_client
@@ -80,15 +81,15 @@ def test_postgres_restart_under_load(
         )
         assert client.link is not None
         secret = reveal_link(session, client.link.link).secret
-    served = InProcessServer(create_app(settings, db))
-    served.start()
+    live = LiveServer(settings, db)
+    live.start()
     caplog.set_level(logging.INFO)
     statuses: Counter[int] = Counter()
     stop = threading.Event()
     headers = {"Authorization": f"Bearer {token}"}
 
     def load() -> None:
-        with served.client() as client:
+        with live.client() as client:
             while not stop.is_set():
                 for query in (READ, CREATE):
                     response = client.post(
@@ -110,7 +111,7 @@ def test_postgres_restart_under_load(
             worker.start()
         time.sleep(0.5)
         own_pg.pause()
-        with served.client() as http:
+        with live.client() as http:
             time.sleep(1)
             ready = http.get("/readyz")
             assert ready.status_code == 503 and ready.headers["retry-after"]
@@ -137,7 +138,7 @@ def test_postgres_restart_under_load(
         stop.set()
         for worker in workers:
             worker.join(timeout=30)
-        served.stop()
+        live.stop()
         db.dispose()
     assert during > 0 and statuses[200] > 0
     assert set(statuses) <= {200, 503}, statuses
