@@ -6,9 +6,16 @@ PYTHON ?= python3
 UV ?= uv
 VENV := .venv
 BIN := $(VENV)/bin
+# Every interpreter the tests start (pytest's workers, `sellergate serve` and its workers)
+# imports the whole stack: with byte-code caches that costs about half as much, so they are
+# written even where the environment turns them off (PYTHONDONTWRITEBYTECODE).
+export PYTHONDONTWRITEBYTECODE :=
 # bench/ (and others) may not exist yet; lint only what does.
 LINT_DIRS := $(wildcard src tests bench)
 PYTEST_ARGS ?=
+# pytest-xdist worker processes for the suite (0: all in this process).
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 # e.g. make bench BENCH_ARGS="--postgres --workers 2"
 BENCH_ARGS ?=
 
@@ -37,15 +44,22 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
-# Format check, lint, types, the layer contracts, then the whole test suite (SQLite and PostgreSQL).
+# Format check, lint, the layer contracts, then types and the whole test suite (SQLite and
+# PostgreSQL) side by side: mypy's report is printed once pytest is done, and either failing
+# fails the target.
 test: install
 	$(BIN)/ruff format --check $(LINT_DIRS)
 	$(BIN)/ruff check $(LINT_DIRS)
-	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@set +e; report=$$(mktemp); \
+	$(BIN)/mypy >"$$report" 2>&1 & mypy=$$!; \
+	echo "$(PYTEST) $(PYTEST_ARGS)  (mypy alongside)"; \
+	$(PYTEST) $(PYTEST_ARGS); tests=$$?; \
+	wait $$mypy; types=$$?; \
+	echo "$(BIN)/mypy"; cat "$$report"; rm -f "$$report"; \
+	[ $$tests -eq 0 ] && [ $$types -eq 0 ]
 
 check: test
 

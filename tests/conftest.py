@@ -5,8 +5,10 @@ Fixtures
 ``database``      the backend name, ``"sqlite"`` or ``"postgresql"``; any test that uses it
                   (directly or through the fixtures below) runs once per backend (test ids
                   ``[sqlite]`` and ``[postgresql]``).
-``database_url``  a fresh database on that backend (dropped after the test): empty, or, when the
-                  test uses ``db``, a copy of one migrated once per session.
+``database_url``  a database of the test's own on that backend: empty (dropped after the test),
+                  or, when the test uses ``db``, at the migrations' head with every table empty
+                  (SQLite: a copy of a file migrated once per session; PostgreSQL: a copy of a
+                  database migrated once per session, emptied and reused by the next test).
 ``make_settings`` ``make_settings(**overrides)`` builds ``Settings`` for that database, with
                   ``data_dir`` in the test's ``tmp_path``; overrides go to ``load_settings``.
 ``settings``      ``make_settings()``: the database is empty (no migrations applied).
@@ -14,6 +16,9 @@ Fixtures
 ``pg_server``     the session's PostgreSQL server (started lazily, on first use).
 ``redis_server``  the session's Redis server (started lazily); ``redis_url`` an empty database
                   number on it for one test.
+
+Seller passwords are hashed with Argon2id at its smallest cost in this process (see
+``_cheap_password_hashing``): still hashed and verified, in microseconds instead of ~100 ms.
 
 Choosing backends: ``--databases=sqlite`` (or ``SELLERGATE_TEST_DATABASES=sqlite``) runs only the
 SQLite variants, for quick local runs; the default is both. A single test can be limited with
@@ -30,10 +35,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 
-from pgserver import PostgresServer, PostgresUnavailable, start
+from pgserver import MigratedPool, PostgresServer, PostgresUnavailable, start
 from redisserver import RedisServer, RedisUnavailable
 from redisserver import start as start_redis
+from sellergate.accounts import passwords
 from sellergate.config import Settings, load_settings
 from sellergate.storage.database import Database
 from sellergate.storage.migrate import upgrade
@@ -108,6 +115,25 @@ def _isolated_environment(
 
 
 @pytest.fixture(scope="session")
+def production_hasher() -> PasswordHasher:
+    """The Argon2 hasher the app uses outside the tests."""
+    return passwords._hasher
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing(production_hasher: PasswordHasher) -> Iterator[None]:
+    """Argon2id with the least time and memory it accepts, for the tests' many sign-ins.
+
+    A hash carries its own parameters, so a server in another process verifies these just as
+    cheaply; production's parameters are checked by ``tests/accounts/test_passwords.py``.
+    """
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        yield
+
+
+@pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     try:
         server = start()
@@ -154,11 +180,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_template(pg_server: PostgresServer) -> str:
-    """A PostgreSQL database migrated to the head once per session, used as a template."""
+def pg_migrated(pg_server: PostgresServer) -> Iterator[MigratedPool]:
+    """PostgreSQL databases at the head: copies of one migrated once per session, emptied and
+    reused from test to test (see :class:`pgserver.MigratedPool`)."""
     name, url = pg_server.create_database("template")
     _migrate(url)
-    return name
+    pool = MigratedPool(pg_server, name)
+    yield pool
+    pool.close()
 
 
 def _migrate(url: str) -> None:
@@ -171,8 +200,9 @@ def _migrate(url: str) -> None:
 
 @pytest.fixture
 def database_url(database: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database: empty, or already migrated when the test uses ``db`` (from a template
-    built once per session, which is much faster than running the migrations per test)."""
+    """A database of the test's own: empty, or already migrated when the test uses ``db`` (from
+    a template built once per session, which is much faster than running the migrations per
+    test)."""
     migrated = "db" in request.fixturenames
     if database == "sqlite":
         path = tmp_path / "test.db"
@@ -180,9 +210,16 @@ def database_url(database: str, request: pytest.FixtureRequest, tmp_path: Path) 
             shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
+    if migrated:
+        pool: MigratedPool = request.getfixturevalue("pg_migrated")
+        name, url = pool.take()
+        try:
+            yield url
+        finally:
+            pool.give_back(name, url)
+        return
     server: PostgresServer = request.getfixturevalue("pg_server")
-    template = request.getfixturevalue("pg_template") if migrated else None
-    name, url = server.create_database(template=template)
+    name, url = server.create_database()
     try:
         yield url
     finally:

@@ -1,49 +1,84 @@
-"""An in-process HTTP client for the app: httpx over the ASGI transport, driven synchronously.
+"""The app served in this process, without a socket: what most tests talk to.
 
-No socket and no header validation on the way in (the app sees what a raw client could send,
-such as a header value ending in a space), and an exception the app lets escape is not raised
-in the test but answered as the server would (``raise_app_exceptions=False``).
+:class:`InProcessServer` runs the app as a server would (its lifespan, so the background jobs,
+started and stopped) on an event loop of its own in a thread, and hands out ordinary
+``httpx.Client`` objects (:meth:`InProcessServer.client`) whose transport sends each request to
+that loop through httpx's ASGI transport. Requests from several threads at once are answered
+concurrently, on one loop and its worker threads, as by one uvicorn worker.
 
-The app runs on an event loop of the client's own, in a thread: the test's thread may already
-have a loop running (Playwright's synchronous API keeps one for the whole session).
+What differs from a socket: no header validation on the way in (the app sees what a raw client
+could send, such as a header value ending in a space), the peer is always ``127.0.0.1``, and an
+exception the app lets escape is answered as the server would (``500``), not raised in the
+test. Tests that need a real socket (a browser, another process, a client library of its own)
+use :class:`live.LiveServer` instead; both have ``url``, ``app``, ``client()`` and ``stop()``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+import functools
+from contextlib import AbstractContextManager, ExitStack
+from typing import Any
 
 import httpx
-from starlette.types import ASGIApp
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
 
 BASE_URL = "http://127.0.0.1:8000"
-T = TypeVar("T")
 
 
-class InProcessClient:
-    def __init__(self, app: ASGIApp) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        self._client = httpx.AsyncClient(transport=transport, base_url=BASE_URL)
+class _PortalTransport(httpx.BaseTransport):
+    """A synchronous transport that answers on the server's event loop."""
 
-    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=120)
+    def __init__(self, portal: BlockingPortal, asgi: httpx.ASGITransport) -> None:
+        self._portal = portal
+        self._asgi = asgi
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self._run(self._client.request(method, url, **kwargs))
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # the body as bytes, which the ASGI transport can read on the loop
+        return self._portal.call(self._answer, request)
 
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
+    async def _answer(self, request: httpx.Request) -> httpx.Response:
+        response = await self._asgi.handle_async_request(request)
+        body = await response.aread()
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=body,
+            extensions=response.extensions,
+        )
 
     def close(self) -> None:
-        self._run(self._client.aclose())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)
-        self._loop.close()
+        """A client's close leaves the server running: other clients share this transport."""
+
+
+class InProcessServer:
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.url = BASE_URL
+        self._running = ExitStack()
+        self._transport: _PortalTransport | None = None
+
+    def start(self) -> None:
+        try:
+            portal = self._running.enter_context(start_blocking_portal())
+            # Made on the loop: the manager picks its concurrency backend from the running one.
+            manager = portal.call(functools.partial(LifespanManager, self.app, startup_timeout=30))
+            lifespan: AbstractContextManager[LifespanManager] = portal.wrap_async_context_manager(
+                manager
+            )
+            self._running.enter_context(lifespan)
+        except BaseException:
+            self._running.close()  # the loop's thread too, if the startup failed
+            raise
+        asgi = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        self._transport = _PortalTransport(portal, asgi)
+
+    def stop(self) -> None:
+        self._running.close()
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` on this server (redirects not followed, as httpx's default)."""
+        assert self._transport is not None, "start() the server first"
+        kwargs.setdefault("base_url", self.url)
+        return httpx.Client(transport=self._transport, **kwargs)

@@ -1,7 +1,14 @@
-"""Fixtures that run the real app on a real socket (uvicorn in a thread on 127.0.0.1).
+"""Fixtures that serve the app: in this process by default, on a real socket where it matters.
 
-``server``      a :class:`LiveServer` serving ``create_app(settings, db)``; ``server.url``.
-``http``        an ``httpx.Client`` whose ``base_url`` is the server (no redirects followed).
+``server``      ``create_app(settings, db)`` served in-process (:class:`inprocess.InProcessServer`,
+                no socket): ``server.url``, ``server.app``, ``server.client()``.
+``http``        ``server.client()``: an ``httpx.Client`` on the server (no redirects followed); a
+                module that overrides ``server`` with ``live_server`` gets one over the socket.
+``make_server`` ``make_server(settings, database=db)`` serves another app in-process; stopped
+                after the test.
+``live_server`` the same app on a real socket: a :class:`LiveServer` (uvicorn in a thread on
+                127.0.0.1), for a browser, another process or a client library that opens
+                its own connections.
 ``seller``      a seller ``alice`` (password ``correct-horse-battery``), as a :class:`Account`.
 ``other_seller`` a seller ``bob`` with his own full-access token, for isolation tests.
 ``make_token``  ``make_token(seller_id, scopes=..., expires_at=None, client_id=None,
@@ -16,11 +23,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
 import httpx
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 
+from inprocess import InProcessServer
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.sellers import create_seller
 from sellergate.config import Settings
@@ -35,6 +45,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class Server(Protocol):
+    """What a test needs of a server, in-process or live."""
+
+    app: Starlette
+    url: str
+
+    def client(self, **kwargs: Any) -> httpx.Client: ...
 
 
 class LiveServer:
@@ -64,6 +83,11 @@ class LiveServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=15)
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        kwargs.setdefault("base_url", self.url)
+        kwargs.setdefault("timeout", 30)
+        return httpx.Client(**kwargs)
 
 
 @dataclass
@@ -117,8 +141,34 @@ def other_seller(db: Database, make_token: MakeToken) -> Account:
     return _account(db, make_token, "bob")
 
 
+MakeServer = Callable[..., InProcessServer]
+
+
 @pytest.fixture
-def server(settings: Settings, db: Database) -> Iterator[LiveServer]:
+def make_server(db: Database) -> Iterator[MakeServer]:
+    started: list[InProcessServer] = []
+
+    def make(settings: Settings, database: Database | None = None) -> InProcessServer:
+        served = InProcessServer(create_app(settings, database or db))
+        served.start()
+        started.append(served)
+        return served
+
+    yield make
+    for served in reversed(started):
+        served.stop()
+
+
+@pytest.fixture
+def server(settings: Settings, db: Database) -> Iterator[InProcessServer]:
+    served = InProcessServer(create_app(settings, db))
+    served.start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
     live = LiveServer(settings, db)
     live.start()
     yield live
@@ -126,6 +176,6 @@ def server(settings: Settings, db: Database) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def http(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+def http(server: Server) -> Iterator[httpx.Client]:
+    with server.client() as client:
         yield client

@@ -3,7 +3,8 @@
 ``start()`` runs ``redis-server`` on a free port of 127.0.0.1 with no persistence, in a
 temporary directory, and gives a :class:`RedisServer` with its ``url``. Each test that wants a
 clean slate takes a database number of its own with :meth:`RedisServer.fresh_url` (flushed
-first). ``SELLERGATE_TEST_REDIS_URL`` uses an existing server instead of starting one.
+first). ``SELLERGATE_TEST_REDIS_URL`` uses an existing server instead of starting one (shared by
+the pytest-xdist workers, each with database numbers of its own).
 """
 
 from __future__ import annotations
@@ -66,9 +67,20 @@ class RedisServer:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
+def _shared_numbers() -> itertools.cycle[int]:
+    """The database numbers of this pytest-xdist worker on a server the workers share: each
+    worker its own, so that one never empties another's."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    mine = [number for number in range(1, DATABASES) if number % workers == worker % workers]
+    if not mine:
+        raise RedisUnavailable(f"{ENV_URL}: too many test workers for {DATABASES} databases")
+    return itertools.cycle(mine)
+
+
 def start() -> RedisServer:
     if explicit := os.environ.get(ENV_URL):
-        return RedisServer(url=explicit.rstrip("/") + "/0")
+        return RedisServer(url=explicit.rstrip("/") + "/0", _numbers=_shared_numbers())
     binary = shutil.which("redis-server")
     if binary is None:
         raise RedisUnavailable(

@@ -1,6 +1,6 @@
 """Fixtures for the Seller API tests.
 
-``gql(token, query, **variables)`` posts to the live server and returns the JSON body;
+``gql(token, query, **variables)`` posts to the server (in process) and returns the JSON body;
 ``shop`` is alice's (the ``seller`` fixture) small shop, as :class:`api.support.ShopIds`.
 """
 

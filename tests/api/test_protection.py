@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from api.support import Gql, errors_of
-from live import Account, LiveServer
+from live import Account, MakeServer
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 
@@ -27,25 +25,20 @@ def test_expensive_documents_are_refused(gql: Gql, seller: Account) -> None:
 
 
 def test_production_turns_off_introspection_and_graphiql(
-    make_settings: Callable[..., Settings], db: Database, seller: Account
+    make_settings: Callable[..., Settings], make_server: MakeServer, db: Database, seller: Account
 ) -> None:
     settings = make_settings(
         env="production", public_url="https://sellers.example.com", secret_key="k" * 40
     )
-    server = LiveServer(settings, Database(settings, db.engine))
-    server.start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            assert client.get("/seller-api/graphql").status_code == 405
-            # a staging token is refused in production before anything else
-            response = client.post(
-                "/seller-api/graphql",
-                json={"query": INTROSPECTION},
-                headers={"Authorization": f"Bearer {seller.token}"},
-            )
-            assert response.status_code == 401
-    finally:
-        server.stop()
+    with make_server(settings, Database(settings, db.engine)).client() as client:
+        assert client.get("/seller-api/graphql").status_code == 405
+        # a staging token is refused in production before anything else
+        response = client.post(
+            "/seller-api/graphql",
+            json={"query": INTROSPECTION},
+            headers={"Authorization": f"Bearer {seller.token}"},
+        )
+        assert response.status_code == 401
     from sellergate.api.schema import build_schema
 
     result: Any = build_schema(settings).execute_sync(INTROSPECTION)

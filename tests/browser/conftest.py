@@ -6,6 +6,7 @@ Fixtures
                except under CI (``$CI`` set), where a missing browser is a failure.
 ``page``       a fresh browser context and page per test; when the test fails, a screenshot of
                every page it opened goes to ``test-artifacts/``.
+``server``     the app on a real socket (:class:`live.LiveServer`): Chromium needs one.
 ``shop``       the seller ``alice`` with a seeded shop (listings and orders).
 ``demo_app``   the demo "Connect" app on its own free port, registered with the live server.
 """
@@ -104,6 +105,11 @@ def page(chromium: Browser, request: pytest.FixtureRequest, javascript: bool) ->
             for number, opened in enumerate(context.pages):
                 opened.screenshot(path=str(folder / f"{name}-{number}.png"), full_page=True)
         context.close()
+
+
+@pytest.fixture
+def server(live_server: LiveServer) -> LiveServer:
+    return live_server
 
 
 @pytest.fixture

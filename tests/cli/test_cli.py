@@ -4,12 +4,12 @@ installed script where the entry point itself is what is tested)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 
 from cliinvoke import Result, invoke, invoke_subprocess
-from live import LiveServer
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 
@@ -28,11 +28,14 @@ def run(
     return invoke(list(args), env=_env(settings, env), stdin=stdin)
 
 
-def run_script(
-    settings: Settings, *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> Result:
-    """Through the installed console script: the entry point end to end."""
-    return invoke_subprocess(list(args), env=_env(settings, env), stdin=stdin)
+def run_script(directory: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """Through the installed console script: the entry point end to end. For what happens
+    before any database is opened: the settings name an SQLite file that is never created."""
+    settings = {
+        "SELLERGATE_DATABASE_URL": f"sqlite:///{directory / 'unused.db'}",
+        "SELLERGATE_DATA_DIR": str(directory),
+    }
+    return invoke_subprocess(list(args), env={**settings, **(env or {})})
 
 
 def ok(settings: Settings, *args: str, stdin: str = "") -> dict[str, object]:
@@ -43,7 +46,7 @@ def ok(settings: Settings, *args: str, stdin: str = "") -> dict[str, object]:
     return data
 
 
-def test_personal_token_lifecycle(settings: Settings, server: LiveServer) -> None:
+def test_personal_token_lifecycle(settings: Settings, http: httpx.Client) -> None:
     assert ok(settings, "db", "upgrade")["revision"]
     created = ok(
         settings,
@@ -60,14 +63,12 @@ def test_personal_token_lifecycle(settings: Settings, server: LiveServer) -> Non
     issued = ok(settings, "tokens", "issue", "carol", "--label", "shop sync", "--expires-in", "30d")
     assert set(issued) == {"token_id", "secure_link", "link_expires_at"}
     link = str(issued["secure_link"]).removeprefix(settings.public_url)
-    token = httpx.post(f"{server.url}{link}/reveal", headers={"Accept": "application/json"}).json()[
-        "secret"
-    ]
+    token = http.post(f"{link}/reveal", headers={"Accept": "application/json"}).json()["secret"]
     assert token.startswith("wn_access_tk_test_")
 
     def me(bearer: str) -> int:
-        return httpx.post(
-            f"{server.url}/seller-api/graphql",
+        return http.post(
+            "/seller-api/graphql",
             json={"query": "{ me { username } }"},
             headers={"Authorization": f"Bearer {bearer}"},
         ).status_code
@@ -137,14 +138,14 @@ def test_errors_are_one_line_on_stderr(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_bad_configuration_is_one_line(settings: Settings) -> None:
-    result = run_script(settings, "tokens", "list", "x", env={"SELLERGATE_ENV": "prod"})
+def test_bad_configuration_is_one_line(tmp_path: Path) -> None:
+    result = run_script(tmp_path, "tokens", "list", "x", env={"SELLERGATE_ENV": "prod"})
     assert result.returncode == 2
     assert result.stderr.startswith("sellergate: error: configuration: SELLERGATE_ENV")
     assert "Traceback" not in result.stderr
 
 
-def test_help_explains_commands(settings: Settings) -> None:
-    result = run_script(settings, "tokens", "issue", "--help")
+def test_help_explains_commands(tmp_path: Path) -> None:
+    result = run_script(tmp_path, "tokens", "issue", "--help")
     assert result.returncode == 0
     assert "--expires-in" in result.stdout and "secure link" in result.stdout

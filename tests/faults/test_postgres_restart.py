@@ -14,10 +14,9 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 
-import httpx
 import pytest
 
-from inprocess import InProcessClient
+from inprocess import InProcessServer
 from live import LiveServer
 from pgserver import PostgresServer, PostgresUnavailable, start_dedicated
 from sellergate.accounts.access_tokens import mint_access_token
@@ -90,7 +89,7 @@ def test_postgres_restart_under_load(
     headers = {"Authorization": f"Bearer {token}"}
 
     def load() -> None:
-        with httpx.Client(base_url=live.url, timeout=30) as client:
+        with live.client() as client:
             while not stop.is_set():
                 for query in (READ, CREATE):
                     response = client.post(
@@ -112,7 +111,7 @@ def test_postgres_restart_under_load(
             worker.start()
         time.sleep(0.5)
         own_pg.pause()
-        with httpx.Client(base_url=live.url, timeout=30) as http:
+        with live.client() as http:
             time.sleep(1)
             ready = http.get("/readyz")
             assert ready.status_code == 503 and ready.headers["retry-after"]
@@ -159,14 +158,16 @@ def test_a_restart_between_requests_is_not_an_outage(
 ) -> None:
     """Pooled connections that died with the old server are replaced before use, silently."""
     settings, db = migrated(own_pg, tmp_path)
-    client = InProcessClient(create_app(settings, db))
+    served = InProcessServer(create_app(settings, db))
+    served.start()
     try:
-        assert client.get("/readyz").status_code == 200
-        own_pg.pause()
-        own_pg.resume()
-        caplog.set_level(logging.INFO)
-        assert client.get("/readyz").status_code == 200
+        with served.client() as client:
+            assert client.get("/readyz").status_code == 200
+            own_pg.pause()
+            own_pg.resume()
+            caplog.set_level(logging.INFO)
+            assert client.get("/readyz").status_code == 200
     finally:
-        client.close()
+        served.stop()
         db.dispose()
     assert not [r for r in caplog.records if r.name == "sellergate.database"]

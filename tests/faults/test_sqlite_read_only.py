@@ -8,10 +8,11 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from faults.unwritable import make_writable, read_only
-from inprocess import InProcessClient
+from inprocess import InProcessServer
 from live import Account
 from sellergate.accounts.secure_links import create_link
 from sellergate.config import Settings
@@ -23,7 +24,7 @@ CREATE = 'mutation { productCreate(input: {title: "Lamp"}) { product { id } } }'
 COUNT = "{ products { edges { node { title } } } }"
 
 
-def gql(client: InProcessClient, token: str, query: str) -> tuple[int, dict[str, object]]:
+def gql(client: httpx.Client, token: str, query: str) -> tuple[int, dict[str, object]]:
     response = client.post(
         GRAPHQL, json={"query": query}, headers={"Authorization": f"Bearer {token}"}
     )
@@ -40,7 +41,9 @@ def test_read_only_file_then_writable(
     db.dispose()  # every connection from here on opens the file as it is now
     caplog.set_level(logging.INFO)
     with read_only(path):
-        client = InProcessClient(create_app(settings, db))
+        served = InProcessServer(create_app(settings, db))
+        served.start()
+        client = served.client()
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.headers["retry-after"]
         for _ in range(20):
@@ -64,6 +67,7 @@ def test_read_only_file_then_writable(
         status, body = gql(client, seller.token, CREATE)
         assert status == 200 and "errors" not in body
         client.close()
+        served.stop()
     lines = [r.getMessage() for r in caplog.records if r.name == "sellergate.database"]
     assert len(lines) == 2, lines
     assert lines[0].startswith("database unavailable (OperationalError: attempt to write")

@@ -16,7 +16,6 @@ import httpx
 from hypothesis import HealthCheck, settings
 from sqlalchemy import MetaData, select
 
-from inprocess import InProcessClient
 from sellergate.storage.database import Database
 
 LONG = os.environ.get("SELLERGATE_FUZZ") == "long"
@@ -43,7 +42,7 @@ INTERNAL = re.compile(
 
 @dataclass
 class Target:
-    client: InProcessClient
+    client: httpx.Client
     db: Database
     token: str
     client_id: str

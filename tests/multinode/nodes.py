@@ -4,9 +4,11 @@ ports of 127.0.0.1, sharing one PostgreSQL database and one Redis.
 ``Cluster`` (the ``cluster`` fixture in ``conftest.py``) holds what the nodes share: the
 environment, and an in-process ``Database`` on the same PostgreSQL for seeding and checking.
 ``cluster.start("a", SELLERGATE_X="...")`` starts a node (settings beyond the shared ones as
-keyword arguments) and waits until it answers; a test of a shared behaviour is then a few lines:
+keyword arguments) and waits until it answers; ``cluster.start("a", "b")`` starts several at
+once (each takes seconds to import and start) and waits for all. A test of a shared behaviour
+is then a few lines:
 
-    a, b = cluster.start("a"), cluster.start("b")
+    a, b = cluster.start("a", "b")
     browser = a.client()          # an httpx.Client on node A (keeps cookies)
     ...
     assert b.client(cookies=browser.cookies).get("/dashboard").status_code == 200
@@ -67,6 +69,12 @@ class Node:
             headers={"Authorization": f"Bearer {token}"},
         )
 
+    def answers(self) -> bool:
+        try:
+            return self.get("/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -113,7 +121,20 @@ class Cluster:
         finally:
             db.dispose()
 
-    def start(self, name: str, *, workers: int = 1, **env: str) -> Node:
+    def start(self, *names: str, workers: int = 1, **env: str) -> list[Node]:
+        """Start a node per name, all at once, with the same settings; once all answer."""
+        started = [self._launch(name, workers, env) for name in names]
+        deadline = time.monotonic() + 60
+        for node in started:
+            while not node.answers():
+                if node.process.poll() is not None:
+                    raise RuntimeError(f"node {node.name} exited: {node.log_text()[-2000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"node {node.name} did not start: {node.log_text()[-2000:]}")
+                time.sleep(0.1)
+        return started
+
+    def _launch(self, name: str, workers: int, env: dict[str, str]) -> Node:
         port = free_port()
         log_path = self.directory / f"node-{name}.log"
         with log_path.open("wb") as log:
@@ -125,18 +146,7 @@ class Cluster:
             )
         node = Node(name, f"http://127.0.0.1:{port}", process, log_path)
         self.nodes.append(node)
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"node {name} exited: {node.log_text()[-2000:]}")
-            try:
-                if node.get("/healthz").status_code == 200:
-                    return node
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"node {name} did not start: {node.log_text()[-2000:]}")
-            time.sleep(0.1)
+        return node
 
     def stop_all(self) -> None:
         for node in self.nodes:

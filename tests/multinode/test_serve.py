@@ -42,7 +42,7 @@ def test_sigterm_finishes_in_flight_requests_and_flushes_last_used(
     node_cluster: Cluster,
 ) -> None:
     token = seller_token(node_cluster)
-    node = node_cluster.start("a", SELLERGATE_LAST_USED_FLUSH_SECONDS="3600")
+    (node,) = node_cluster.start("a", SELLERGATE_LAST_USED_FLUSH_SECONDS="3600")
     body = json.dumps({"query": "{ me { username } }"}).encode()
     head = (
         f"POST /seller-api/graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -84,7 +84,7 @@ def scrape(node: Node) -> float:
 
 def test_metrics_add_up_every_worker_of_a_node(node_cluster: Cluster, tmp_path: Path) -> None:
     directory = tmp_path / "metrics"
-    node = node_cluster.start("a", workers=2, PROMETHEUS_MULTIPROC_DIR=str(directory))
+    (node,) = node_cluster.start("a", workers=2, PROMETHEUS_MULTIPROC_DIR=str(directory))
     before = scrape(node)
 
     def healthz(_: int) -> int:
@@ -108,7 +108,7 @@ def test_metrics_add_up_every_worker_of_a_node(node_cluster: Cluster, tmp_path: 
 
 def test_logs_are_json_with_request_ids_and_no_secrets(node_cluster: Cluster) -> None:
     token = seller_token(node_cluster)
-    node = node_cluster.start("a")
+    (node,) = node_cluster.start("a")
     link = "Zq8v3Kd0PLsecretlinkvalue12345"
     answered = node.api(token)
     generated = answered.headers["x-request-id"]

@@ -26,7 +26,7 @@ def sign_in(browser: httpx.Client, node: Node, password: str) -> httpx.Response:
 
 def test_a_lockout_earned_on_one_node_holds_on_the_other(cluster: Cluster) -> None:
     seed_seller(cluster)
-    a, b = cluster.start("a"), cluster.start("b")
+    a, b = cluster.start("a", "b")
     with httpx.Client(timeout=30) as browser:
         failures = [sign_in(browser, a, "wrong-password").status_code for _ in range(5)]
         assert failures == [401] * 5
@@ -39,7 +39,7 @@ def test_a_session_made_on_one_node_works_on_the_other_and_ends_on_both(
     cluster: Cluster,
 ) -> None:
     seed_seller(cluster)
-    a, b = cluster.start("a"), cluster.start("b")
+    a, b = cluster.start("a", "b")
     with httpx.Client(timeout=30) as browser:
         assert sign_in(browser, a, PASSWORD).status_code == 303
         copied = dict(browser.cookies)

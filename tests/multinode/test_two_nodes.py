@@ -64,7 +64,7 @@ def seed(cluster: Cluster) -> Seeded:
 
 def test_a_token_revoked_through_one_node_is_refused_by_the_other(cluster: Cluster) -> None:
     seeded = seed(cluster)
-    a, b = cluster.start("a"), cluster.start("b")
+    a, b = cluster.start("a", "b")
     assert b.api(seeded.app_token).status_code == 200
     revoked = a.post(
         REVOKE_PATH, data={"token": seeded.app_token}, auth=(seeded.client_id, seeded.secret)
@@ -79,8 +79,7 @@ def test_a_token_revoked_through_one_node_is_refused_by_the_other(cluster: Clust
 
 def test_a_rate_limit_budget_is_shared(cluster: Cluster) -> None:
     seeded = seed(cluster)
-    a = cluster.start("a", SELLERGATE_RATE_LIMIT_TOKEN="6/minute")
-    b = cluster.start("b", SELLERGATE_RATE_LIMIT_TOKEN="6/minute")
+    a, b = cluster.start("a", "b", SELLERGATE_RATE_LIMIT_TOKEN="6/minute")
     answers = [node.api(seeded.personal_token) for node in (a, b, a, b, a, b)]
     assert [r.status_code for r in answers] == [200] * 6
     assert [int(r.headers["ratelimit-remaining"]) for r in answers] == [5, 4, 3, 2, 1, 0]
@@ -104,8 +103,7 @@ def test_prune_runs_on_one_node_at_a_time(cluster: Cluster) -> None:
                 expires_at=utcnow() - settings.prune_retention - timedelta(days=1),
             )
         )
-    a = cluster.start("a", SELLERGATE_PRUNE_INTERVAL="1s")
-    b = cluster.start("b", SELLERGATE_PRUNE_INTERVAL="1s")
+    a, b = cluster.start("a", "b", SELLERGATE_PRUNE_INTERVAL="1s")
     assert wait_for(lambda: a.events("prune") or b.events("prune"))
     first, second = (a, b) if a.events("prune") else (b, a)
     assert wait_for(lambda: len(first.events("prune")) >= 3)

@@ -3,7 +3,7 @@
 ``app``          a confidential app (``App``: client_id, secret, redirect_uri, scopes)
 ``public_app``   a public app (no secret) with a loopback redirect URI
 ``register``     ``register(name=..., redirect_uris=[...], scopes=[...], public=False) -> App``
-``browser``      a :class:`Browser` on the live server (cookies kept, redirects not followed)
+``browser``      a :class:`Browser` on the server (cookies kept, redirects not followed)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import httpx
 import pytest
 from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT
 
-from live import Account, LiveServer
+from live import Account, Server
 from sellergate.accounts.clients import register_client
 from sellergate.accounts.secure_links import reveal_link
 from sellergate.config import Settings
@@ -88,9 +88,9 @@ def hidden_fields(page: str) -> dict[str, str]:
 class Browser:
     """A seller's browser: keeps cookies, follows our own redirects by hand."""
 
-    def __init__(self, server: LiveServer) -> None:
+    def __init__(self, server: Server) -> None:
         self.server = server
-        self.http = httpx.Client(base_url=server.url, timeout=30)
+        self.http = server.client()
 
     def close(self) -> None:
         self.http.close()
@@ -132,7 +132,7 @@ class Browser:
 
 
 @pytest.fixture
-def browser(server: LiveServer) -> Iterator[Browser]:
+def browser(server: Server) -> Iterator[Browser]:
     opened = Browser(server)
     yield opened
     opened.close()
@@ -142,7 +142,7 @@ def callback_params(location: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
 
 
-def token_url(server: LiveServer) -> str:
+def token_url(server: Server) -> str:
     return server.url + TOKEN_PATH
 
 
@@ -157,7 +157,7 @@ def pkce_pair() -> tuple[str, str]:
 class Flow:
     """Drives the whole flow for one app and one seller, with raw HTTP."""
 
-    server: LiveServer
+    server: Server
     http: httpx.Client
     browser: Browser
     app: App
@@ -225,7 +225,5 @@ class Flow:
 
 
 @pytest.fixture
-def flow(
-    server: LiveServer, http: httpx.Client, browser: Browser, app: App, seller: Account
-) -> Flow:
+def flow(server: Server, http: httpx.Client, browser: Browser, app: App, seller: Account) -> Flow:
     return Flow(server, http, browser, app, seller)

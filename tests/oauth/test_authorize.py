@@ -182,7 +182,7 @@ def test_consent_post_without_csrf_token_changes_nothing(flow: Flow, browser: Br
 def test_consent_post_without_session_goes_to_login(flow: Flow, browser: Browser) -> None:
     page = browser.consent_page(flow.url(), flow.seller)
     fields = hidden_fields(page.text)
-    with httpx.Client(base_url=flow.server.url) as stranger:
+    with flow.server.client() as stranger:
         response = stranger.post("/oauth/consent", data={**fields, "decision": "approve"})
     assert response.status_code == 400  # no session, so no CSRF token to match
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from live import Server
 from oauth.conftest import Flow
 from sellergate.config import Settings
 from sellergate.oauth.metadata import TOKEN_PATH
@@ -18,9 +19,9 @@ from sellergate.storage.models import RefreshToken
 RACERS = 12
 
 
-def race(server_url: str, send: Callable[[httpx.Client], httpx.Response]) -> list[int]:
-    """Fire ``RACERS`` requests at once from separate connections; their status codes."""
-    clients = [httpx.Client(base_url=server_url, timeout=60) for _ in range(RACERS)]
+def race(server: Server, send: Callable[[httpx.Client], httpx.Response]) -> list[int]:
+    """Fire ``RACERS`` requests at once from separate clients and threads; their status codes."""
+    clients = [server.client() for _ in range(RACERS)]
     start = threading.Barrier(RACERS)
     statuses: list[int] = []
     lock = threading.Lock()
@@ -49,7 +50,7 @@ class TestWithoutReuseWindow:
     def test_twelve_simultaneous_refreshes_exactly_one_succeeds(self, flow: Flow) -> None:
         tokens = flow.tokens()
         data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-        statuses = race(flow.server.url, lambda c: c.post(TOKEN_PATH, data=data, auth=flow.auth()))
+        statuses = race(flow.server, lambda c: c.post(TOKEN_PATH, data=data, auth=flow.auth()))
         assert sorted(statuses) == [200] + [400] * (RACERS - 1)
 
 
@@ -72,7 +73,7 @@ def test_simultaneous_retries_of_a_lost_response_only_one_gets_a_pair(
     lost = flow.refresh(tokens["refresh_token"])
     assert lost.status_code == 200
     data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-    statuses = race(flow.server.url, lambda c: c.post(TOKEN_PATH, data=data, auth=flow.auth()))
+    statuses = race(flow.server, lambda c: c.post(TOKEN_PATH, data=data, auth=flow.auth()))
     # One retry spends the unused successor and gets a pair; the others find that successor
     # used, which is reuse: the family is revoked. Never two live chains.
     assert sorted(statuses) == [200] + [400] * (RACERS - 1)
@@ -87,5 +88,5 @@ def test_simultaneous_exchanges_of_one_code_exactly_one_succeeds(flow: Flow) -> 
         "redirect_uri": flow.app.redirect_uri,
         "code_verifier": flow.verifier,
     }
-    statuses = race(flow.server.url, lambda c: c.post(TOKEN_PATH, data=data, auth=flow.auth()))
+    statuses = race(flow.server, lambda c: c.post(TOKEN_PATH, data=data, auth=flow.auth()))
     assert sorted(statuses) == [200] + [400] * (RACERS - 1)

@@ -12,6 +12,12 @@ from oauth.conftest import App, Browser, callback_params, token_url
 from sellergate.oauth.metadata import AUTHORIZE_PATH
 
 
+@pytest.fixture
+def server(live_server: LiveServer) -> LiveServer:
+    """A real socket: the client library opens its own connections."""
+    return live_server
+
+
 @pytest.fixture(autouse=True)
 def _plain_http_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     # oauthlib refuses http:// URLs unless told otherwise; the test server is on loopback.

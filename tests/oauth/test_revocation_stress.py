@@ -1,11 +1,13 @@
 """Revoked means revoked, under refresh storms, on both databases.
 
-Each test runs ``TRIALS`` trials against the live server (its real connection pool): ``FAMILIES``
-token families refresh in a loop from their own threads and connections, and meanwhile the
-family is revoked (Disconnect on the dashboard, reuse detection while a thief keeps refreshing,
-``clients disable``). Once the revoking request has returned, the refreshers run on a little
-longer; then every family must be refused (refresh and API) and a check over the tables must
-find no live token row under a revoked grant or a disabled app.
+Each test runs ``TRIALS`` trials against the server (in process: its real connection pool,
+the requests answered concurrently on its event loop and worker threads, as by one worker):
+``FAMILIES`` token families refresh in a loop from their own threads and clients, and meanwhile
+the family is revoked (Disconnect on the dashboard, reuse detection while a thief keeps
+refreshing, ``clients disable``). Once the revoking request has returned, each refresher keeps
+refreshing until it is refused (for at most ``AFTER`` seconds); then every family must be
+refused (refresh and API) and a check over the tables must find no live token row under a
+revoked grant or a disabled app.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import func, or_, select
 
-from live import Account, LiveServer
+from live import Account, Server
 from oauth.conftest import App, Browser, Register, hidden_fields
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.clients import disable_client, get_client
@@ -35,8 +37,8 @@ from sellergate.storage.types import utcnow
 
 TRIALS = 10
 FAMILIES = 4
-STORM = 0.25  # seconds of refreshing (once every family has refreshed) before the revocation
-AFTER = 0.25  # seconds the refreshers keep trying after it returned
+STORM = 0.1  # seconds of refreshing (once every family has refreshed) before the revocation
+AFTER = 0.25  # seconds a refresher not yet refused keeps trying after it returned
 SCOPES = "read:inventory read:orders"
 
 
@@ -111,15 +113,16 @@ def refresh(http: httpx.Client, app: App, refresh_token: str) -> httpx.Response:
     )
 
 
-def storm(server: LiveServer, app: App, families: list[Family], revoke: Callable[[], None]) -> None:
-    """Refresh every family in a loop; ``revoke`` after ``STORM`` seconds; stop ``AFTER`` later."""
+def storm(server: Server, app: App, families: list[Family], revoke: Callable[[], None]) -> None:
+    """Refresh every family in a loop; ``revoke`` after ``STORM`` seconds; then each refresher
+    stops at its first refusal, or ``AFTER`` seconds later (a success then is a failure)."""
     revoked = threading.Event()
     stop = threading.Event()
     errors: list[BaseException] = []
 
     def run(family: Family) -> None:
         try:
-            with httpx.Client(base_url=server.url, timeout=30) as http:
+            with server.client() as http:
                 while not stop.is_set():
                     sent_after_revocation = revoked.is_set()
                     answer = refresh(http, app, family.refresh_token)
@@ -148,16 +151,18 @@ def storm(server: LiveServer, app: App, families: list[Family], revoke: Callable
     time.sleep(STORM)
     revoke()
     revoked.set()
-    time.sleep(AFTER)
+    deadline = time.monotonic() + AFTER
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
     assert not errors, errors
 
 
-def assert_all_refused(server: LiveServer, app: App, families: list[Family]) -> None:
+def assert_all_refused(server: Server, app: App, families: list[Family]) -> None:
     assert sum(family.refreshed for family in families) > 0, "the storm never refreshed"
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    with server.client() as http:
         for family in families:
             assert family.minted_after == [], "a refresh succeeded after the revocation"
             assert api(http, family.access_token) == 401
@@ -209,7 +214,7 @@ NONE_LIVE = {"access": 0, "refresh": 0, "grants of disabled apps": 0}
 
 
 def test_disconnect_during_refresh_storms(
-    server: LiveServer,
+    server: Server,
     browser: Browser,
     db: Database,
     settings: Settings,
@@ -234,7 +239,7 @@ def test_disconnect_during_refresh_storms(
 
 
 def test_reuse_detection_while_a_thief_keeps_refreshing(
-    server: LiveServer, db: Database, settings: Settings, seller: Account, app: App
+    server: Server, db: Database, settings: Settings, seller: Account, app: App
 ) -> None:
     for _ in range(TRIALS):
         families = start_families(db, settings, seller, app)
@@ -242,7 +247,7 @@ def test_reuse_detection_while_a_thief_keeps_refreshing(
         def legitimate_client_presents_spent_tokens(families: list[Family] = families) -> None:
             # The families' first tokens were spent by the thief's refreshes (and their
             # successors used), so presenting them is reuse whatever the retry window.
-            with httpx.Client(base_url=server.url, timeout=30) as http:
+            with server.client() as http:
                 deadline = time.monotonic() + 30
                 for family in families:
                     while family.refreshed < 2 and time.monotonic() < deadline:
@@ -257,7 +262,7 @@ def test_reuse_detection_while_a_thief_keeps_refreshing(
 
 
 def test_clients_disable_during_refresh_storms(
-    server: LiveServer,
+    server: Server,
     db: Database,
     settings: Settings,
     seller: Account,

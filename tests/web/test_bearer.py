@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from live import Account, LiveServer, MakeToken
+from live import Account, MakeToken, Server
 from sellergate.accounts.personal_tokens import revoke_token
 from sellergate.storage.database import Database
 from sellergate.storage.types import utcnow
@@ -54,7 +54,7 @@ def test_scheme_is_case_insensitive(http: httpx.Client, seller: Account, scheme:
     assert call(http, f"{scheme} {seller.token}").status_code == 200
 
 
-def test_missing_header(http: httpx.Client, server: LiveServer) -> None:
+def test_missing_header(http: httpx.Client, server: Server) -> None:
     assert "no bearer token" in challenge(call(http, None))
 
 
@@ -77,17 +77,17 @@ def test_malformed_token_is_refused_without_touching_the_database(
     assert statements == []
 
 
-def test_refresh_token_is_not_an_access_token(http: httpx.Client, server: LiveServer) -> None:
+def test_refresh_token_is_not_an_access_token(http: httpx.Client, server: Server) -> None:
     token = generate(TokenKind.REFRESH, staging=True)
     assert "not an access token" in challenge(call(http, f"Bearer {token}"))
 
 
-def test_unknown_token(http: httpx.Client, server: LiveServer) -> None:
+def test_unknown_token(http: httpx.Client, server: Server) -> None:
     token = generate(TokenKind.ACCESS, staging=True)
     assert "unknown token" in challenge(call(http, f"Bearer {token}"))
 
 
-def test_production_token_on_staging_server(http: httpx.Client, server: LiveServer) -> None:
+def test_production_token_on_staging_server(http: httpx.Client, server: Server) -> None:
     token = generate(TokenKind.ACCESS, staging=False)
     assert "production token was sent to the staging server" in challenge(
         call(http, f"Bearer {token}")
@@ -110,7 +110,7 @@ def test_expired_token(http: httpx.Client, seller: Account, make_token: MakeToke
 
 
 def test_last_used_is_buffered_not_written_per_request(
-    http: httpx.Client, seller: Account, server: LiveServer, db: Database, statements: list[str]
+    http: httpx.Client, seller: Account, server: Server, db: Database, statements: list[str]
 ) -> None:
     statements.clear()
     for _ in range(5):

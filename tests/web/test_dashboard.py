@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from live import Account, LiveServer
+from live import Account
 from oauth.conftest import Browser, Flow, hidden_fields
 from sellergate.storage.database import Database
 from sellergate.storage.types import utcnow
@@ -38,7 +38,7 @@ def reveal(browser: Browser, location: str) -> str:
     return secret
 
 
-def test_dashboard_needs_login(server: LiveServer, http: httpx.Client) -> None:
+def test_dashboard_needs_login(http: httpx.Client) -> None:
     response = http.get("/dashboard")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/dashboard"

@@ -6,10 +6,8 @@ import re
 
 import httpx
 
-from live import LiveServer
 
-
-def test_graphiql_loads_only_its_own_assets(server: LiveServer, http: httpx.Client) -> None:
+def test_graphiql_loads_only_its_own_assets(http: httpx.Client) -> None:
     response = http.get("/seller-api/graphql")
     assert response.status_code == 200
     csp = response.headers["content-security-policy"]

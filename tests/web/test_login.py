@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from live import Account, LiveServer
+from live import Account, MakeServer, Server
 from oauth.conftest import Browser, hidden_fields
 from sellergate.accounts.audit import EventKind, list_events
 from sellergate.config import Settings
@@ -30,7 +30,7 @@ def kinds(db: Database, seller_id: int | None = None) -> list[str]:
 
 
 @pytest.fixture
-def other_browser(server: LiveServer) -> Iterator[Browser]:
+def other_browser(server: Server) -> Iterator[Browser]:
     opened = Browser(server)
     yield opened
     opened.close()
@@ -55,45 +55,35 @@ def test_locked_account_gets_429_and_no_password_check(
 
 
 def test_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(
-    make_settings: Callable[..., Settings], db: Database, seller: Account
+    make_settings: Callable[..., Settings], make_server: MakeServer, seller: Account
 ) -> None:
-    server = LiveServer(make_settings(login_max_per_address=3), db)
-    server.start()
-    try:
-        browser = Browser(server)
-        statuses = []
-        for i in range(4):
-            form = hidden_fields(browser.http.get("/login").text)
-            form.update(username=f"nobody{i}", password="guess-guess")
-            browser.http.headers["X-Forwarded-For"] = f"203.0.113.{i}"
-            statuses.append(browser.http.post("/login", data=form).status_code)
-        assert statuses == [401, 401, 401, 429]
-        browser.close()
-    finally:
-        server.stop()
+    browser = Browser(make_server(make_settings(login_max_per_address=3)))
+    statuses = []
+    for i in range(4):
+        form = hidden_fields(browser.http.get("/login").text)
+        form.update(username=f"nobody{i}", password="guess-guess")
+        browser.http.headers["X-Forwarded-For"] = f"203.0.113.{i}"
+        statuses.append(browser.http.post("/login", data=form).status_code)
+    assert statuses == [401, 401, 401, 429]
+    browser.close()
 
 
 def test_forwarded_for_from_a_trusted_proxy_names_the_client(
-    make_settings: Callable[..., Settings], db: Database, seller: Account
+    make_settings: Callable[..., Settings], make_server: MakeServer, db: Database, seller: Account
 ) -> None:
     settings = make_settings(login_max_per_address=3, trusted_proxies="127.0.0.1")
-    server = LiveServer(settings, db)
-    server.start()
-    try:
-        browser = Browser(server)
-        statuses = []
-        for i in range(4):
-            form = hidden_fields(browser.http.get("/login").text)
-            form.update(username=seller.username, password="wrong-password" if i < 3 else "")
-            browser.http.headers["X-Forwarded-For"] = f"6.6.6.6, 203.0.113.{i}"
-            statuses.append(browser.http.post("/login", data=form).status_code)
-        assert statuses == [401, 401, 401, 401]  # four client addresses, none over its limit
-        with db.session() as session:
-            addresses = [e.address for e in list_events(session, seller_id=seller.id)]
-        assert sorted(addresses) == ["203.0.113.0", "203.0.113.1", "203.0.113.2"]
-        browser.close()
-    finally:
-        server.stop()
+    browser = Browser(make_server(settings))  # the in-process peer is 127.0.0.1, the proxy
+    statuses = []
+    for i in range(4):
+        form = hidden_fields(browser.http.get("/login").text)
+        form.update(username=seller.username, password="wrong-password" if i < 3 else "")
+        browser.http.headers["X-Forwarded-For"] = f"6.6.6.6, 203.0.113.{i}"
+        statuses.append(browser.http.post("/login", data=form).status_code)
+    assert statuses == [401, 401, 401, 401]  # four client addresses, none over its limit
+    with db.session() as session:
+        addresses = [e.address for e in list_events(session, seller_id=seller.id)]
+    assert sorted(addresses) == ["203.0.113.0", "203.0.113.1", "203.0.113.2"]
+    browser.close()
 
 
 def test_session_id_changes_at_sign_in_and_only_its_hash_is_stored(
@@ -108,7 +98,7 @@ def test_session_id_changes_at_sign_in_and_only_its_hash_is_stored(
         rows = list(session.scalars(select(WebSession)))
     assert len(rows) == 1  # signing in again replaced the old session
     assert all(first not in r.id_hash and second not in r.id_hash for r in rows)
-    with httpx.Client(base_url=browser.server.url, cookies={SESSION_COOKIE: first}) as old:
+    with browser.server.client(cookies={SESSION_COOKIE: first}) as old:
         assert old.get("/dashboard").status_code == 303
 
 
@@ -130,7 +120,7 @@ def test_copied_cookie_is_dead_after_logout(
     assert page.status_code == 200
     token = hidden_fields(page.text)["csrf_token"]
     assert browser.http.post("/logout", data={"csrf_token": token}).status_code == 303
-    with httpx.Client(base_url=browser.server.url, cookies={SESSION_COOKIE: copied}) as thief:
+    with browser.server.client(cookies={SESSION_COOKIE: copied}) as thief:
         response = thief.get("/dashboard")
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login")
@@ -152,7 +142,7 @@ def test_sign_out_everywhere_else(
     assert response.status_code == 303
     assert "Signed out of 1 other session." in browser.http.get("/dashboard/sessions").text
     assert browser.http.get("/dashboard").status_code == 200
-    with httpx.Client(base_url=browser.server.url, cookies={SESSION_COOKIE: copied}) as thief:
+    with browser.server.client(cookies={SESSION_COOKIE: copied}) as thief:
         assert thief.get("/dashboard").status_code == 303
     assert other_browser.http.get("/dashboard").status_code == 303
     assert kinds(db, seller.id).count(EventKind.SESSION_ENDED) == 1
@@ -160,23 +150,23 @@ def test_sign_out_everywhere_else(
 
 @pytest.mark.parametrize("setting", ["session_idle", "session_lifetime"])
 def test_sessions_expire(
-    make_settings: Callable[..., Settings], db: Database, seller: Account, setting: str
+    make_settings: Callable[..., Settings],
+    make_server: MakeServer,
+    db: Database,
+    seller: Account,
+    setting: str,
 ) -> None:
-    server = LiveServer(make_settings(**{setting: "1s"}), db)
-    server.start()
-    try:
-        browser = Browser(server)
-        browser.login(seller)
-        raw = browser.http.cookies[SESSION_COOKIE]
-        assert browser.http.get("/dashboard").status_code == 200
-        time.sleep(1.2)
-        with httpx.Client(base_url=server.url, cookies={SESSION_COOKIE: raw}) as late:
-            assert late.get("/dashboard").status_code == 303
-        with db.session() as session:
-            assert list(session.scalars(select(WebSession))) == []
-        browser.close()
-    finally:
-        server.stop()
+    server = make_server(make_settings(**{setting: "1s"}))
+    browser = Browser(server)
+    browser.login(seller)
+    raw = browser.http.cookies[SESSION_COOKIE]
+    assert browser.http.get("/dashboard").status_code == 200
+    time.sleep(1.2)
+    with server.client(cookies={SESSION_COOKIE: raw}) as late:
+        assert late.get("/dashboard").status_code == 303
+    with db.session() as session:
+        assert list(session.scalars(select(WebSession))) == []
+    browser.close()
 
 
 def test_anonymous_visits_write_no_session(http: httpx.Client, db: Database) -> None:
@@ -234,26 +224,23 @@ def test_signin_settings_are_validated(
 
 @pytest.mark.databases("sqlite")
 def test_production_cookies_are_secure(
-    make_settings: Callable[..., Settings], db: Database, seller: Account
+    make_settings: Callable[..., Settings], make_server: MakeServer, seller: Account
 ) -> None:
     settings = make_settings(
         env="production", public_url="https://sellers.example", secret_key="k" * 40
     )
-    server = LiveServer(settings, db)
-    server.start()
-    try:
-        form = httpx.get(server.url + "/login")
-        assert "; secure" in form.headers["set-cookie"].lower()
-        fields = hidden_fields(form.text)
-        # The test client speaks plain HTTP, so it is handed the Secure cookie by hand.
-        anonymous = {"sellergate_csrf": form.cookies["sellergate_csrf"]}
-        with httpx.Client(base_url=server.url, cookies=anonymous) as client:
-            response = client.post(
-                "/login",
-                data={**fields, "username": seller.username, "password": seller.password},
-            )
-        assert response.status_code == 303
-        cookie = response.headers["set-cookie"].lower()
-        assert cookie.startswith(SESSION_COOKIE) and "; secure" in cookie
-    finally:
-        server.stop()
+    server = make_server(settings)
+    with server.client() as first:
+        form = first.get("/login")
+    assert "; secure" in form.headers["set-cookie"].lower()
+    fields = hidden_fields(form.text)
+    # The test client speaks plain HTTP, so it is handed the Secure cookie by hand.
+    anonymous = {"sellergate_csrf": form.cookies["sellergate_csrf"]}
+    with server.client(cookies=anonymous) as client:
+        response = client.post(
+            "/login",
+            data={**fields, "username": seller.username, "password": seller.password},
+        )
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith(SESSION_COOKIE) and "; secure" in cookie

@@ -31,8 +31,9 @@ BURST = 100
 
 
 @contextmanager
-def serve(settings: Settings, workers: int, extra: dict[str, str]) -> Iterator[str]:
-    port = free_port()
+def serve(settings: Settings, extra: dict[str, str], *workers: int) -> Iterator[list[str]]:
+    """One ``sellergate serve`` per item of ``workers`` (its number of workers), all started
+    at once; their URLs once every one answers."""
     environment = {
         **os.environ,
         "SELLERGATE_DATABASE_URL": settings.database_url,
@@ -40,33 +41,40 @@ def serve(settings: Settings, workers: int, extra: dict[str, str]) -> Iterator[s
         "SELLERGATE_LOG_LEVEL": "warning",
         **extra,
     }
-    log = settings.data_dir / f"serve-{port}.log"
-    process = subprocess.Popen(
-        [SELLERGATE, "serve", "--port", str(port), "--workers", str(workers)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
+    started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
     try:
+        for count in workers:
+            port = free_port()
+            log = settings.data_dir / f"serve-{port}.log"
+            with log.open("wb") as stderr:
+                process = subprocess.Popen(
+                    [SELLERGATE, "serve", "--port", str(port), "--workers", str(count)],
+                    env=environment,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                )
+            started.append((process, f"http://127.0.0.1:{port}", log))
         deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"sellergate serve did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield url
+        for process, url, log in started:
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"sellergate serve did not start:\n{log.read_text()}")
+                time.sleep(0.1)
+        yield [url for _, url, _ in started]
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for process, _, _ in started:
+            process.terminate()
+        for process, _, _ in started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def login_form(url: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -75,7 +83,7 @@ def login_form(url: str) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def burst(settings: Settings, db: Database, seller: Account, extra: dict[str, str]) -> None:
-    with serve(settings, 2, extra) as first, serve(settings, 1, extra) as second:
+    with serve(settings, extra, 2, 1) as (first, second):
         fields, cookies = login_form(first)
         other_fields, other_cookies = login_form(second)
         locked = threading.Event()

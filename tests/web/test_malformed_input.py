@@ -17,15 +17,13 @@ import pytest
 from sqlalchemy import text
 
 from api.support import make_shop
-from inprocess import InProcessClient
-from live import Account
+from live import Account, MakeServer
 from oauth.conftest import Browser, Flow, hidden_fields
 from sellergate.accounts.secure_links import create_link
 from sellergate.api.relay import global_id
 from sellergate.config import ConfigError, Settings, load_settings
 from sellergate.oauth.metadata import INTROSPECT_PATH, TOKEN_PATH
 from sellergate.storage.database import Database
-from sellergate.web.app import create_app
 
 GRAPHQL = "/seller-api/graphql"
 INTERNAL = re.compile(r"Traceback|SELECT|INSERT|UPDATE |sqlalchemy|psycopg|sqlite3|NoneType")
@@ -53,36 +51,27 @@ def gql(
     ["Basic ", "Basic", "Basic\tYWJjOmRlZg==", "Basic " + base64.b64encode(b"a\x00b:c").decode()],
     ids=["empty", "bare", "tab", "nul"],
 )
-def test_malformed_basic_credentials_are_invalid_client(
-    settings: Settings, db: Database, header: str
-) -> None:
-    client = InProcessClient(create_app(settings, db))  # a header value may end in a space
+def test_malformed_basic_credentials_are_invalid_client(http: httpx.Client, header: str) -> None:
+    # In process: no socket in between, so a header value may end in a space.
     data = {"grant_type": "authorization_code", "code": "x", "code_verifier": "y" * 43}
-    try:
-        for path in (TOKEN_PATH, INTROSPECT_PATH):
-            response = client.post(path, data=data, headers={"Authorization": header})
-            assert_clean(response, 401)
-            assert response.json()["error"] == "invalid_client"
-    finally:
-        client.close()
+    for path in (TOKEN_PATH, INTROSPECT_PATH):
+        response = http.post(path, data=data, headers={"Authorization": header})
+        assert_clean(response, 401)
+        assert response.json()["error"] == "invalid_client"
 
 
-def test_repeated_parameter_with_an_unprintable_name(settings: Settings, db: Database) -> None:
+def test_repeated_parameter_with_an_unprintable_name(http: httpx.Client) -> None:
     """Found by the fuzzer: the name went into the error description, which refuses it."""
-    client = InProcessClient(create_app(settings, db))
-    try:
-        for name in ('"', "\u00ad\x19", "caf\u00e9"):
-            pair = urlencode({name: "x"})
-            for path in (TOKEN_PATH, INTROSPECT_PATH):
-                response = client.post(
-                    path,
-                    content=f"grant_type=authorization_code&{pair}&{pair}",
-                    headers={"Content-Type": "application/x-www-form-urlencoded"},
-                )
-                assert response.status_code in (400, 401), response.text
-                assert not INTERNAL.search(response.text)
-    finally:
-        client.close()
+    for name in ('"', "\u00ad\x19", "caf\u00e9"):
+        pair = urlencode({name: "x"})
+        for path in (TOKEN_PATH, INTROSPECT_PATH):
+            response = http.post(
+                path,
+                content=f"grant_type=authorization_code&{pair}&{pair}",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert response.status_code in (400, 401), response.text
+            assert not INTERNAL.search(response.text)
 
 
 def test_control_character_in_refresh_scope_is_invalid_scope(flow: Flow) -> None:
@@ -246,7 +235,7 @@ def test_configuration_errors_mask_credentials() -> None:
 
 @pytest.mark.databases("postgresql")
 def test_a_bug_is_a_500_with_a_reference_logged_once(
-    settings: Settings, db: Database, caplog: pytest.LogCaptureFixture
+    settings: Settings, db: Database, make_server: MakeServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A genuine bug (here: tables gone, which PostgreSQL reports as a programming error, not
     an outage) answers a generic 500 in the caller's own shape; the log has the reference and
@@ -256,13 +245,10 @@ def test_a_bug_is_a_500_with_a_reference_logged_once(
     with db.engine.begin() as conn:
         conn.execute(text("DROP TABLE secure_links"))
         conn.execute(text("DROP TABLE clients CASCADE"))
-    client = InProcessClient(create_app(settings, db))
     caplog.set_level(logging.ERROR)
-    try:
+    with make_server(settings).client() as client:
         page = client.get(f"/secure-links/{link.link}", headers={"Accept": "text/html"})
         oauth = client.post(INTROSPECT_PATH, data={"token": "x"}, auth=("someone", "secret"))
-    finally:
-        client.close()
     assert_clean(page, 500)
     assert "text/html" in page.headers["content-type"]
     assert_clean(oauth, 500)

@@ -3,47 +3,43 @@ budgets per token, per app and per client, shared through Redis, and a Redis out
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from live import Account, LiveServer, MakeToken, free_port
+from live import Account, MakeServer, MakeToken, Server, free_port
 from oauth.conftest import App, Flow
 from sellergate.config import Settings
 from sellergate.oauth.metadata import INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
-from sellergate.storage.database import Database
 from sellergate.tokens.format import TokenKind, generate
 
 ME = {"query": "{ me { username } }"}
 HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
 
-StartServer = Callable[..., LiveServer]
+StartServer = Callable[..., Server]
 
 
 @pytest.fixture
-def start_server(make_settings: Callable[..., Settings], db: Database) -> Iterator[StartServer]:
-    """``start_server(**settings)``: a live server on the test's database with these settings."""
-    started: list[LiveServer] = []
+def start_server(make_settings: Callable[..., Settings], make_server: MakeServer) -> StartServer:
+    """``start_server(**settings)``: a server on the test's database with these settings."""
 
-    def start(**overrides: Any) -> LiveServer:
-        live = LiveServer(make_settings(**overrides), db)
-        live.start()
-        started.append(live)
-        return live
+    def start(**overrides: Any) -> Server:
+        return make_server(make_settings(**overrides))
 
-    yield start
-    for live in started:
-        live.stop()
+    return start
 
 
-def api(url: str, token: str) -> httpx.Response:
-    return httpx.post(
-        f"{url}/seller-api/graphql",
-        json=ME,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
+def post(server: Server, path: str, **kwargs: Any) -> httpx.Response:
+    """One request on a connection of its own, as from a separate client."""
+    with server.client() as client:
+        return client.post(path, **kwargs)
+
+
+def api(server: Server, token: str) -> httpx.Response:
+    return post(
+        server, "/seller-api/graphql", json=ME, headers={"Authorization": f"Bearer {token}"}
     )
 
 
@@ -85,10 +81,10 @@ def test_a_token_over_its_budget_gets_429_in_graphql_shape(
 ) -> None:
     live = start_server(rate_limit_token="3/minute", rate_limit_strategy=strategy)
     for remaining in (2, 1, 0):
-        response = api(live.url, seller.token)
+        response = api(live, seller.token)
         assert response.status_code == 200
         assert_headers(response, 3, remaining)
-    refused = api(live.url, seller.token)
+    refused = api(live, seller.token)
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) >= 1
     assert_headers(refused, 3, 0)
@@ -96,23 +92,23 @@ def test_a_token_over_its_budget_gets_429_in_graphql_shape(
     assert error["extensions"]["code"] == "RATE_LIMITED"
     assert "rate limit" in error["message"]
     # Another seller's token has its own budget.
-    assert api(live.url, other_seller.token).status_code == 200
+    assert api(live, other_seller.token).status_code == 200
 
 
 def test_an_app_budget_spans_its_tokens(
-    start_server: StartServer, flow: Flow, seller: Account, db: Database
+    start_server: StartServer, flow: Flow, seller: Account
 ) -> None:
     first = flow.tokens()["access_token"]
     second = flow.tokens()["access_token"]
     live = start_server(rate_limit_app="4/minute")
-    statuses = [api(live.url, token).status_code for token in (first, second, first, second)]
+    statuses = [api(live, token).status_code for token in (first, second, first, second)]
     assert statuses == [200, 200, 200, 200]
-    refused = api(live.url, first)
+    refused = api(live, first)
     assert refused.status_code == 429
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
-    assert api(live.url, second).status_code == 429
+    assert api(live, second).status_code == 429
     # A personal token belongs to no app.
-    assert api(live.url, seller.token).status_code == 200
+    assert api(live, seller.token).status_code == 200
 
 
 def test_a_client_over_its_budget_gets_an_oauth_error(
@@ -123,8 +119,9 @@ def test_a_client_over_its_budget_gets_an_oauth_error(
 
     def introspect(app: App) -> httpx.Response:
         assert app.secret is not None
-        return httpx.post(
-            live.url + INTROSPECT_PATH,
+        return post(
+            live,
+            INTROSPECT_PATH,
             data={"token": "wn_access_tk_test_x"},
             auth=(app.client_id, app.secret),
         )
@@ -136,8 +133,9 @@ def test_a_client_over_its_budget_gets_an_oauth_error(
     assert refused.headers["cache-control"] == "no-store"
     assert int(refused.headers["retry-after"]) >= 1
     # client_id in the form body counts against the same budget.
-    body = httpx.post(
-        live.url + TOKEN_PATH,
+    body = post(
+        live,
+        TOKEN_PATH,
         data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": flow.app.client_id},
     )
     assert body.status_code == 429
@@ -150,15 +148,15 @@ def test_budgets_are_shared_through_redis(
 ) -> None:
     first = start_server(rate_limit_token="4/minute", redis_url=redis_url)
     second = start_server(rate_limit_token="4/minute", redis_url=redis_url)
-    statuses = [api(live.url, seller.token).status_code for live in (first, second) * 2]
+    statuses = [api(live, seller.token).status_code for live in (first, second) * 2]
     assert statuses == [200] * 4
-    assert api(first.url, seller.token).status_code == 429
-    assert api(second.url, seller.token).status_code == 429
+    assert api(first, seller.token).status_code == 429
+    assert api(second, seller.token).status_code == 429
 
 
 def test_redis_down_fails_open_by_default(start_server: StartServer, seller: Account) -> None:
     live = start_server(redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    response = api(live.url, seller.token)
+    response = api(live, seller.token)
     assert response.status_code == 200
     assert "ratelimit-limit" not in response.headers
 
@@ -167,14 +165,12 @@ def test_redis_down_fails_closed_when_configured(
     start_server: StartServer, seller: Account, app: App
 ) -> None:
     live = start_server(redis_url=f"redis://127.0.0.1:{free_port()}/0", rate_limit_fail_open=False)
-    response = api(live.url, seller.token)
+    response = api(live, seller.token)
     assert response.status_code == 503
     assert response.headers["retry-after"]
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
     assert app.secret is not None
-    oauth = httpx.post(
-        live.url + INTROSPECT_PATH, data={"token": "x"}, auth=(app.client_id, app.secret)
-    )
+    oauth = post(live, INTROSPECT_PATH, data={"token": "x"}, auth=(app.client_id, app.secret))
     assert oauth.status_code == 503
     assert oauth.json()["error"] == "temporarily_unavailable"
 
@@ -183,7 +179,7 @@ def test_off_disables_a_budget(
     start_server: StartServer, seller: Account, make_token: MakeToken
 ) -> None:
     live = start_server(rate_limit_token="off")
-    response = api(live.url, seller.token)
+    response = api(live, seller.token)
     assert response.status_code == 200
     assert "ratelimit-limit" not in response.headers
 
@@ -195,9 +191,7 @@ def test_wrong_credentials_do_not_spend_the_named_clients_budget(
     assert app.secret is not None
 
     def introspect(secret: str) -> httpx.Response:
-        return httpx.post(
-            live.url + INTROSPECT_PATH, data={"token": "x"}, auth=(app.client_id, secret)
-        )
+        return post(live, INTROSPECT_PATH, data={"token": "x"}, auth=(app.client_id, secret))
 
     assert [introspect("wrong").status_code for _ in range(3)] == [401, 401, 401]
     assert [introspect(app.secret).status_code for _ in range(3)] == [200, 200, 429]
@@ -208,8 +202,8 @@ def test_made_up_tokens_are_charged_to_the_address(
 ) -> None:
     live = start_server(rate_limit_address="3/minute")
     made_up = [generate(TokenKind.ACCESS, staging=True) for _ in range(4)]
-    assert [api(live.url, token).status_code for token in made_up] == [401] * 4
-    refused = api(live.url, generate(TokenKind.ACCESS, staging=True))
+    assert [api(live, token).status_code for token in made_up] == [401] * 4
+    refused = api(live, generate(TokenKind.ACCESS, staging=True))
     assert refused.status_code == 429
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert int(refused.headers["retry-after"]) >= 1

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from live import Account
+from live import Account, MakeServer
 from oauth.conftest import Flow, hidden_fields
 from sellergate.accounts.audit import EventKind, list_events
 from sellergate.config import Settings
@@ -208,17 +208,13 @@ def test_malformed_reports_are_refused(
 
 @pytest.mark.databases("sqlite")
 def test_reports_are_off_without_keys(
-    make_settings: Callable[..., Settings], db: Database, private_key: ec.EllipticCurvePrivateKey
+    make_settings: Callable[..., Settings],
+    make_server: MakeServer,
+    private_key: ec.EllipticCurvePrivateKey,
 ) -> None:
-    from live import LiveServer
-
-    server = LiveServer(make_settings(), db)
-    server.start()
-    try:
-        body, headers = signed(private_key, [item("x")])
-        assert httpx.post(server.url + PATH, content=body, headers=headers).status_code == 404
-    finally:
-        server.stop()
+    body, headers = signed(private_key, [item("x")])
+    with make_server(make_settings()).client() as client:
+        assert client.post(PATH, content=body, headers=headers).status_code == 404
 
 
 def test_key_setting_is_validated(make_settings: Callable[..., Settings]) -> None:

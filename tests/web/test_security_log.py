@@ -129,5 +129,5 @@ def test_security_page_is_the_sellers_own_newest_first_and_paged(
     second = browser.http.get("/dashboard/security?" + urlencode({"before": older}))
     assert second.text.count('data-kind="signin.succeeded"') == 10
     assert "Older events" not in second.text
-    with httpx.Client(base_url=browser.server.url) as anonymous:
+    with browser.server.client() as anonymous:
         assert anonymous.get("/dashboard/security").status_code == 303

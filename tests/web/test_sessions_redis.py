@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 import redis
 from sqlalchemy import select
 
-from live import Account, LiveServer
+from live import Account, MakeServer, Server
 from oauth.conftest import Browser, hidden_fields
 from sellergate.config import Settings
 from sellergate.storage.database import Database
@@ -27,7 +26,7 @@ def settings(make_settings: Callable[..., Settings], redis_url: str) -> Settings
 
 
 @pytest.fixture
-def second_browser(server: LiveServer) -> Iterator[Browser]:
+def second_browser(server: Server) -> Iterator[Browser]:
     opened = Browser(server)
     yield opened
     opened.close()
@@ -71,27 +70,23 @@ def test_logout_and_sign_out_everywhere_else_kill_copied_cookies(
     after = browser.http.get("/dashboard/sessions")
     assert "Signed out of 1 other session." in after.text
     assert after.text.count("data-session-id=") == 1
-    with httpx.Client(base_url=browser.server.url, cookies={SESSION_COOKIE: copied}) as thief:
+    with browser.server.client(cookies={SESSION_COOKIE: copied}) as thief:
         assert thief.get("/dashboard").status_code == 303
 
     mine = browser.http.cookies[SESSION_COOKIE]
     browser.http.post("/logout", data={"csrf_token": token})
-    with httpx.Client(base_url=browser.server.url, cookies={SESSION_COOKIE: mine}) as thief:
+    with browser.server.client(cookies={SESSION_COOKIE: mine}) as thief:
         assert thief.get("/dashboard").status_code == 303
 
 
 def test_idle_sessions_expire_in_redis(
-    make_settings: Callable[..., Settings], db: Database, seller: Account, redis_url: str
+    make_settings: Callable[..., Settings], make_server: MakeServer, seller: Account, redis_url: str
 ) -> None:
-    server = LiveServer(make_settings(redis_url=redis_url, session_idle="1s"), db)
-    server.start()
-    try:
-        browser = Browser(server)
-        browser.login(seller)
-        raw = browser.http.cookies[SESSION_COOKIE]
-        time.sleep(1.5)
-        with httpx.Client(base_url=server.url, cookies={SESSION_COOKIE: raw}) as late:
-            assert late.get("/dashboard").status_code == 303
-        browser.close()
-    finally:
-        server.stop()
+    server = make_server(make_settings(redis_url=redis_url, session_idle="1s"))
+    browser = Browser(server)
+    browser.login(seller)
+    raw = browser.http.cookies[SESSION_COOKIE]
+    time.sleep(1.5)
+    with server.client(cookies={SESSION_COOKIE: raw}) as late:
+        assert late.get("/dashboard").status_code == 303
+    browser.close()
