@@ -25,16 +25,19 @@ from sellergate.oauth.records import (
     TokenInfo,
 )
 from sellergate.scopes import Scope
+from sellergate.storage.handles import DatabaseHandle
 from sellergate.storage.models import AccessToken
 from sellergate.tokens.hashing import token_hash
 
 
-class SqlOAuthStorage:
+class SqlOAuthStorage(DatabaseHandle):
     """``address`` is the client's, for the security log: an approval (the code minted) and a
     detected refresh-token reuse are recorded with it, in the same transaction.
 
     Give either a ``session`` or, for a request that only reads, a ``connection``: the ORM
-    session over it is then made only if a method needs one."""
+    session over it is then made only if a method needs one (:class:`DatabaseHandle`)."""
+
+    __slots__ = ("address",)
 
     def __init__(
         self,
@@ -43,24 +46,8 @@ class SqlOAuthStorage:
         *,
         connection: Connection | None = None,
     ) -> None:
-        if (session is None) == (connection is None):
-            raise ValueError("give either a session or a connection")
-        self._session = session
-        self._connection = connection
+        super().__init__(session=session, connection=connection)
         self.address = address
-
-    @property
-    def session(self) -> Session:
-        if self._session is None:
-            # Joins the connection's transaction, if any, and never ends it: the caller does.
-            self._session = Session(bind=self._connection, expire_on_commit=False)
-        return self._session
-
-    @property
-    def connection(self) -> Connection:
-        if self._connection is None:
-            self._connection = self.session.connection()
-        return self._connection
 
     def find_client(self, client_id: str) -> ClientRecord | None:
         return find_client_record(self.connection, client_id)

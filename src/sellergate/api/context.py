@@ -10,14 +10,14 @@ from strawberry.types import Info
 
 from sellergate.accounts.bearer import AuthContext
 from sellergate.config import Settings
+from sellergate.storage.handles import DatabaseHandle
 
 
-class ApiContext:
-    """Give either the request's ``session`` or the ``connection`` it holds. Over a connection
-    the ORM session is made the first time a resolver asks for it: many operations (``me``)
-    never do, and a session costs more to set up than their SQL."""
+class ApiContext(DatabaseHandle):
+    """Who is calling, the settings, a per-request cache, and the database (a session, or a
+    connection with a session made only if a resolver asks: see :class:`DatabaseHandle`)."""
 
-    __slots__ = ("_session", "auth", "cache", "connection", "settings")
+    __slots__ = ("auth", "cache", "settings")
 
     def __init__(
         self,
@@ -27,20 +27,10 @@ class ApiContext:
         session: Session | None = None,
         connection: Connection | None = None,
     ) -> None:
-        if (session is None) == (connection is None):
-            raise ValueError("give either a session or a connection")
+        super().__init__(session=session, connection=connection)
         self.auth = auth
         self.settings = settings
-        self._session = session
-        self.connection = connection
         self.cache: dict[Any, Any] = {}
-
-    @property
-    def session(self) -> Session:
-        if self._session is None:
-            # Joins the connection's transaction, if any, and never ends it: the caller does.
-            self._session = Session(bind=self.connection, expire_on_commit=False)
-        return self._session
 
 
 ApiInfo = Info[ApiContext, None]

@@ -1,0 +1,38 @@
+"""A request's way into the database: an ORM session, or a connection with one made on demand."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+
+class DatabaseHandle:
+    """Give either the request's ``session`` or the ``connection`` it holds.
+
+    Over a connection the ORM session is made the first time something asks for it: reads that
+    run on Core statements (the bearer check, introspection, ``me``) never do, and a session
+    costs more to set up than their SQL. The session joins the connection's transaction, if
+    any, and never ends it: whoever opened the connection does.
+    """
+
+    __slots__ = ("_connection", "_session")
+
+    def __init__(
+        self, *, session: Session | None = None, connection: Connection | None = None
+    ) -> None:
+        if (session is None) == (connection is None):
+            raise ValueError("give either a session or a connection")
+        self._session = session
+        self._connection = connection
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self._connection, expire_on_commit=False)
+        return self._session
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
