@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 import re
 import secrets
@@ -19,6 +17,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 import pytest
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT
 
 from live import Account, Server
@@ -149,8 +148,7 @@ def token_url(server: Server) -> str:
 def pkce_pair() -> tuple[str, str]:
     """A ``(code_verifier, code_challenge)`` pair for S256 (RFC 7636 §4.1-4.2)."""
     verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+    return verifier, create_s256_code_challenge(verifier)
 
 
 @dataclass

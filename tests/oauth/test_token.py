@@ -98,6 +98,21 @@ def test_verifier_without_challenge_is_refused(flow: Flow) -> None:
     assert flow.exchange(ok_code).status_code == 200
 
 
+def test_rfc_7636_example_pair_is_accepted_and_its_verifier_is_checked(flow: Flow) -> None:
+    """The pair of RFC 7636 Appendix B, written out here rather than computed, so the test does
+    not share its S256 arithmetic with the server: the pair is accepted, a verifier one
+    character off is refused."""
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    code = flow.code(code_challenge=challenge)
+    flow.verifier = verifier[:-1] + "j"
+    assert_oauth_error(flow.exchange(code), "invalid_grant")
+    code = flow.code(code_challenge=challenge)
+    flow.verifier = verifier
+    response = flow.exchange(code)
+    assert response.status_code == 200, response.text
+
+
 def test_code_is_bound_to_its_app(flow: Flow, register: Register) -> None:
     other = register(name="Other App")
     assert_oauth_error(flow.exchange(flow.code(), app=other), "invalid_grant")
