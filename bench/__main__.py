@@ -61,6 +61,14 @@ HEAVY_CLIENTS = 2
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="duration of each scenario")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="seconds of the same load, not measured, before each scenario (not before refresh, "
+        "whose one-time tokens are counted): fills the connection pools, the worker threads and "
+        "the per-process caches, as the peers' runs do (default 3)",
+    )
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
@@ -210,7 +218,7 @@ def _scenario(
     print(f"running {name} on {len(urls)} node(s) for {args.seconds}s...", file=sys.stderr)
     share = max(args.connections // len(urls), 1)
 
-    def runner(index: int) -> Callable[[], wrk.Result]:
+    def runner(index: int, seconds: int) -> Callable[[], wrk.Result]:
         return lambda: wrk.run(
             wrk_path,
             f"{name}-{index}",
@@ -219,10 +227,12 @@ def _scenario(
             workdir,
             threads=args.threads,
             connections=share,
-            seconds=args.seconds,
+            seconds=seconds,
         )
 
-    result = nodes.spread([runner(index) for index in range(len(urls))])
+    if args.warmup > 0 and name != "refresh":
+        nodes.spread([runner(index, args.warmup) for index in range(len(urls))])
+    result = nodes.spread([runner(index, args.seconds) for index in range(len(urls))])
     return dataclasses.replace(result, name=name)
 
 
