@@ -8,7 +8,6 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
@@ -18,7 +17,7 @@ from sellergate.accounts.bearer import LastUsedRecorder
 from sellergate.api.execution import Operations
 from sellergate.api.schema import build_schema
 from sellergate.config import Settings
-from sellergate.storage.database import POOL_SIZE, Database
+from sellergate.storage.database import Database
 from sellergate.web import health, oauth, secret_scanning, secure_links
 from sellergate.web.budgets import Limiter
 from sellergate.web.errors import FaultBarrier
@@ -64,8 +63,6 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        # Every worker thread here uses a database connection: no more threads than the pool.
-        to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
         # What exists once started (modules, the schema, the ORM's mappings) lives as long as
         # the process: keep it out of the collector's full passes, which hold the GIL (and so
         # stall the event loop) for as long as they take; a costly query triggers them often.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -35,6 +34,7 @@ from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
 from sellergate.web.login import signed_in_seller, signed_in_username
 from sellergate.web.oauth import query_request, query_string_request, to_response
 from sellergate.web.templates import page
+from sellergate.web.threads import in_thread
 
 CONSENT_PATH = "/oauth/consent"
 MAX_QUERY = 8_192
@@ -89,7 +89,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
                 request, OAuthError("the request is too long", code="invalid_request")
             )
         try:
-            checked = await run_in_threadpool(check, oauth_request)
+            checked = await in_thread(check, oauth_request)
         except OAuthError as exc:
             return error_page(request, exc)
         return to_response(checked) if isinstance(checked, OAuthResponse) else checked
@@ -110,10 +110,8 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         seller_id = signed_in_seller(request)
         if seller_id is None:
             return login_redirect(f"{CONSENT_PATH}?{request.url.query}")
-        registered_by = await run_in_threadpool(developer, checked.client_id)
-        reference = await run_in_threadpool(
-            remember, seller_id, checked.client_id, request.url.query
-        )
+        registered_by = await in_thread(developer, checked.client_id)
+        reference = await in_thread(remember, seller_id, checked.client_id, request.url.query)
         return page(
             request,
             "consent.html",
@@ -142,9 +140,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             return error_page(request, OAuthError("choose Approve or Deny", code="invalid_request"))
         reference = str(form.get("request_reference") or "")
         try:
-            result = await run_in_threadpool(
-                decide, request, reference, seller_id, choice == "approve"
-            )
+            result = await in_thread(decide, request, reference, seller_id, choice == "approve")
         except OAuthError as exc:
             return error_page(request, exc)
         if result is None:

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -45,6 +44,7 @@ from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
 from sellergate.web.login import signed_in_seller, signed_in_username
 from sellergate.web.sessions import flash_message, take_flash
 from sellergate.web.templates import page
+from sellergate.web.threads import in_thread
 
 DASHBOARD_PATH = "/dashboard"
 EXPIRY_CHOICES = [
@@ -192,7 +192,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         error: str = "",
         form: dict[str, str] | None = None,
     ) -> Response:
-        tokens, apps, leaked = await run_in_threadpool(load, seller_id)
+        tokens, apps, leaked = await in_thread(load, seller_id)
         now = utcnow()
         return page(
             request,
@@ -264,7 +264,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             lifetime = parse_expiry(values["expires"], values["expires_on"], utcnow())
             if not values["label"]:
                 raise InvalidInput("give the token a name, e.g. where it will be used")
-            issued = await run_in_threadpool(
+            issued = await in_thread(
                 audited(
                     request,
                     lambda session: issue_token(
@@ -298,7 +298,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             )
         grace = GRACE_CHOICES.get(str(form.get("grace") or "0"), GRACE_CHOICES["0"])[1]
         try:
-            issued = await run_in_threadpool(
+            issued = await in_thread(
                 audited(
                     request,
                     lambda session: rotate_token(
@@ -334,7 +334,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
                 button="Revoke token",
             )
         try:
-            await run_in_threadpool(
+            await in_thread(
                 audited(
                     request,
                     lambda session: revoke_token(session, token_id, seller_id=seller_id),
@@ -352,7 +352,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             return checked
         seller_id, form = checked
         client_id: str = request.path_params["client_id"]
-        name = await run_in_threadpool(app_name, client_id)
+        name = await in_thread(app_name, client_id)
         if form.get("confirm") != "yes":
             return confirm(
                 request,
@@ -365,7 +365,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
                 button="Disconnect",
             )
         try:
-            await run_in_threadpool(
+            await in_thread(
                 audited(
                     request,
                     lambda session: disconnect_app(session, seller_id, client_id),

@@ -4,7 +4,7 @@ Where: the embedded SQLite file answers reads in microseconds and never blocks t
 read runs on the event loop: twice as fast as a hop to a worker thread fighting it for the GIL.
 Writes, which may wait for SQLite's lock, long reads (a costly GraphQL operation) and all work
 on a networked database go to a worker thread (at most as many as the connection pool holds;
-see ``web.app``).
+see ``web.threads``).
 
 How: a request that only reads gets one connection (:meth:`DatabaseCalls.read`), no ORM
 session unless its code asks for one. On PostgreSQL that connection is in autocommit: under
@@ -27,9 +27,9 @@ from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine
-from starlette.concurrency import run_in_threadpool
 
 from sellergate.storage.database import Database
+from sellergate.web.threads import in_thread
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -66,14 +66,14 @@ class DatabaseCalls:
         """Run ``function``; ``may_block`` says it may run long (a costly read)."""
         if self.reads_inline and not may_block:
             return function(*args, **kwargs)
-        return await run_in_threadpool(function, *args, **kwargs)
+        return await in_thread(function, *args, **kwargs)
 
     async def write(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``function``, which writes, in a worker thread (on SQLite, one at a time)."""
         if self.reads_inline:
             async with _write_lock(self.db.engine):
-                return await run_in_threadpool(function, *args, **kwargs)
-        return await run_in_threadpool(function, *args, **kwargs)
+                return await in_thread(function, *args, **kwargs)
+        return await in_thread(function, *args, **kwargs)
 
     async def read(
         self,

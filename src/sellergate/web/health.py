@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -10,6 +9,7 @@ from starlette.routing import Route
 from sellergate.storage.database import Database
 from sellergate.web.errors import RETRY_AFTER_SECONDS
 from sellergate.web.metrics import Metrics
+from sellergate.web.threads import in_thread
 
 
 def routes(db: Database, metrics: Metrics) -> list[Route]:
@@ -18,7 +18,7 @@ def routes(db: Database, metrics: Metrics) -> list[Route]:
 
     async def readyz(_: Request) -> Response:
         """Ready only when the database can be read and written right now."""
-        if await run_in_threadpool(db.check_ready):
+        if await in_thread(db.check_ready):
             return JSONResponse({"status": "ready", "database": "ok"})
         return JSONResponse(
             {"status": "unavailable", "database": "unavailable"},

@@ -14,13 +14,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from starlette.concurrency import run_in_threadpool
-
 from sellergate.accounts.bearer import LastUsedRecorder
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 from sellergate.storage.faults import is_fault
 from sellergate.storage.prune import PruneLeader, prune
+from sellergate.web.threads import in_thread
 
 log = logging.getLogger("sellergate.jobs")
 
@@ -31,7 +30,7 @@ async def _flush_periodically(
     while True:
         await asyncio.sleep(settings.last_used_flush_seconds)
         try:
-            await run_in_threadpool(recorder.flush, database.engine)
+            await in_thread(recorder.flush, database.engine)
         except Exception as error:
             # A database fault is in the outage log already (one line, not a traceback per
             # try); the recorder keeps the times and the next flush writes them.
@@ -43,9 +42,9 @@ async def _prune_periodically(settings: Settings, database: Database, leader: Pr
     while True:
         await asyncio.sleep(settings.prune_interval.total_seconds())
         try:
-            if not await run_in_threadpool(leader.lead):
+            if not await in_thread(leader.lead):
                 continue
-            counts = await run_in_threadpool(prune, database.engine, settings)
+            counts = await in_thread(prune, database.engine, settings)
             log.info(
                 "pruned %d rows", sum(counts.values()), extra={"event": "prune", "tables": counts}
             )
@@ -68,9 +67,9 @@ async def background_jobs(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await run_in_threadpool(leader.close)
+        await in_thread(leader.close)
         try:
-            flushed = await run_in_threadpool(recorder.flush, database.engine)
+            flushed = await in_thread(recorder.flush, database.engine)
         except Exception as error:
             if not is_fault(error):
                 raise

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -27,6 +26,7 @@ from sellergate.web.addresses import client_address
 from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
 from sellergate.web.sessions import session_state, signed_in
 from sellergate.web.templates import page
+from sellergate.web.threads import in_thread
 
 DEFAULT_NEXT = "/dashboard"
 MAX_USERNAME = 64
@@ -142,7 +142,7 @@ def routes(
         username = str(form.get("username") or "").strip().lower()[:MAX_USERNAME]
         password = str(form.get("password") or "")
         address = client_address(request, networks)
-        verdict = await run_in_threadpool(count_attempt, username, address)
+        verdict = await in_thread(count_attempt, username, address)
         if not verdict.allowed:
             minutes = (verdict.retry_after + 59) // 60
             at = utcnow() + timedelta(seconds=verdict.retry_after)
@@ -159,7 +159,7 @@ def routes(
         raw = None
         if username and 0 < len(password) <= MAX_LENGTH:
             state = session_state(request)
-            raw = await run_in_threadpool(
+            raw = await in_thread(
                 sign_in,
                 username,
                 password,
@@ -179,7 +179,7 @@ def routes(
             return form_page(request, DEFAULT_NEXT, 400, "The form expired. Please try again.")
         state = session_state(request)
         if state.raw_id is not None:
-            await run_in_threadpool(sign_out, state.raw_id, client_address(request, networks))
+            await in_thread(sign_out, state.raw_id, client_address(request, networks))
         state.raw_id, state.active, state.ended = None, None, True
         return RedirectResponse("/login", status_code=303)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -18,6 +17,7 @@ from sellergate.config import Settings
 from sellergate.errors import SellergateError
 from sellergate.storage.database import Database
 from sellergate.web.body import BodyTooLarge, read_limited
+from sellergate.web.threads import in_thread
 
 REPORT_PATH = "/secret-scanning/report"
 KEY_HEADER = "github-public-key-identifier"
@@ -52,7 +52,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
                 body,
             )
             reported = parse_report(body)
-            answer = await run_in_threadpool(process, body, reported)
+            answer = await in_thread(process, body, reported)
         except SellergateError as exc:
             return _error(exc.status, exc.code, exc.description)
         return JSONResponse(answer, headers=NO_STORE)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,6 +15,7 @@ from sellergate.errors import Gone, NotFound
 from sellergate.storage.database import Database
 from sellergate.web.addresses import client_address
 from sellergate.web.templates import PAGE_HEADERS, page
+from sellergate.web.threads import in_thread
 
 
 def _wants_json(request: Request) -> bool:
@@ -37,7 +37,7 @@ def routes(db: Database) -> list[Route]:
     async def show(request: Request) -> Response:
         link = request.path_params["link"]
         try:
-            state = await run_in_threadpool(inspect, link)
+            state = await in_thread(inspect, link)
         except NotFound:
             return page(
                 request,
@@ -58,7 +58,7 @@ def routes(db: Database) -> list[Route]:
         link = request.path_params["link"]
         try:
             address = client_address(request, db.settings.trusted_proxy_networks)
-            secret = await run_in_threadpool(reveal, link, address)
+            secret = await in_thread(reveal, link, address)
         except (NotFound, Gone) as exc:
             if _wants_json(request):
                 return JSONResponse(

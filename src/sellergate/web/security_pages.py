@@ -7,7 +7,6 @@ from any of them opens nothing afterwards.
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -22,6 +21,7 @@ from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
 from sellergate.web.dashboard import when
 from sellergate.web.sessions import flash_message, signed_in, take_flash
 from sellergate.web.templates import page
+from sellergate.web.threads import in_thread
 
 SESSIONS_PATH = "/dashboard/sessions"
 SECURITY_PATH = "/dashboard/security"
@@ -114,7 +114,7 @@ def routes(settings: Settings, db: Database, store: SessionStore) -> list[Route]
         active = signed_in(request)
         if active is None:
             return login_redirect(SESSIONS_PATH)
-        rows = await run_in_threadpool(store.list, active.seller_id)
+        rows = await in_thread(store.list, active.seller_id)
         now = utcnow()
         return page(
             request,
@@ -143,7 +143,7 @@ def routes(settings: Settings, db: Database, store: SessionStore) -> list[Route]
                 link_text="Back to your sessions",
             )
         address = client_address(request, settings.trusted_proxy_networks)
-        ended = await run_in_threadpool(sign_out_others, active, address)
+        ended = await in_thread(sign_out_others, active, address)
         text = (
             f"Signed out of {ended} other session{'s' if ended != 1 else ''}."
             if ended
@@ -158,7 +158,7 @@ def routes(settings: Settings, db: Database, store: SessionStore) -> list[Route]
             return login_redirect(SECURITY_PATH)
         raw_before = request.query_params.get("before", "")
         before = int(raw_before) if raw_before.isdigit() and len(raw_before) < 19 else None
-        events = await run_in_threadpool(load_events, active.seller_id, before)
+        events = await in_thread(load_events, active.seller_id, before)
         now = utcnow()
         return page(
             request,

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sellergate.accounts.web_sessions import ActiveSession, SessionStore
 from sellergate.config import Settings
+from sellergate.web.threads import in_thread
 
 SESSION_COOKIE = "sellergate_session"
 ANONYMOUS_COOKIE = "sellergate_csrf"
@@ -60,7 +60,7 @@ class SessionMiddleware:
         raw = cookies.get(SESSION_COOKIE) or None
         if raw is not None and len(raw) > _MAX_COOKIE:
             raw = None
-        active = await run_in_threadpool(self.store.load, raw) if raw else None
+        active = await in_thread(self.store.load, raw) if raw else None
         anonymous = cookies.get(ANONYMOUS_COOKIE) or None
         state = SessionState(
             store=self.store,
@@ -123,4 +123,4 @@ async def flash_message(request: Request, text: str, kind: str = "ok") -> None:
     state = session_state(request)
     if state.active is not None:
         message = json.dumps({"text": text, "kind": kind})
-        await run_in_threadpool(state.store.set_flash, state.active, message)
+        await in_thread(state.store.set_flash, state.active, message)
