@@ -46,4 +46,4 @@ def test_no_more_threads_at_once_than_a_connection_pool() -> None:
         await asyncio.gather(*(in_thread(work) for _ in range(POOL_SIZE * 3)))
 
     asyncio.run(many())
-    assert most == POOL_SIZE
+    assert POOL_SIZE // 2 < most <= POOL_SIZE
