@@ -23,6 +23,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from sellergate.config import Settings
 from sellergate.storage.faults import SQLITE_FAULTS, OutageLog, is_fault
+from sellergate.storage.writelock import SqliteWriteLock
+
+# How long an SQLite writer waits for the file's write lock before it fails (503).
+SQLITE_BUSY_SECONDS = 10
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -30,7 +34,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.close()
 
 
@@ -59,7 +63,11 @@ def make_engine(settings: Settings) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 10, "isolation_level": None},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_SECONDS,
+                "isolation_level": None,
+            },
             pool_size=POOL_SIZE,
             max_overflow=0,
         )
@@ -137,6 +145,12 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self.writers = sessionmaker(writer, expire_on_commit=False)
+        path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        self.write_lock = (
+            SqliteWriteLock(path, timeout=SQLITE_BUSY_SECONDS)
+            if path and path != ":memory:"
+            else None
+        )
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
@@ -145,8 +159,12 @@ class Database:
         Pass ``write=True`` for a transaction that writes: on SQLite it then holds the write
         lock from its start (reads alone never wait for it).
         """
-        with (self.writers if write else self.sessions).begin() as session:
-            yield session
+        if write and self.write_lock is not None:
+            with self.write_lock.held(), self.writers.begin() as session:
+                yield session
+        else:
+            with (self.writers if write else self.sessions).begin() as session:
+                yield session
         self.outage.succeeded(wrote=write)
 
     def check_ready(self) -> bool:
@@ -162,3 +180,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.write_lock is not None:
+            self.write_lock.close()

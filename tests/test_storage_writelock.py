@@ -1,0 +1,78 @@
+"""The SQLite writers' lock: exclusive across descriptors (as across processes), bounded waits,
+and no lock at all where its file cannot be made."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from sellergate.storage.writelock import SqliteWriteLock
+
+
+def test_a_second_holder_waits_for_the_first_and_goes_on_when_it_releases(tmp_path: Path) -> None:
+    # Two instances hold two open file descriptions, as two server processes do.
+    first = SqliteWriteLock(str(tmp_path / "shop.db"), timeout=10)
+    second = SqliteWriteLock(str(tmp_path / "shop.db"), timeout=10)
+    order: list[str] = []
+    entered = threading.Event()
+
+    def hold() -> None:
+        with first.held():
+            entered.set()
+            time.sleep(0.2)
+            order.append("first released")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert entered.wait(5)
+    with second.held():
+        order.append("second entered")
+    holder.join()
+    assert order == ["first released", "second entered"]
+    first.close()
+    second.close()
+
+
+def test_a_wait_is_bounded_and_then_goes_on_without_the_lock(tmp_path: Path) -> None:
+    first = SqliteWriteLock(str(tmp_path / "shop.db"), timeout=10)
+    impatient = SqliteWriteLock(str(tmp_path / "shop.db"), timeout=0.2)
+    with first.held():
+        started = time.monotonic()
+        with impatient.held():
+            waited = time.monotonic() - started
+    assert 0.2 <= waited < 5
+    first.close()
+    impatient.close()
+
+
+def test_threads_of_one_process_take_turns(tmp_path: Path) -> None:
+    lock = SqliteWriteLock(str(tmp_path / "shop.db"), timeout=10)
+    inside = 0
+    most = 0
+    guard = threading.Lock()
+
+    def write() -> None:
+        nonlocal inside, most
+        with lock.held():
+            with guard:
+                inside += 1
+                most = max(most, inside)
+            time.sleep(0.005)
+            with guard:
+                inside -= 1
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1
+    lock.close()
+
+
+def test_without_a_lock_file_writers_are_not_stopped(tmp_path: Path) -> None:
+    lock = SqliteWriteLock(str(tmp_path / "missing-directory" / "shop.db"), timeout=10)
+    with lock.held():
+        pass
+    assert not (tmp_path / "missing-directory").exists()
