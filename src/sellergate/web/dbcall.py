@@ -16,7 +16,8 @@ Writes on SQLite queue on an :class:`asyncio.Lock` before the hop, one at a time
 the file has a single writer anyway, and a writer waiting in SQLite's busy handler polls with
 sleeps of up to 100 ms, so with a dozen threads contending some waited a second or more
 (refresh p99 at 1.8 s, 38x its p50). The lock hands over in arrival order, the moment the
-previous writer is done; only writers of other processes still meet in the busy handler.
+previous writer is done, and no more than one thread per process waits for the file's own
+writer lock (:mod:`sellergate.storage.writelock`), which orders the processes.
 """
 
 from __future__ import annotations
