@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+from overlap import Overlap
 from sellergate.storage.writelock import SqliteWriteLock
 
 
@@ -48,26 +49,18 @@ def test_a_wait_is_bounded_and_then_goes_on_without_the_lock(tmp_path: Path) -> 
 
 def test_threads_of_one_process_take_turns(tmp_path: Path) -> None:
     lock = SqliteWriteLock(str(tmp_path / "shop.db"), timeout=10)
-    inside = 0
-    most = 0
-    guard = threading.Lock()
+    overlap = Overlap()
 
     def write() -> None:
-        nonlocal inside, most
-        with lock.held():
-            with guard:
-                inside += 1
-                most = max(most, inside)
+        with lock.held(), overlap.inside():
             time.sleep(0.005)
-            with guard:
-                inside -= 1
 
     threads = [threading.Thread(target=write) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert most == 1
+    assert overlap.most == 1
     lock.close()
 
 

@@ -4,10 +4,10 @@ queued on the event loop, on PostgreSQL side by side."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from overlap import Overlap
 from sellergate.storage.database import Database
 from sellergate.web.dbcall import DatabaseCalls
 
@@ -15,19 +15,12 @@ from sellergate.web.dbcall import DatabaseCalls
 def test_sqlite_writes_queue_in_the_process(db: Database, database: str) -> None:
     # Two instances, as the GraphQL and OAuth endpoints each have one: they share the queue.
     calls = [DatabaseCalls(db), DatabaseCalls(db)]
-    guard = threading.Lock()
-    running = 0
-    most = 0
+    overlap = Overlap()
     order: list[int] = []
 
     def write(number: int) -> int:
-        nonlocal running, most
-        with guard:
-            running += 1
-            most = max(most, running)
-        time.sleep(0.02)  # a write holding the file's lock
-        with guard:
-            running -= 1
+        with overlap.inside():
+            time.sleep(0.02)  # a write holding the file's lock
             order.append(number)
         return number
 
@@ -38,7 +31,7 @@ def test_sqlite_writes_queue_in_the_process(db: Database, database: str) -> None
     with ThreadPoolExecutor(1) as thread:
         assert thread.submit(asyncio.run, main()).result(timeout=60) == list(range(8))
     if database == "sqlite":
-        assert most == 1
+        assert overlap.most == 1
         assert order == list(range(8)), "handed over in arrival order"
     else:
-        assert most > 1, "PostgreSQL writers do not queue in the process"
+        assert overlap.most > 1, "PostgreSQL writers do not queue in the process"

@@ -8,6 +8,7 @@ import threading
 import time
 from contextvars import ContextVar
 
+from overlap import Overlap
 from sellergate.storage.database import POOL_SIZE
 from sellergate.web.threads import in_thread
 
@@ -29,21 +30,14 @@ def test_the_callers_context_goes_to_the_thread() -> None:
 
 
 def test_no_more_threads_at_once_than_a_connection_pool() -> None:
-    lock = threading.Lock()
-    running = 0
-    most = 0
+    overlap = Overlap()
 
     def work() -> None:
-        nonlocal running, most
-        with lock:
-            running += 1
-            most = max(most, running)
-        time.sleep(0.02)
-        with lock:
-            running -= 1
+        with overlap.inside():
+            time.sleep(0.02)
 
     async def many() -> None:
         await asyncio.gather(*(in_thread(work) for _ in range(POOL_SIZE * 3)))
 
     asyncio.run(many())
-    assert POOL_SIZE // 2 < most <= POOL_SIZE
+    assert POOL_SIZE // 2 < overlap.most <= POOL_SIZE
