@@ -70,7 +70,3 @@ def expand(scopes: Iterable[Scope]) -> frozenset[Scope]:
     for scope in scopes:
         granted |= _IMPLIES.get(scope, frozenset({scope}))
     return frozenset(granted)
-
-
-def allows(granted: Iterable[Scope], required: Scope) -> bool:
-    return required in expand(granted)

@@ -220,6 +220,6 @@ OPERATIONS: list[Operation] = [
 
 def lacking(scope: Scope) -> list[Scope]:
     """Every scope that does not grant ``scope``."""
-    from sellergate.scopes import allows
+    from sellergate.scopes import expand
 
-    return [other for other in Scope if not allows([other], scope)]
+    return [other for other in Scope if scope not in expand([other])]
