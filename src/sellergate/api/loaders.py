@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy.orm import Session
-
 from sellergate.api.context import ApiContext
 from sellergate.shop.customers import Customer, customers_by_ids
 from sellergate.shop.listings import Listing, listings_by_ids, listings_by_variant
@@ -24,6 +22,7 @@ from sellergate.shop.orders import (
     tracking_codes_by_order,
 )
 from sellergate.shop.products import Product, products_by_ids
+from sellergate.shop.reads import Reads
 from sellergate.shop.variants import Variant, variants_by_ids, variants_by_product
 
 K = TypeVar("K", bound=int)
@@ -62,11 +61,11 @@ class Loaders:
     tracking_codes: Batch[int, list[TrackingCode]]
 
 
-def _build(session: Session, seller_id: int) -> Loaders:
+def _build(reads: Reads, seller_id: int) -> Loaders:
     # Each fetch also registers the keys its values lead to, so that the next level down is
     # loaded for the whole page at once too, however deep the query goes.
     def fetch_line_items(order_ids: set[int]) -> dict[int, list[LineItem]]:
-        found = line_items_by_order(session, seller_id, order_ids)
+        found = line_items_by_order(reads, seller_id, order_ids)
         batch.listings.expect(
             item.listing_id
             for items in found.values()
@@ -76,10 +75,10 @@ def _build(session: Session, seller_id: int) -> Loaders:
         return found
 
     def fetch_listings(ids: set[int]) -> dict[int, Listing]:
-        return _listed(listings_by_ids(session, seller_id, ids))
+        return _listed(listings_by_ids(reads, seller_id, ids))
 
     def fetch_listing_of_variant(ids: set[int]) -> dict[int, Listing]:
-        return _listed(listings_by_variant(session, seller_id, ids))
+        return _listed(listings_by_variant(reads, seller_id, ids))
 
     def _listed(found: dict[int, Listing]) -> dict[int, Listing]:
         batch.products.expect(value.product_id for value in found.values())
@@ -89,12 +88,12 @@ def _build(session: Session, seller_id: int) -> Loaders:
         return found
 
     def fetch_variants(ids: set[int]) -> dict[int, Variant]:
-        found = variants_by_ids(session, seller_id, ids)
+        found = variants_by_ids(reads, seller_id, ids)
         _varied(found.values())
         return found
 
     def fetch_variants_of_product(ids: set[int]) -> dict[int, list[Variant]]:
-        found = variants_by_product(session, seller_id, ids)
+        found = variants_by_product(reads, seller_id, ids)
         _varied(value for values in found.values() for value in values)
         return found
 
@@ -104,7 +103,7 @@ def _build(session: Session, seller_id: int) -> Loaders:
             batch.listing_of_variant.expect([value.id])
 
     def fetch_products(ids: set[int]) -> dict[int, Product]:
-        found = products_by_ids(session, seller_id, ids)
+        found = products_by_ids(reads, seller_id, ids)
         batch.variants_of_product.expect(found)
         return found
 
@@ -112,11 +111,11 @@ def _build(session: Session, seller_id: int) -> Loaders:
         products=Batch(fetch_products),
         variants=Batch(fetch_variants),
         listings=Batch(fetch_listings),
-        customers=Batch(lambda ids: customers_by_ids(session, seller_id, ids)),
+        customers=Batch(lambda ids: customers_by_ids(reads, seller_id, ids)),
         variants_of_product=Batch(fetch_variants_of_product),
         listing_of_variant=Batch(fetch_listing_of_variant),
         line_items=Batch(fetch_line_items),
-        tracking_codes=Batch(lambda ids: tracking_codes_by_order(session, seller_id, ids)),
+        tracking_codes=Batch(lambda ids: tracking_codes_by_order(reads, seller_id, ids)),
     )
     return batch
 
@@ -125,6 +124,6 @@ def loaders(context: ApiContext) -> Loaders:
     """This request's loaders, made on first use."""
     found = context.cache.get(Loaders)
     if found is None:
-        found = context.cache[Loaders] = _build(context.session, context.auth.seller_id)
+        found = context.cache[Loaders] = _build(context.connection, context.auth.seller_id)
     assert isinstance(found, Loaders)
     return found

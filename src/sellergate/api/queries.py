@@ -45,7 +45,7 @@ def _owned(info: ApiInfo, type_name: str, value: str) -> Node | None:
         return None
     _scope, find, convert = _NODES[type_name]
     context = info.context
-    found = find(context.session, context.auth.seller_id, parsed[1])
+    found = find(context.connection, context.auth.seller_id, parsed[1])
     return convert(context, found) if found is not None else None
 
 
@@ -87,7 +87,7 @@ class Query:
         ctx = info.context
         return connection(
             lambda cursor: products.list_products(
-                ctx.session, ctx.auth.seller_id, first=first, after=cursor
+                ctx.connection, ctx.auth.seller_id, first=first, after=cursor
             ),
             after,
             lambda value: product_node(ctx, value),
@@ -111,7 +111,7 @@ class Query:
         ctx = info.context
         return connection(
             lambda cursor: variants.list_variants(
-                ctx.session, ctx.auth.seller_id, first=first, after=cursor
+                ctx.connection, ctx.auth.seller_id, first=first, after=cursor
             ),
             after,
             lambda value: variant_node(ctx, value),
@@ -136,7 +136,7 @@ class Query:
         ctx = info.context
         return connection(
             lambda cursor: listings.list_listings(
-                ctx.session, ctx.auth.seller_id, first=first, after=cursor, status=status
+                ctx.connection, ctx.auth.seller_id, first=first, after=cursor, status=status
             ),
             after,
             lambda value: listing_node(ctx, value),
@@ -161,7 +161,7 @@ class Query:
         ctx = info.context
         return connection(
             lambda cursor: orders.list_orders(
-                ctx.session, ctx.auth.seller_id, first=first, after=cursor, status=status
+                ctx.connection, ctx.auth.seller_id, first=first, after=cursor, status=status
             ),
             after,
             lambda value: order_node(ctx, value),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from sellergate.errors import UnknownReference
 from sellergate.shop.owned import Reader
+from sellergate.shop.reads import Reads
 from sellergate.storage import shop_models as rows
 
 
@@ -70,17 +71,17 @@ def create_customer(
     return _customer(customer)
 
 
-def customers_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Customer]:
-    return READER.by_ids(session, seller_id, ids)
+def customers_by_ids(reads: Reads, seller_id: int, ids: Iterable[int]) -> dict[int, Customer]:
+    return READER.by_ids(reads, seller_id, ids)
 
 
-def find_customer(session: Session, seller_id: int, customer_id: int) -> Customer | None:
-    return READER.one(session, seller_id, customer_id)
+def find_customer(reads: Reads, seller_id: int, customer_id: int) -> Customer | None:
+    return READER.one(reads, seller_id, customer_id)
 
 
-def get_customer(session: Session, seller_id: int, customer_id: int) -> Customer:
+def get_customer(reads: Reads, seller_id: int, customer_id: int) -> Customer:
     """One of the seller's customers; :class:`~sellergate.errors.UnknownReference` otherwise."""
-    found = find_customer(session, seller_id, customer_id)
+    found = find_customer(reads, seller_id, customer_id)
     if found is None:
         raise UnknownReference("no customer with this ID", field="id")
     return found

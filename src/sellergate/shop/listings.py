@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sellergate.shop.money import DEFAULT_CURRENCY, Money
 from sellergate.shop.owned import Reader, get_owned
 from sellergate.shop.pagination import Page, keyset
+from sellergate.shop.reads import Reads, connection_of
 from sellergate.shop.validation import MAX_QUANTITY, invalid, quantity
 from sellergate.storage import shop_models as rows
 from sellergate.storage.types import utcnow
@@ -218,7 +219,7 @@ def return_stock(listing: rows.Listing, returned: int) -> None:
 
 
 def list_listings(
-    session: Session,
+    reads: Reads,
     seller_id: int,
     *,
     first: int | None,
@@ -226,7 +227,7 @@ def list_listings(
     status: ListingStatus | None = None,
 ) -> Page[Listing]:
     return keyset(
-        session,
+        reads,
         READER.table,
         _listing,
         seller_id=seller_id,
@@ -236,22 +237,22 @@ def list_listings(
     )
 
 
-def listings_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Listing]:
-    return READER.by_ids(session, seller_id, ids)
+def listings_by_ids(reads: Reads, seller_id: int, ids: Iterable[int]) -> dict[int, Listing]:
+    return READER.by_ids(reads, seller_id, ids)
 
 
-def find_listing(session: Session, seller_id: int, listing_id: int) -> Listing | None:
-    return READER.one(session, seller_id, listing_id)
+def find_listing(reads: Reads, seller_id: int, listing_id: int) -> Listing | None:
+    return READER.one(reads, seller_id, listing_id)
 
 
 def listings_by_variant(
-    session: Session, seller_id: int, variant_ids: Iterable[int]
+    reads: Reads, seller_id: int, variant_ids: Iterable[int]
 ) -> dict[int, Listing]:
     """The newest listing of each variant."""
     wanted = sorted(set(variant_ids))
     found: dict[int, Listing] = {}
     if wanted:
-        result = session.connection().execute(_BY_VARIANT, {"seller_id": seller_id, "ids": wanted})
+        result = connection_of(reads).execute(_BY_VARIANT, {"seller_id": seller_id, "ids": wanted})
         for row in result:
             found[row.variant_id] = _listing(row)
     return found

@@ -20,6 +20,7 @@ from sellergate.shop.listings import return_stock, take_stock
 from sellergate.shop.money import Money
 from sellergate.shop.owned import Reader, get_owned, owned_by_ids
 from sellergate.shop.pagination import Page, keyset
+from sellergate.shop.reads import Reads
 from sellergate.shop.validation import invalid, quantity
 from sellergate.storage import shop_models as rows
 from sellergate.storage.types import utcnow
@@ -193,7 +194,7 @@ def cancel_order(session: Session, seller_id: int, order_id: int) -> Order:
 
 
 def list_orders(
-    session: Session,
+    reads: Reads,
     seller_id: int,
     *,
     first: int | None,
@@ -202,7 +203,7 @@ def list_orders(
 ) -> Page[Order]:
     """Newest first."""
     return keyset(
-        session,
+        reads,
         READER.table,
         _order,
         seller_id=seller_id,
@@ -213,17 +214,17 @@ def list_orders(
     )
 
 
-def find_order(session: Session, seller_id: int, order_id: int) -> Order | None:
-    return READER.one(session, seller_id, order_id)
+def find_order(reads: Reads, seller_id: int, order_id: int) -> Order | None:
+    return READER.one(reads, seller_id, order_id)
 
 
 def line_items_by_order(
-    session: Session, seller_id: int, order_ids: Iterable[int]
+    reads: Reads, seller_id: int, order_ids: Iterable[int]
 ) -> dict[int, list[LineItem]]:
-    return LINE_ITEMS.by_parent(session, seller_id, order_ids)
+    return LINE_ITEMS.by_parent(reads, seller_id, order_ids)
 
 
 def tracking_codes_by_order(
-    session: Session, seller_id: int, order_ids: Iterable[int]
+    reads: Reads, seller_id: int, order_ids: Iterable[int]
 ) -> dict[int, list[TrackingCode]]:
-    return TRACKING_CODES.by_parent(session, seller_id, order_ids)
+    return TRACKING_CODES.by_parent(reads, seller_id, order_ids)

@@ -17,6 +17,7 @@ from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from sellergate.errors import UnknownReference
+from sellergate.shop.reads import Reads, connection_of
 from sellergate.storage.shop_models import (
     Customer,
     Listing,
@@ -103,19 +104,19 @@ class Reader(Generic[V]):
                 .order_by(columns[parent], columns.id)
             )
 
-    def by_ids(self, session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, V]:
+    def by_ids(self, reads: Reads, seller_id: int, ids: Iterable[int]) -> dict[int, V]:
         """Values by id in one statement; ids that are not the seller's are simply absent."""
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        result = session.connection().execute(self._by_ids, {"seller_id": seller_id, "ids": wanted})
+        result = connection_of(reads).execute(self._by_ids, {"seller_id": seller_id, "ids": wanted})
         return {row.id: self.convert(row) for row in result}
 
-    def one(self, session: Session, seller_id: int, object_id: int) -> V | None:
-        return self.by_ids(session, seller_id, [object_id]).get(object_id)
+    def one(self, reads: Reads, seller_id: int, object_id: int) -> V | None:
+        return self.by_ids(reads, seller_id, [object_id]).get(object_id)
 
     def by_parent(
-        self, session: Session, seller_id: int, parent_ids: Iterable[int]
+        self, reads: Reads, seller_id: int, parent_ids: Iterable[int]
     ) -> dict[int, list[V]]:
         """Values grouped by their parent's id, oldest first, in one statement (for batch
         loading a page's children)."""
@@ -123,7 +124,7 @@ class Reader(Generic[V]):
         wanted = sorted(set(parent_ids))
         found: dict[int, list[V]] = defaultdict(list)
         if wanted:
-            result = session.connection().execute(
+            result = connection_of(reads).execute(
                 self._by_parent, {"seller_id": seller_id, "ids": wanted}
             )
             for row in result:

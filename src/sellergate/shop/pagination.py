@@ -12,8 +12,8 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Integer, Row, Select, Table, bindparam, select
-from sqlalchemy.orm import Session
 
+from sellergate.shop.reads import Reads, connection_of
 from sellergate.shop.validation import invalid
 
 T = TypeVar("T")
@@ -57,7 +57,7 @@ def page_statement(
 
 
 def keyset(
-    session: Session,
+    reads: Reads,
     table: Table,
     convert: Callable[[Row[Any]], T],
     *,
@@ -75,6 +75,6 @@ def keyset(
     parameters: dict[str, object] = {"seller_id": seller_id, "limit": size + 1, **wanted}
     if after is not None:
         parameters["after"] = after
-    rows = session.connection().execute(statement, parameters).all()
+    rows = connection_of(reads).execute(statement, parameters).all()
     items = [convert(row) for row in rows[:size]]
     return Page(items, has_next=len(rows) > size, has_previous=after is not None)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from sellergate.shop.owned import Reader, get_owned
 from sellergate.shop.pagination import Page, keyset
+from sellergate.shop.reads import Reads
 from sellergate.shop.validation import MAX_DESCRIPTION, MAX_TITLE, text
 from sellergate.storage import shop_models as rows
 from sellergate.storage.types import utcnow
@@ -77,14 +78,14 @@ def delete_product(session: Session, seller_id: int, product_id: int) -> int:
 
 
 def list_products(
-    session: Session, seller_id: int, *, first: int | None, after: int | None
+    reads: Reads, seller_id: int, *, first: int | None, after: int | None
 ) -> Page[Product]:
-    return keyset(session, READER.table, _product, seller_id=seller_id, first=first, after=after)
+    return keyset(reads, READER.table, _product, seller_id=seller_id, first=first, after=after)
 
 
-def products_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Product]:
-    return READER.by_ids(session, seller_id, ids)
+def products_by_ids(reads: Reads, seller_id: int, ids: Iterable[int]) -> dict[int, Product]:
+    return READER.by_ids(reads, seller_id, ids)
 
 
-def find_product(session: Session, seller_id: int, product_id: int) -> Product | None:
-    return READER.one(session, seller_id, product_id)
+def find_product(reads: Reads, seller_id: int, product_id: int) -> Product | None:
+    return READER.one(reads, seller_id, product_id)

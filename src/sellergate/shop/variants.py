@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sellergate.shop.money import Money
 from sellergate.shop.owned import Reader, get_owned
 from sellergate.shop.pagination import Page, keyset
+from sellergate.shop.reads import Reads
 from sellergate.shop.validation import MAX_SKU, MAX_TITLE, text
 from sellergate.storage import shop_models as rows
 from sellergate.storage.types import utcnow
@@ -103,20 +104,20 @@ def delete_variant(session: Session, seller_id: int, variant_id: int) -> int:
 
 
 def list_variants(
-    session: Session, seller_id: int, *, first: int | None, after: int | None
+    reads: Reads, seller_id: int, *, first: int | None, after: int | None
 ) -> Page[Variant]:
-    return keyset(session, READER.table, _variant, seller_id=seller_id, first=first, after=after)
+    return keyset(reads, READER.table, _variant, seller_id=seller_id, first=first, after=after)
 
 
-def variants_by_ids(session: Session, seller_id: int, ids: Iterable[int]) -> dict[int, Variant]:
-    return READER.by_ids(session, seller_id, ids)
+def variants_by_ids(reads: Reads, seller_id: int, ids: Iterable[int]) -> dict[int, Variant]:
+    return READER.by_ids(reads, seller_id, ids)
 
 
-def find_variant(session: Session, seller_id: int, variant_id: int) -> Variant | None:
-    return READER.one(session, seller_id, variant_id)
+def find_variant(reads: Reads, seller_id: int, variant_id: int) -> Variant | None:
+    return READER.one(reads, seller_id, variant_id)
 
 
 def variants_by_product(
-    session: Session, seller_id: int, product_ids: Iterable[int]
+    reads: Reads, seller_id: int, product_ids: Iterable[int]
 ) -> dict[int, list[Variant]]:
-    return READER.by_parent(session, seller_id, product_ids)
+    return READER.by_parent(reads, seller_id, product_ids)
