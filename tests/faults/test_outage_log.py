@@ -41,13 +41,14 @@ def test_outage_is_three_kinds_of_line(caplog: pytest.LogCaptureFixture) -> None
         clock.now += 0.01
     clock.now += 7.15
     outage.failed(unreachable())  # 11 s after the start: one count
+    clock.now += 1
     outage.succeeded(wrote=False)
     outage.succeeded(wrote=True)
     lines = messages(caplog)
     assert lines == [
         "database unavailable (ConnectionRefusedError: connection refused)",
         "database still unavailable: 386 failures in 11.0 s",
-        "database available again after 11.0 s (386 failures)",
+        "database available again after 12.0 s (386 failures)",
     ]
     assert not any(r.exc_info for r in caplog.records)
     assert "SELECT" not in " ".join(lines)
@@ -56,18 +57,44 @@ def test_outage_is_three_kinds_of_line(caplog: pytest.LogCaptureFixture) -> None
 def test_a_readable_but_unwritable_database_is_down_until_a_write_succeeds(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    outage = OutageLog(clock=Clock())
+    clock = Clock()
+    outage = OutageLog(clock=clock)
     caplog.set_level(logging.INFO)
     outage.failed(read_only())
+    clock.now += 1
     outage.succeeded(wrote=False)
     outage.failed(read_only())
     assert outage.down and len(messages(caplog)) == 1
+    clock.now += 1
     outage.succeeded(wrote=True)
     assert not outage.down and len(messages(caplog)) == 2
 
 
+def test_successes_amid_failures_do_not_split_one_outage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A server shutting down answers on the connections it has not cut yet: an outage ends at
+    a success that comes ``settle`` seconds after the last failure, not at the first one."""
+    clock = Clock()
+    outage = OutageLog(clock=clock, settle=0.5)
+    caplog.set_level(logging.INFO)
+    for _ in range(5):
+        outage.failed(unreachable())
+        clock.now += 0.01
+        outage.succeeded(wrote=True)
+        clock.now += 0.01
+    assert outage.down and len(messages(caplog)) == 1
+    clock.now += 0.5
+    outage.succeeded(wrote=True)
+    assert not outage.down
+    assert messages(caplog) == [
+        "database unavailable (ConnectionRefusedError: connection refused)",
+        "database available again after 0.6 s (5 failures)",
+    ]
+
+
 def test_threads_see_one_start_and_one_end(caplog: pytest.LogCaptureFixture) -> None:
-    outage = OutageLog(report_every=3600)
+    outage = OutageLog(report_every=3600, settle=0)
     caplog.set_level(logging.INFO)
     barrier = threading.Barrier(8)
 

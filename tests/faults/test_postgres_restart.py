@@ -27,6 +27,7 @@ from sellergate.config import Settings, load_settings
 from sellergate.oauth.metadata import AUTHORIZE_PATH, INTROSPECT_PATH
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
+from sellergate.storage.faults import SETTLE_SECONDS
 from sellergate.storage.migrate import upgrade
 from sellergate.web.app import create_app
 
@@ -133,7 +134,7 @@ def test_postgres_restart_under_load(
             while http.get("/readyz").status_code != 200:
                 assert time.monotonic() < deadline, "did not recover after the restart"
                 time.sleep(0.1)
-            time.sleep(0.5)
+            time.sleep(SETTLE_SECONDS + 0.5)  # the load's successes end the outage
     finally:
         stop.set()
         for worker in workers:

@@ -5,6 +5,7 @@ file kept failing until restarted)."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from live import Account
 from sellergate.accounts.secure_links import create_link
 from sellergate.config import Settings
 from sellergate.storage.database import Database
+from sellergate.storage.faults import SETTLE_SECONDS
 from sellergate.web.app import create_app
 
 GRAPHQL = "/seller-api/graphql"
@@ -63,6 +65,7 @@ def test_read_only_file_then_writable(
         assert person.status_code == 503 and "text/html" in person.headers["content-type"]
         assert "briefly unavailable" in person.text
         make_writable(path)  # the operator fixes the permission; no restart
+        time.sleep(SETTLE_SECONDS)  # the outage ends at a success this long after a failure
         assert client.get("/readyz").status_code == 200
         status, body = gql(client, seller.token, CREATE)
         assert status == 200 and "errors" not in body

@@ -7,7 +7,8 @@ traceback per request::
 
     database unavailable (OperationalError: ...)         once, when the first failure is seen
     database still unavailable: 385 failures in 10.0 s   at most every ``report_every`` seconds
-    database available again after 4.1 s (412 failures) once, on the first success after that
+    database available again after 4.1 s (412 failures) once, at the first success that comes
+                                                          ``SETTLE_SECONDS`` after the last failure
 
 The log is shared by every thread of the process, so its state changes under one lock; the
 success path only reads a flag while nothing is wrong. A database that can be read but not
@@ -71,17 +72,31 @@ def is_nul_in_text(error: BaseException) -> bool:
     return isinstance(error, sa.DataError) and "NUL (0x00)" in str(error.orig)
 
 
+# How long after the last failure a success must come to end an outage (see OutageLog).
+SETTLE_SECONDS = 0.5
+
+
 class OutageLog:
+    """``settle``: an outage ends at the first success that comes at least this long after the
+    last failure. A server shutting down still answers on the connections it has not cut yet,
+    so successes arrive amid the failures for a moment; ending the outage on each of them would
+    log one outage as several."""
+
     def __init__(
-        self, report_every: float = 10.0, clock: Callable[[], float] = time.monotonic
+        self,
+        report_every: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        settle: float = SETTLE_SECONDS,
     ) -> None:
         self.report_every = report_every
         self.clock = clock
+        self.settle = settle
         self._lock = threading.Lock()
         self._down = False
         self._unwritable = False
         self._since = 0.0
         self._failures = 0
+        self._last_failure = 0.0
         self._reported_at = 0.0
         self._reported_failures = 0
 
@@ -92,6 +107,7 @@ class OutageLog:
     def failed(self, error: BaseException) -> None:
         now = self.clock()
         with self._lock:
+            self._last_failure = now
             if not self._down:
                 self._down = True
                 self._unwritable = is_unwritable(error)
@@ -117,6 +133,8 @@ class OutageLog:
         now = self.clock()
         with self._lock:
             if not self._down or (self._unwritable and not wrote):
+                return
+            if now - self._last_failure < self.settle:
                 return
             self._down = False
             log.warning(
