@@ -23,6 +23,7 @@ from sellergate.oauth.records import RevocationReason
 from sellergate.storage.database import Database
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
 from sellergate.storage.types import utcnow
+from sellergate.tokens.format import TokenKind
 
 
 def challenge(flow: Flow, access_token: str) -> str:
@@ -135,8 +136,8 @@ def test_token_lookups_are_index_searches_only(db: Database) -> None:
     """The joins read the grant and the app by primary key: no table is scanned."""
     checks: list[tuple[Any, dict[str, Any]]] = [
         (bearer._LOOKUP.statement, {"digest": "x"}),
-        (client_tokens._ACCESS_OF_CLIENT.statement, {"digest": "x", "client_pk": 1}),
-        (client_tokens._REFRESH_OF_CLIENT.statement, {"digest": "x", "client_pk": 1}),
+        (client_tokens._OF_CLIENT[TokenKind.ACCESS].statement, {"digest": "x", "client_pk": 1}),
+        (client_tokens._OF_CLIENT[TokenKind.REFRESH].statement, {"digest": "x", "client_pk": 1}),
         (families._LOCK_FAMILY, {"grant_id": 1}),
     ]
     for statement, parameters in checks:

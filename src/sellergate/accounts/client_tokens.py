@@ -7,7 +7,7 @@ grant or a disabled app is inactive whatever its own row says (see
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, null, select
 
 from sellergate.oauth.records import TokenInfo
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken, Seller
@@ -16,50 +16,37 @@ from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
 
+
 # Prebuilt (see :mod:`sellergate.storage.prebuilt`): resource servers call introspection at
 # high rates. Inner joins: an app's token always has a grant and an app; the grant and app
 # states are read in the same statement.
-_ACCESS_OF_CLIENT = Prebuilt(
-    select(
-        AccessToken.scopes,
-        AccessToken.seller_id,
-        AccessToken.grant_id,
-        AccessToken.created_at,
-        AccessToken.expires_at,
-        AccessToken.revoked_at,
-        Seller.username,
-        Grant.revoked_at.is_not(None),
-        Client.disabled_at.is_not(None),
+def _of_client(model: type[AccessToken] | type[RefreshToken]) -> Prebuilt:
+    """One row shape for both kinds: an access token is never "used" (a NULL in its place)."""
+    used_at = model.used_at if model is RefreshToken else null()
+    return Prebuilt(
+        select(
+            model.scopes,
+            model.seller_id,
+            model.grant_id,
+            model.created_at,
+            model.expires_at,
+            used_at,
+            model.revoked_at,
+            Seller.username,
+            Grant.revoked_at.is_not(None),
+            Client.disabled_at.is_not(None),
+        )
+        .join(Seller, Seller.id == model.seller_id)
+        .join(Grant, Grant.id == model.grant_id)
+        .join(Client, Client.id == model.client_id)
+        .where(model.token_hash == bindparam("digest"), model.client_id == bindparam("client_pk"))
     )
-    .join(Seller, Seller.id == AccessToken.seller_id)
-    .join(Grant, Grant.id == AccessToken.grant_id)
-    .join(Client, Client.id == AccessToken.client_id)
-    .where(
-        AccessToken.token_hash == bindparam("digest"),
-        AccessToken.client_id == bindparam("client_pk"),
-    )
-)
-_REFRESH_OF_CLIENT = Prebuilt(
-    select(
-        RefreshToken.scopes,
-        RefreshToken.seller_id,
-        RefreshToken.grant_id,
-        RefreshToken.created_at,
-        RefreshToken.expires_at,
-        RefreshToken.used_at,
-        RefreshToken.revoked_at,
-        Seller.username,
-        Grant.revoked_at.is_not(None),
-        Client.disabled_at.is_not(None),
-    )
-    .join(Seller, Seller.id == RefreshToken.seller_id)
-    .join(Grant, Grant.id == RefreshToken.grant_id)
-    .join(Client, Client.id == RefreshToken.client_id)
-    .where(
-        RefreshToken.token_hash == bindparam("digest"),
-        RefreshToken.client_id == bindparam("client_pk"),
-    )
-)
+
+
+_OF_CLIENT = {
+    TokenKind.ACCESS: _of_client(AccessToken),
+    TokenKind.REFRESH: _of_client(RefreshToken),
+}
 
 
 def find_client_token(
@@ -77,35 +64,19 @@ def find_client_token(
     if parsed.staging != staging or parsed.kind is TokenKind.CLIENT_SECRET:
         return None
     parameters = {"digest": token_hash(token), "client_pk": client_pk}
-    now = utcnow()
-    if parsed.kind is TokenKind.ACCESS:
-        access = _ACCESS_OF_CLIENT.first(connection, parameters)
-        if access is None:
-            return None
-        scopes, seller_id, grant_id, created_at, expires_at, revoked_at = access[:6]
-        username, grant_revoked, disabled = access[6:]
-        if grant_id is None:
-            return None
-        active = (
-            revoked_at is None
-            and not grant_revoked
-            and not disabled
-            and (expires_at is None or expires_at > now)
-        )
-        return TokenInfo(
-            parsed.kind, active, scopes, seller_id, username, grant_id, created_at, expires_at
-        )
-    refresh = _REFRESH_OF_CLIENT.first(connection, parameters)
-    if refresh is None:
+    found = _OF_CLIENT[parsed.kind].first(connection, parameters)
+    if found is None:
         return None
-    scopes, seller_id, grant_id, created_at, expires_at, used_at, revoked_at = refresh[:7]
-    username, grant_revoked, disabled = refresh[7:]
+    scopes, seller_id, grant_id, created_at, expires_at, used_at, revoked_at = found[:7]
+    username, grant_revoked, disabled = found[7:]
+    if grant_id is None:  # a personal token's row: not an app's
+        return None
     active = (
         revoked_at is None
         and used_at is None
         and not grant_revoked
         and not disabled
-        and expires_at > now
+        and (expires_at is None or expires_at > utcnow())
     )
     return TokenInfo(
         parsed.kind, active, scopes, seller_id, username, grant_id, created_at, expires_at
