@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -159,12 +159,9 @@ class Database:
         Pass ``write=True`` for a transaction that writes: on SQLite it then holds the write
         lock from its start (reads alone never wait for it).
         """
-        if write and self.write_lock is not None:
-            with self.write_lock.held(), self.writers.begin() as session:
-                yield session
-        else:
-            with (self.writers if write else self.sessions).begin() as session:
-                yield session
+        queued = self.write_lock.held() if write and self.write_lock else nullcontext()
+        with queued, (self.writers if write else self.sessions).begin() as session:
+            yield session
         self.outage.succeeded(wrote=write)
 
     def check_ready(self) -> bool:
