@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
-from pgserver import MigratedPool, PostgresServer, PostgresUnavailable, start
+from pgserver import MigratedPool, PostgresServer, running, start
 from redisserver import RedisServer, RedisUnavailable
 from redisserver import start as start_redis
 from sellergate.accounts import passwords
@@ -135,14 +135,8 @@ def _cheap_password_hashing(production_hasher: PasswordHasher) -> Iterator[None]
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    try:
-        server = start()
-    except PostgresUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
+    with running(start) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -23,11 +23,14 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+import pytest
 from psycopg import sql
 
 ENV_URL = "SELLERGATE_TEST_DATABASE_URL"
@@ -408,3 +411,17 @@ if __name__ == "__main__":  # a quick manual check: python tests/pgserver.py
         srv.drop_database(db_name)
     finally:
         srv.stop()
+
+
+@contextmanager
+def running(start_server: Callable[[], PostgresServer]) -> Iterator[PostgresServer]:
+    """A fixture's server: started by ``start_server`` (the test fails, with the reason, if it
+    cannot be) and stopped afterwards."""
+    try:
+        server = start_server()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()

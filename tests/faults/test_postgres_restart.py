@@ -18,7 +18,7 @@ import pytest
 
 from inprocess import InProcessServer
 from live import LiveServer
-from pgserver import PostgresServer, PostgresUnavailable, start_dedicated
+from pgserver import PostgresServer, running, start_dedicated
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.clients import register_client
 from sellergate.accounts.secure_links import create_link, reveal_link
@@ -37,14 +37,8 @@ READ = "{ me { username } }"
 
 @pytest.fixture
 def own_pg() -> Iterator[PostgresServer]:
-    try:
-        server = start_dedicated()
-    except PostgresUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
+    with running(start_dedicated) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def migrated(server: PostgresServer, tmp_path: object) -> tuple[Settings, Database]:
