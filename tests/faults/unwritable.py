@@ -25,7 +25,12 @@ def read_only(path: Path) -> Iterator[None]:
     """``path`` is read-only inside the block and writable again after it."""
     as_root = os.geteuid() == 0
     if as_root and shutil.which("chattr") is None:
-        pytest.skip("running as root without chattr: cannot make a file read-only")
+        message = (
+            "running as root without chattr (apt install e2fsprogs): cannot make a file read-only"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)  # CI installs it: a skip there hides a gap
+        pytest.skip(message)
     path.chmod(0o444)
     try:
         if as_root:
