@@ -1,6 +1,6 @@
 # sellergate developer and CI entry points. `make test` on a fresh machine installs what it needs.
 .DEFAULT_GOAL := test
-.PHONY: install test check lint format typecheck pytest fuzz demo bench clean distclean
+.PHONY: install peers test check lint format typecheck pytest fuzz demo bench clean distclean
 
 PYTHON ?= python3
 UV ?= uv
@@ -36,6 +36,13 @@ install:
 	echo ">>> $$uv sync --frozen --extra demo --python $(PYTHON)"; \
 	$$uv sync --frozen --extra demo --python $(PYTHON)
 
+# The independent peers the tests run (tests/node: a real OpenID Connect provider and an
+# independent OAuth client), from the lock file.
+peers:
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm is needed for the test peers (apt-get install nodejs npm)" >&2; exit 1; }
+	@if [ ! -f tests/node/node_modules/.package-lock.json ] || [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then \
+		echo ">>> npm ci (tests/node)"; npm ci --prefix tests/node --no-audit --no-fund --loglevel=error; fi
+
 lint: install
 	$(BIN)/ruff format --check $(LINT_DIRS)
 	$(BIN)/ruff check $(LINT_DIRS)
@@ -43,13 +50,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install peers
 	$(PYTEST) $(PYTEST_ARGS)
 
 # Format check, lint, the layer contracts, then types and the whole test suite (SQLite and
 # PostgreSQL) side by side: mypy's report is printed once pytest is done, and either failing
 # fails the target.
-test: install
+test: install peers
 	$(BIN)/ruff format --check $(LINT_DIRS)
 	$(BIN)/ruff check $(LINT_DIRS)
 	$(BIN)/lint-imports
@@ -64,7 +71,7 @@ test: install
 check: test
 
 # The fuzzing suite at length: many more random examples than the bounded run in `make test`.
-fuzz: install
+fuzz: install peers
 	SELLERGATE_FUZZ=long $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
 format: install
