@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.JSON
     access_log: bool = True
     shutdown_timeout_seconds: int = 30
+    # The gateway decision endpoint's routes file (docs/gateway.md); empty: it refuses all.
+    gateway_routes: str = ""
 
     @field_validator(
         "secure_link_ttl",
@@ -173,6 +175,18 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("must be like 600/minute (second, minute, hour, day) or off") from None
         return value.strip()
+
+    @field_validator("gateway_routes")
+    @classmethod
+    def _gateway_routes(cls, value: str) -> str:
+        if value:
+            from sellergate.gateway.routes import RoutesFileError, load_routes
+
+            try:
+                load_routes(value)
+            except RoutesFileError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     @field_validator(
         "max_body_bytes",

@@ -18,7 +18,7 @@ from sellergate.api.execution import Operations
 from sellergate.api.schema import build_schema
 from sellergate.config import Settings
 from sellergate.storage.database import Database
-from sellergate.web import health, oauth, secret_scanning, secure_links
+from sellergate.web import gateway, health, oauth, secret_scanning, secure_links
 from sellergate.web.budgets import Limiter
 from sellergate.web.errors import FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
@@ -56,6 +56,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *secure_links.routes(database),
         *oauth.routes(settings, database),
         *secret_scanning.routes(settings, database),
+        *gateway.routes(database, verifier, settings.gateway_routes),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         # Last: the session-backed pages; requests routed above never touch the session.
         Mount("", app=pages),

@@ -44,7 +44,14 @@ def invalid_token_response(error: InvalidToken) -> JSONResponse:
 RETRY_AFTER_SECONDS = 5
 
 _OAUTH_PATHS = (TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH)
-_JSON_PATHS = ("/seller-api/", "/.well-known/", "/healthz", "/readyz", "/metrics")
+_JSON_PATHS = (
+    "/seller-api/",
+    "/.well-known/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/gateway/",
+)
 
 UNAVAILABLE = "the service is temporarily unavailable; retry shortly"
 

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sellergate.accounts.bearer import BearerVerifier, credentials_from_header
+from sellergate.accounts.bearer import BearerVerifier
 from sellergate.api.context import ApiContext
 from sellergate.api.cost import operation_cost
 from sellergate.api.execution import Operations
@@ -32,6 +32,7 @@ from sellergate.errors import InvalidToken, SellergateError
 from sellergate.storage.database import Database
 from sellergate.storage.faults import is_fault
 from sellergate.web.body import BodyTooLarge, nesting_exceeds, read_limited
+from sellergate.web.credentials import presented_token
 from sellergate.web.dbcall import DatabaseCalls
 from sellergate.web.errors import (
     internal_error_message,
@@ -85,13 +86,8 @@ class GraphQLEndpoint:
             if not self.settings.graphiql_enabled:
                 return _error("GraphiQL is disabled; POST GraphQL requests here", 405)
             return graphiql_page()
-        if "access_token" in request.query_params:
-            return invalid_token_response(
-                InvalidToken("tokens are accepted only in the Authorization header")
-            )
         try:
-            token = credentials_from_header(request.headers.get("authorization"))
-            self.verifier.check_offline(token)
+            token = presented_token(request.headers, request.query_params, self.verifier)
         except InvalidToken as exc:
             return invalid_token_response(exc)
         if not request.headers.get("content-type", "").startswith("application/json"):

@@ -46,6 +46,7 @@ from sellergate.web.budgets import Charge, Limiter, LimiterUnavailable, Verdict
 log = logging.getLogger("sellergate.ratelimit")
 
 GRAPHQL_PATH = "/seller-api/graphql"
+GATEWAY_PATH = "/gateway/verify"
 OAUTH_PATHS = frozenset({rfc8414.TOKEN_PATH, rfc8414.REVOKE_PATH, rfc8414.INTROSPECT_PATH})
 # The OAuth endpoints accept no larger form (web.oauth); the client id is read from it.
 MAX_FORM_BYTES = 16_384
@@ -157,12 +158,17 @@ class RateLimitMiddleware:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if path == GRAPHQL_PATH and scope["method"] == "POST":
             await self._graphql(scope, receive, send)
+        elif path == GATEWAY_PATH or path.startswith(GATEWAY_PATH + "/"):
+            # The gateway decision spends the same budgets as the API call it admits.
+            await self._graphql(scope, receive, send, graphql=False)
         elif path in OAUTH_PATHS:
             await self._oauth(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
-    async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _graphql(
+        self, scope: Scope, receive: Receive, send: Send, *, graphql: bool = True
+    ) -> None:
         limiter = self.limiter
         digest = _bearer_digest(scope)
         address = self._address(scope)
@@ -172,7 +178,7 @@ class RateLimitMiddleware:
             _add(charges, limiter.address, "address:" + address)
         else:
             if (blocked := self.refused_addresses.verdict(address)) is not None:
-                await _refuse(send, blocked, graphql=True)
+                await _refuse(send, blocked, graphql=graphql)
                 return
             _add(charges, limiter.token, "token:" + digest)
             app_known, app = self.apps.get(digest)
@@ -186,7 +192,7 @@ class RateLimitMiddleware:
                 status = message["status"]
             await send(message)
 
-        await self._charged(charges, scope, receive, noting_status, graphql=True)
+        await self._charged(charges, scope, receive, noting_status, graphql=graphql)
         if digest is None:
             return
         # The request has been answered: with the store down there is nothing left to refuse.

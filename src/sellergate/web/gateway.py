@@ -1,0 +1,195 @@
+"""``/gateway/verify``: the forward-authentication decision for the marketplace's own API.
+
+The gateway in front of that API asks here before every request (docs/gateway.md): nginx
+``auth_request`` and Traefik ``ForwardAuth`` call ``/gateway/verify`` with the original method
+and URI in ``X-Original-Method``/``X-Original-URI`` or ``X-Forwarded-Method``/``X-Forwarded-Uri``;
+Envoy's ``ext_authz`` HTTP service calls ``/gateway/verify/<original path>`` with the original
+method. The answer is ``200`` with the identity headers, ``401`` (RFC 6750 §3.1
+``invalid_token``), ``403`` (``insufficient_scope``, or a request that no route allows, or that
+is ambiguous), ``429`` or ``503``; the rate limits are charged by
+:class:`sellergate.web.ratelimit.RateLimitMiddleware`, as for the Seller API.
+
+The endpoint accepts any method, so it is a plain ASGI app, not a Starlette function endpoint.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from urllib.parse import parse_qsl
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
+
+from sellergate.accounts.bearer import AuthContext, BearerVerifier
+from sellergate.accounts.clients import public_client_id
+from sellergate.errors import InvalidToken
+from sellergate.gateway.decision import decide, forged_identity, identity_headers
+from sellergate.gateway.paths import (
+    AmbiguousPath,
+    normalise_method,
+    normalise_path,
+    split_target,
+)
+from sellergate.gateway.routes import RouteTable, load_routes
+from sellergate.storage.database import Database
+from sellergate.web.credentials import presented_token
+from sellergate.web.dbcall import DatabaseCalls
+from sellergate.web.errors import invalid_token_response
+
+PREFIX = "/gateway/verify"
+KNOWN_APPS = 10_000
+_NGINX = ("x-original-method", "x-original-uri")
+_TRAEFIK = ("x-forwarded-method", "x-forwarded-uri")
+
+
+class MissingOriginal(Exception):
+    """The gateway did not say which request it asks about."""
+
+
+def _refused(code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "error_description": message},
+        status_code=403,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def insufficient_scope(scopes: str) -> JSONResponse:
+    """RFC 6750 §3.1 ``insufficient_scope``: 403, naming the scopes the request needs."""
+    message = f"this request needs the scope {scopes}"
+    challenge = (
+        f'Bearer realm="sellergate", error="insufficient_scope", '
+        f'error_description="{_quoted(message)}", scope="{scopes}"'
+    )
+    return JSONResponse(
+        {"error": "insufficient_scope", "error_description": message, "scope": scopes},
+        status_code=403,
+        headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"},
+    )
+
+
+def _single(headers: Headers, name: str) -> str:
+    values = headers.getlist(name)
+    if len(values) != 1:
+        raise AmbiguousPath(f"{name} must be sent exactly once")
+    return values[0]
+
+
+def original_request(scope: Scope) -> tuple[str, str]:
+    """The original request's method and target (path and query), as the gateway names it;
+    raises :class:`AmbiguousPath` when it is named twice or unclearly, :class:`MissingOriginal`
+    when not at all."""
+    headers = Headers(scope=scope)
+    nginx = any(name in headers for name in _NGINX)
+    traefik = any(name in headers for name in _TRAEFIK)
+    path: str = scope["path"]
+    if path.startswith(PREFIX + "/"):
+        if nginx or traefik:
+            raise AmbiguousPath("the original request is named both by the path and by headers")
+        raw = scope.get("raw_path")
+        if not isinstance(raw, bytes):
+            raise MissingOriginal("the server gave no raw path")
+        target = raw.decode("latin-1")[len(PREFIX) :]
+        query = scope.get("query_string", b"")
+        if query:
+            target += "?" + query.decode("latin-1")
+        return scope["method"], target
+    if nginx and traefik:
+        raise AmbiguousPath("both X-Original-* and X-Forwarded-* headers name the original request")
+    names = _NGINX if nginx else _TRAEFIK if traefik else None
+    if names is None:
+        raise MissingOriginal(
+            "the gateway sent no original request: X-Original-Method and X-Original-URI "
+            "(nginx), X-Forwarded-Method and X-Forwarded-Uri (Traefik), or the path after "
+            f"{PREFIX}/ (Envoy)"
+        )
+    return _single(headers, names[0]), _single(headers, names[1])
+
+
+class GatewayVerify:
+    def __init__(self, db: Database, verifier: BearerVerifier, routes: RouteTable | None) -> None:
+        self.verifier = verifier
+        self.routes = routes
+        self.calls = DatabaseCalls(db)
+        self.client_ids: OrderedDict[int, str] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.answer(scope)
+        await response(scope, receive, send)
+
+    async def answer(self, scope: Scope) -> Response:
+        if self.routes is None:
+            return _refused(
+                "not_configured",
+                "the gateway has no routes (SELLERGATE_GATEWAY_ROUTES): every request is refused",
+            )
+        request = Request(scope)
+        if forged_identity(request.headers.keys()):
+            return _refused(
+                "invalid_request", "X-Sellergate-* headers may not be sent by the client"
+            )
+        try:
+            method, target = original_request(scope)
+            path, query = split_target(target)
+            token = presented_token(
+                request.headers, dict(parse_qsl(query, keep_blank_values=True)), self.verifier
+            )
+            method, path = normalise_method(method), normalise_path(path)
+        except (AmbiguousPath, MissingOriginal) as exc:
+            return _refused("invalid_request", str(exc))
+        except InvalidToken as exc:
+            return invalid_token_response(exc)
+        found = await self.calls.read(False, self._lookup, token)
+        if isinstance(found, InvalidToken):
+            return invalid_token_response(found)
+        route = self.routes.find(method, path)
+        if route is None:
+            return _refused("no_route", f"no gateway route allows {method} {path}")
+        decision = decide(found, route)
+        if not decision.allowed:
+            return insufficient_scope(decision.missing_scopes)
+        client_id = await self._client_id(found)
+        headers = identity_headers(found, client_id)
+        headers["Cache-Control"] = "no-store"
+        return Response(status_code=200, headers=headers)
+
+    def _lookup(self, connection: Connection, token: str) -> AuthContext | InvalidToken:
+        try:
+            return self.verifier.lookup(token, connection)
+        except InvalidToken as exc:
+            return exc
+
+    async def _client_id(self, auth: AuthContext) -> str | None:
+        """The app's public ``client_id``: it never changes for a row, so it is remembered."""
+        if auth.client_id is None:
+            return None
+        known = self.client_ids.get(auth.client_id)
+        if known is None:
+            known = await self.calls.read(False, _public_client_id, auth.client_id)
+            if known is None:
+                return None
+            self.client_ids[auth.client_id] = known
+            if len(self.client_ids) > KNOWN_APPS:
+                self.client_ids.popitem(last=False)
+        return known
+
+
+def _public_client_id(connection: Connection, client_pk: int) -> str | None:
+    with Session(bind=connection) as session:
+        return public_client_id(session, client_pk)
+
+
+def routes(db: Database, verifier: BearerVerifier, routes_file: str) -> list[BaseRoute]:
+    """The decision endpoint, in both styles; without a routes file it refuses everything."""
+    table = load_routes(routes_file) if routes_file else None
+    endpoint = GatewayVerify(db, verifier, table)
+    return [Route(PREFIX, endpoint), Route(PREFIX + "/{original:path}", endpoint)]
