@@ -192,7 +192,9 @@ def test_dead_and_missing_tokens(
     orders_app: AppToken,
     gateway_settings: Settings,
 ) -> None:
-    assert "no bearer token" in challenge(ask(http, None, "GET", "/v1/orders"), 401, "invalid_token")
+    assert "no bearer token" in challenge(
+        ask(http, None, "GET", "/v1/orders"), 401, "invalid_token"
+    )
     assert "malformed" in challenge(ask(http, "nope", "GET", "/v1/orders"), 401, "invalid_token")
     basic = ask(http, None, "GET", "/v1/orders", Authorization=f"Basic {seller.token}")
     assert "Bearer scheme" in challenge(basic, 401, "invalid_token")
