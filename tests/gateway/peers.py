@@ -79,9 +79,9 @@ class EchoUpstream:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _echo  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _echo
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

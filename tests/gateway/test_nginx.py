@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from psycopg import sql
 
 from gateway.peers import EchoUpstream, Nginx, running_nginx, running_upstream
 from gateway.support import EXAMPLE_ROUTES, AppToken, app_token
@@ -231,7 +231,9 @@ def database_down(db: Database, database: str, request: pytest.FixtureRequest) -
     server: PostgresServer = request.getfixturevalue("pg_server")
     with server.connect() as conn:
         conn.autocommit = True
-        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false').text)  # type: ignore[arg-type]
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(name))
+        )
     server.end_connections(name)
     db.engine.dispose()
     try:
@@ -239,7 +241,9 @@ def database_down(db: Database, database: str, request: pytest.FixtureRequest) -
     finally:
         with server.connect() as conn:
             conn.autocommit = True
-            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true').text)  # type: ignore[arg-type]
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(name))
+            )
 
 
 def test_a_database_that_cannot_answer_gives_503_and_nothing_upstream(

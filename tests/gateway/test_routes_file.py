@@ -56,8 +56,14 @@ ROUTE = '[[route]]\nmethods = ["GET"]\npath = "/v1/orders"\nscopes = ["read:orde
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (ROUTE + ROUTE.replace('"read:orders"', '"read:order"'), "routes.toml:8: route 2: unknown scope 'read:order'"),
-        (ROUTE.replace('"/v1/orders"', '"/v1/or*ders"'), "routes.toml:3: route 1: bad pattern '/v1/or*ders'"),
+        (
+            ROUTE + ROUTE.replace('"read:orders"', '"read:order"'),
+            "routes.toml:8: route 2: unknown scope 'read:order'",
+        ),
+        (
+            ROUTE.replace('"/v1/orders"', '"/v1/or*ders"'),
+            "routes.toml:3: route 1: bad pattern '/v1/or*ders'",
+        ),
         (ROUTE.replace('"/v1/orders"', '"/v1/**/x"'), "'**' may only be the last segment"),
         (ROUTE.replace('"/v1/orders"', '"v1/orders"'), "must start with '/'"),
         (ROUTE.replace('"/v1/orders"', '"/v1/orders/"'), "empty segment"),
@@ -65,7 +71,10 @@ ROUTE = '[[route]]\nmethods = ["GET"]\npath = "/v1/orders"\nscopes = ["read:orde
         (ROUTE.replace('"/v1/orders"', '"/v1/%2e"'), "plain text"),
         (ROUTE + 'scope = ["x"]\n', "routes.toml:5: route 1: unknown key 'scope'"),
         (ROUTE.replace('scopes = ["read:orders"]\n', ""), "route 1: missing 'scopes'"),
-        (ROUTE.replace('["GET"]', '["GET", "*"]'), "routes.toml:2: route 1: \"*\" (any method) stands alone"),
+        (
+            ROUTE.replace('["GET"]', '["GET", "*"]'),
+            'routes.toml:2: route 1: "*" (any method) stands alone',
+        ),
         (ROUTE.replace('["GET"]', '["GE T"]'), "'GE T' is not an HTTP method"),
         (ROUTE.replace('["GET"]', "[]"), "non-empty list"),
         (ROUTE.replace('["read:orders"]', '"read:orders"'), "list of scope names"),
