@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.clients import get_client, register_client
 from sellergate.accounts.families import create_grant
+from sellergate.accounts.secure_links import reveal_link
 from sellergate.config import Settings
 from sellergate.scopes import Scope, format_scopes
 
@@ -24,6 +25,7 @@ class AppToken:
     token_id: int
     client_id: str
     grant_id: int
+    secret: str
 
 
 def app_token(
@@ -41,6 +43,8 @@ def app_token(
         redirect_uris=["http://127.0.0.1:9/cb"],
         scopes=[s.value for s in scopes],
     )
+    assert registered.link is not None
+    secret = reveal_link(session, registered.link.link).secret
     client = get_client(session, registered.client_id)
     grant = create_grant(
         session, seller_id=seller_id, client_pk=client.id, scopes=format_scopes(scopes)
@@ -54,4 +58,4 @@ def app_token(
         client_id=client.id,
         grant_id=grant,
     )
-    return AppToken(minted.token, minted.token_id, registered.client_id, grant)
+    return AppToken(minted.token, minted.token_id, registered.client_id, grant, secret)
