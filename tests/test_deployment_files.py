@@ -1,4 +1,5 @@
-"""compose.yaml, the nginx configuration and the Dockerfile use real commands and settings.
+"""compose.yaml, the nginx configuration, the gateway examples and the Dockerfile use real
+commands and settings.
 
 No container engine is needed: the files are parsed and every sellergate command and
 ``SELLERGATE_*`` value in them is checked against the CLI and ``Settings`` themselves.
@@ -15,6 +16,8 @@ import yaml
 
 from sellergate.cli.main import app
 from sellergate.config import Settings, load_settings
+from sellergate.gateway.decision import IDENTITY_HEADERS
+from sellergate.web.gateway import PREFIX as GATEWAY_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULTED = re.compile(r"\$\{(\w+):-([^}]*)\}")
@@ -93,3 +96,59 @@ def test_the_image_installs_from_the_lock_and_runs_sellergate() -> None:
     for copied in re.findall(r"^COPY (?!--)(.+) \S+$", dockerfile, re.M):
         for path in copied.split():
             assert (ROOT / path).exists(), path
+
+
+def _gateway_yaml(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "deploy" / "gateway" / name).read_text())
+    return loaded
+
+
+def test_nginx_gateway_sets_every_identity_header_from_sellergate() -> None:
+    nginx = (ROOT / "deploy" / "gateway" / "nginx.conf").read_text()
+    assert re.search(r"proxy_pass http://sellergate/gateway/verify;", nginx)
+    for header in IDENTITY_HEADERS:
+        variable = header.lower().replace("x-sellergate-", "sellergate_").replace("-", "_")
+        upstream = "$upstream_http_" + header.lower().replace("-", "_")
+        assert f"auth_request_set ${variable} {upstream};" in nginx, header
+        assert f"proxy_set_header {header} ${variable};" in nginx, header
+    assert "proxy_set_header X-Original-URI $request_uri;" in nginx
+    assert 'proxy_set_header X-Forwarded-Uri "";' in nginx
+
+
+def test_traefik_forward_auth_is_the_decision_endpoint() -> None:
+    config = _gateway_yaml("traefik.yaml")["http"]
+    auth = config["middlewares"]["sellergate"]["forwardAuth"]
+    assert auth["address"].endswith(GATEWAY_PREFIX)
+    assert auth["trustForwardHeader"] is False
+    assert auth["authResponseHeaders"] == list(IDENTITY_HEADERS)
+    # Every spelling of an identity header the client might send is stripped; Go's regexp
+    # syntax agrees with Python's for this pattern.
+    stripped = re.compile(auth["authResponseHeadersRegex"])
+    for name in (*IDENTITY_HEADERS, "x-sellergate-admin", "X-SELLERGATE-SCOPES"):
+        assert stripped.search(name), name
+    assert not stripped.search("Authorization")
+    assert set(auth["authRequestHeaders"]) == {"Authorization", "DPoP"}
+    router = config["routers"]["marketplace-api"]
+    assert router["middlewares"] == ["sellergate"]
+    assert router["service"] in config["services"]
+
+
+def test_envoy_ext_authz_is_the_decision_endpoint() -> None:
+    resources = _gateway_yaml("envoy.yaml")["static_resources"]
+    clusters = {cluster["name"] for cluster in resources["clusters"]}
+    (listener,) = resources["listeners"]
+    (manager,) = listener["filter_chains"][0]["filters"]
+    config = manager["typed_config"]
+    filters = [f["name"] for f in config["http_filters"]]
+    assert filters == ["envoy.filters.http.ext_authz", "envoy.filters.http.router"]
+    authz = config["http_filters"][0]["typed_config"]
+    assert authz["failure_mode_allow"] is False
+    service = authz["http_service"]
+    assert service["path_prefix"] == GATEWAY_PREFIX
+    assert service["server_uri"]["cluster"] in clusters
+    upstream = service["authorization_response"]["allowed_upstream_headers"]["patterns"]
+    assert [p["exact"] for p in upstream] == [h.lower() for h in IDENTITY_HEADERS]
+    forwarded = service["authorization_request"]["allowed_headers"]["patterns"]
+    assert {"prefix": "x-sellergate-"} in forwarded
+    routes = config["route_config"]["virtual_hosts"][0]["routes"]
+    assert all(route["route"]["cluster"] in clusters for route in routes)
