@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import httpx
 
 from bench import nodes, wrk
-from bench.fixtures import UNLIMITED, seed
+from bench.fixtures import GATEWAY_ROUTES, UNLIMITED, seed
 from bench.postgres import throwaway_postgres
 from sellergate.config import load_settings
 from sellergate.storage.database import Database
@@ -48,6 +48,7 @@ SCENARIOS = (
     "healthz",
     "graphql_me",
     "graphql_me_oauth",
+    "gateway_verify",
     "introspect",
     "refresh",
     "orders_page",
@@ -115,7 +116,9 @@ def main() -> None:
             "SELLERGATE_RATE_LIMIT_APP": UNLIMITED,
             "SELLERGATE_RATE_LIMIT_CLIENT": UNLIMITED,
             "SELLERGATE_RATE_LIMIT_ADDRESS": UNLIMITED,
+            "SELLERGATE_GATEWAY_ROUTES": str(workdir / "gateway-routes.toml"),
         }
+        (workdir / "gateway-routes.toml").write_text(GATEWAY_ROUTES)
         if args.redis_url or max(args.nodes) > 1:
             env["SELLERGATE_REDIS_URL"] = args.redis_url or stack.enter_context(
                 nodes.throwaway_redis()
@@ -188,6 +191,18 @@ def _scenario(
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         scripts = [wrk.lua_post(path, json.dumps({"query": query}), headers)] * len(urls)
         _check(url, path, json.dumps({"query": query}), headers)
+    elif name == "gateway_verify":
+        # nginx's auth_request: the original request in X-Original-Method and X-Original-URI.
+        path = "/gateway/verify"
+        headers = {
+            "Authorization": f"Bearer {seeded.personal_token}",
+            "X-Original-Method": "GET",
+            "X-Original-URI": "/v1/orders/1234/items?expand=customer",
+        }
+        scripts = [wrk.lua_get(path, headers)] * len(urls)
+        verdict = httpx.get(url + path, headers=headers, timeout=30)
+        if verdict.status_code != 200 or "x-sellergate-seller-id" not in verdict.headers:
+            raise SystemExit(f"bench: {path} answered {verdict.status_code}: {verdict.text[:300]}")
     elif name == "introspect":
         path = "/seller-api/rest/oauth/introspect"
         body = urlencode({"token": seeded.oauth_access_token})

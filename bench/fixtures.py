@@ -20,6 +20,14 @@ from sellergate.storage.database import Database
 # The limiter's cost is measured, but no scenario may hit a budget: one token makes every request.
 UNLIMITED = "1000000000/minute"
 
+# The gateway_verify scenario's routes file: the request it asks about matches the first route.
+GATEWAY_ROUTES = """
+[[route]]
+methods = ["GET"]
+path = "/v1/orders/**"
+scopes = ["read:orders"]
+"""
+
 OAUTH_SCOPES = [Scope.READ_INVENTORY, Scope.READ_ORDERS, Scope.READ_CUSTOMERS]
 
 

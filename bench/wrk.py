@@ -38,6 +38,12 @@ def lua_post(path: str, body: str, headers: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def lua_get(path: str, headers: dict[str, str]) -> str:
+    lines = ['wrk.method = "GET"', f"wrk.path = {_lua_string(path)}"]
+    lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
+    return "\n".join(lines) + "\n"
+
+
 def lua_one_time_bodies(path: str, headers: dict[str, str], bodies_file: Path) -> str:
     """Each request sends the next line of ``bodies_file``: for one-time credentials."""
     head = lua_post(path, "", headers)

@@ -272,3 +272,27 @@ def test_an_unreachable_sellergate_is_503_too(
     assert response.status == 503
     assert response.getheader("Retry-After") == "5"
     assert upstream.received == []
+
+
+def test_a_spent_budget_is_429_with_retry_after(
+    make_settings: MakeSettings,
+    db: Database,
+    upstream: EchoUpstream,
+    tmp_path: Path,
+    orders_app: AppToken,
+) -> None:
+    settings = make_settings(gateway_routes=str(EXAMPLE_ROUTES), rate_limit_token="2/minute")
+    live = LiveServer(settings, db)
+    live.start()
+    try:
+        address = live.url.removeprefix("http://")
+        with running_nginx(tmp_path / "limited", [address], upstream.address) as proxy:
+            statuses = [
+                proxy.request("GET", "/v1/orders", bearer(orders_app.token)) for _ in range(3)
+            ]
+    finally:
+        live.stop()
+    assert [r.status for r in statuses] == [200, 200, 429]
+    assert int(statuses[-1].getheader("Retry-After") or 0) >= 1
+    assert statuses[-1].getheader("RateLimit-Remaining") == "0"
+    assert len(upstream.received) == 2

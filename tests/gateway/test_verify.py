@@ -53,6 +53,7 @@ def ask(
 
 def challenge(response: httpx.Response, status: int, error: str) -> str:
     assert response.status_code == status, response.text
+    assert response.headers["cache-control"] == "no-store"
     value = response.headers["www-authenticate"]
     assert value.startswith("Bearer ")
     assert f'error="{error}"' in value
@@ -125,6 +126,7 @@ def test_an_unclear_original_request_is_refused(
         "/gateway/verify", headers={"Authorization": f"Bearer {seller.token}", **headers}
     )
     assert response.status_code == 403
+    assert response.headers["cache-control"] == "no-store"
     assert why in response.json()["error_description"]
     assert "x-sellergate-seller-id" not in response.headers
 
@@ -262,6 +264,7 @@ def test_budgets_and_last_used_are_the_apis(
     assert ask(http, seller.token, "GET", "/v1/orders").status_code == 200
     refused = ask(http, seller.token, "GET", "/v1/orders")
     assert refused.status_code == 429
+    assert refused.headers["cache-control"] == "no-store"
     assert int(refused.headers["retry-after"]) >= 1
     assert "x-sellergate-seller-id" not in refused.headers
 
@@ -282,4 +285,5 @@ def test_a_rate_limit_store_that_cannot_answer_fails_closed(
     response = ask(make_server(settings).client(), seller.token, "GET", "/v1/orders")
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
+    assert response.headers["cache-control"] == "no-store"
     assert "x-sellergate-seller-id" not in response.headers
