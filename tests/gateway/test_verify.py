@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from fuzz.support import FUZZ
 from gateway.support import EXAMPLE_ROUTES, AppToken, app_token
 from live import Account, MakeServer, MakeToken
 from sellergate.accounts.clients import disable_client
 from sellergate.accounts.families import revoke_family
 from sellergate.accounts.personal_tokens import revoke_token
 from sellergate.config import Settings
+from sellergate.gateway.paths import normalise_path, split_target
 from sellergate.oauth.records import RevocationReason
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
@@ -287,3 +292,51 @@ def test_a_rate_limit_store_that_cannot_answer_fails_closed(
     assert response.headers["retry-after"] == "5"
     assert response.headers["cache-control"] == "no-store"
     assert "x-sellergate-seller-id" not in response.headers
+
+
+HOSTILE = st.text(st.characters(min_codepoint=0, max_codepoint=255), max_size=60)
+URI_PIECES = st.lists(
+    st.sampled_from(
+        ["v1", "orders", "customers", "me", "..", ".", "", "%2e", "%2f", "%00", "%25", ";", "?",
+         "\\", "#", "%", "access_token=", "&", "é", " "]
+    ),
+    max_size=8,
+).map(lambda pieces: "/" + "/".join(pieces))  # fmt: skip
+
+
+def test_hostile_decision_requests(
+    http: httpx.Client, seller: Account, orders_app: AppToken
+) -> None:
+    """Whatever the gateway forwards, the answer is 200, 401 or 403, never a 5xx, and a 200 is
+    only ever for an orders path or /v1/me."""
+
+    @FUZZ
+    @given(
+        token=st.sampled_from([orders_app.token, seller.token, "", "x"]),
+        method=st.sampled_from(["GET", "get", "POST", "DELETE", "G ET", ""]) | HOSTILE,
+        uri=URI_PIECES | HOSTILE,
+        style=st.sampled_from(["nginx", "traefik", "envoy"]),
+    )
+    def run(token: str, method: str, uri: str, style: str) -> None:
+        headers = {b"authorization": f"Bearer {token}".encode("latin-1")}
+        if style == "envoy":
+            response = http.request(
+                "GET", "/gateway/verify/" + quote(uri, safe="/%;?&=.\\"), headers=headers
+            )
+        else:
+            names = ("x-original-method", "x-original-uri")
+            if style == "traefik":
+                names = ("x-forwarded-method", "x-forwarded-uri")
+            headers[names[0].encode()] = method.encode("latin-1")
+            headers[names[1].encode()] = uri.encode("latin-1")
+            response = http.get("/gateway/verify", headers=headers)
+        assert response.status_code in (200, 401, 403), (response.status_code, response.text)
+        if response.status_code == 200:
+            sent = uri
+            if style == "envoy":  # what reached the server, after the client's own handling
+                sent = response.request.url.raw_path.decode("latin-1")[len("/gateway/verify") :]
+            path, _ = split_target(sent)
+            canonical = normalise_path(path)
+            assert canonical.startswith("/v1/orders") or canonical == "/v1/me", canonical
+
+    run()
