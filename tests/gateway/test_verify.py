@@ -79,6 +79,10 @@ def test_a_personal_token_is_allowed_with_its_identity(http: httpx.Client, selle
     assert int(response.headers["ratelimit-remaining"]) == 1199
     assert "ratelimit-reset" in response.headers
     assert response.headers["cache-control"] == "no-store"
+    # Counted under one label, whatever the original path (Envoy's style puts it in the URL).
+    http.get("/gateway/verify/v1/orders/1", headers={"Authorization": f"Bearer {seller.token}"})
+    metrics = http.get("/metrics").text
+    assert 'route="gateway",status="200"} 2.0' in metrics
 
 
 def test_an_app_token_carries_its_client_id(

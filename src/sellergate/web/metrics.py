@@ -29,6 +29,7 @@ _GROUPS = (
     ("/healthz", "health"),
     ("/readyz", "health"),
     ("/metrics", "metrics"),
+    ("/gateway/verify", "gateway"),
 )
 
 
