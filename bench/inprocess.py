@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.fixtures import UNLIMITED, Seeded, seed
+from bench.fixtures import GATEWAY_ROUTES, UNLIMITED, Seeded, seed
 from bench.postgres import throwaway_postgres
 
 ORDERS_PAGE = """{ orders(first: 50) { edges { node { id status createdAt
@@ -33,7 +33,15 @@ ORDERS_PAGE = """{ orders(first: 50) { edges { node { id status createdAt
   lineItems { title sku quantity unitPrice { amount currency } }
   customer { name email phone shippingAddress { city countryCode } } } }
   pageInfo { hasNextPage endCursor } } }"""
-SCENARIOS = ("healthz", "graphql_me", "graphql_me_oauth", "introspect", "refresh", "orders_page")
+SCENARIOS = (
+    "healthz",
+    "graphql_me",
+    "graphql_me_oauth",
+    "gateway_verify",
+    "introspect",
+    "refresh",
+    "orders_page",
+)
 
 LIMITED = ("TOKEN", "APP", "CLIENT", "ADDRESS")
 
@@ -99,6 +107,16 @@ def _calls(app: Any, seeded: Seeded, refresh_bodies: list[bytes]) -> dict[str, C
             form,
             urlencode({"token": seeded.oauth_access_token}).encode(),
         ),
+        "gateway_verify": _caller(
+            app,
+            "/gateway/verify",
+            {
+                "Authorization": f"Bearer {seeded.personal_token}",
+                "X-Original-Method": "GET",
+                "X-Original-URI": "/v1/orders/1234/items?expand=customer",
+            },
+            b"",
+        ),
         "refresh": refresh,
         "orders_page": graphql(seeded.personal_token, ORDERS_PAGE),
     }
@@ -137,8 +155,10 @@ def main() -> None:
                 "SELLERGATE_LOG_LEVEL": "warning",
                 # As in ``python -m bench``: the limiter's cost is measured, its budgets never hit.
                 **{f"SELLERGATE_RATE_LIMIT_{name}": UNLIMITED for name in LIMITED},
+                "SELLERGATE_GATEWAY_ROUTES": str(workdir / "gateway-routes.toml"),
             }
         )
+        (workdir / "gateway-routes.toml").write_text(GATEWAY_ROUTES)
         from sellergate.config import load_settings
         from sellergate.storage.database import Database
         from sellergate.storage.migrate import upgrade

@@ -52,11 +52,12 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
 
     route_list: list[BaseRoute] = [
         Route("/seller-api/graphql", graphql.handle, methods=["GET", "POST"]),
+        # Next: the gateway decision is as hot as the API, and routes are tried in order.
+        *gateway.routes(database, verifier, settings.gateway_routes),
         *health.routes(database, metrics),
         *secure_links.routes(database),
         *oauth.routes(settings, database),
         *secret_scanning.routes(settings, database),
-        *gateway.routes(database, verifier, settings.gateway_routes),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         # Last: the session-backed pages; requests routed above never touch the session.
         Mount("", app=pages),

@@ -20,7 +20,6 @@ from urllib.parse import parse_qsl
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
@@ -84,11 +83,10 @@ def _single(headers: Headers, name: str) -> str:
     return values[0]
 
 
-def original_request(scope: Scope) -> tuple[str, str]:
+def original_request(scope: Scope, headers: Headers) -> tuple[str, str]:
     """The original request's method and target (path and query), as the gateway names it;
     raises :class:`AmbiguousPath` when it is named twice or unclearly, :class:`MissingOriginal`
     when not at all."""
-    headers = Headers(scope=scope)
     nginx = any(name in headers for name in _NGINX)
     traefik = any(name in headers for name in _TRAEFIK)
     path: str = scope["path"]
@@ -132,17 +130,15 @@ class GatewayVerify:
                 "not_configured",
                 "the gateway has no routes (SELLERGATE_GATEWAY_ROUTES): every request is refused",
             )
-        request = Request(scope)
-        if forged_identity(request.headers.keys()):
+        headers = Headers(scope=scope)
+        if forged_identity(headers.keys()):
             return _refused(
                 "invalid_request", "X-Sellergate-* headers may not be sent by the client"
             )
         try:
-            method, target = original_request(scope)
+            method, target = original_request(scope, headers)
             path, query = split_target(target)
-            token = presented_token(
-                request.headers, dict(parse_qsl(query, keep_blank_values=True)), self.verifier
-            )
+            token = presented_token(headers, _parameters(query), self.verifier)
             method, path = normalise_method(method), normalise_path(path)
         except (AmbiguousPath, MissingOriginal) as exc:
             return _refused("invalid_request", str(exc))
@@ -158,9 +154,9 @@ class GatewayVerify:
         if not decision.allowed:
             return insufficient_scope(decision.missing_scopes)
         client_id = await self._client_id(found)
-        headers = identity_headers(found, client_id)
-        headers["Cache-Control"] = "no-store"
-        return Response(status_code=200, headers=headers)
+        identity = identity_headers(found, client_id)
+        identity["Cache-Control"] = "no-store"
+        return Response(status_code=200, headers=identity)
 
     def _lookup(self, connection: Connection, token: str) -> AuthContext | InvalidToken:
         try:
@@ -181,6 +177,10 @@ class GatewayVerify:
             if len(self.client_ids) > KNOWN_APPS:
                 self.client_ids.popitem(last=False)
         return known
+
+
+def _parameters(query: str) -> dict[str, str]:
+    return dict(parse_qsl(query, keep_blank_values=True)) if query else {}
 
 
 def _public_client_id(connection: Connection, client_pk: int) -> str | None:
