@@ -170,29 +170,31 @@ def test_identity_headers_from_the_client_never_reach_the_upstream(
     assert not any("999" in value for value in seen.headers.values())
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/v1/orders/../customers",
-        "/v1/orders/%2e%2e/customers",
-        "/v1/orders/%2E%2E/customers",
-        "/v1/orders/.%2e/customers",
-        "/v1/orders/..%2Fcustomers",
-        "/v1/orders%2F..%2Fcustomers",
-        "/v1/orders/%252e%252e/customers",
-        "/v1/orders/..;/customers",
-        "/v1/orders/..%5Ccustomers",
-        "//v1/customers",
-        "/v1//customers",
-        "/v1/orders/../../v1/customers",
-        "/v1/orders/%00/../../customers",
-    ],
-)
+# Spellings that name /v1/customers, or that servers read in more than one way: none may
+# reach the upstream with a token that may only read orders.
+PATH_TRICKS = [
+    "/v1/orders/../customers",
+    "/v1/orders/%2e%2e/customers",
+    "/v1/orders/%2E%2E/customers",
+    "/v1/orders/.%2e/customers",
+    "/v1/orders/..%2Fcustomers",
+    "/v1/orders%2F..%2Fcustomers",
+    "/v1/orders/%252e%252e/customers",
+    "/v1/orders/..;/customers",
+    "/v1/orders/..%5Ccustomers",
+    "//v1/customers",
+    "/v1//customers",
+    "/v1/orders/../../v1/customers",
+    "/v1/orders/%00/../../customers",
+]
+
+
 def test_path_tricks_do_not_reach_customers(
-    nginx: Nginx, upstream: EchoUpstream, orders_app: AppToken, path: str
+    nginx: Nginx, upstream: EchoUpstream, orders_app: AppToken
 ) -> None:
-    response = nginx.request("GET", path, bearer(orders_app.token))
-    assert response.status in (400, 403), response.status
+    for path in PATH_TRICKS:
+        response = nginx.request("GET", path, bearer(orders_app.token))
+        assert response.status in (400, 403), (path, response.status)
     assert upstream.received == []
 
 
