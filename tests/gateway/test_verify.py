@@ -113,6 +113,8 @@ def test_the_traefik_and_envoy_styles(http: httpx.Client, orders_app: AppToken) 
     tricked = http.get("/gateway/verify/v1/orders/%2e%2e/customers", headers=bearer)
     assert tricked.status_code == 403
     assert "percent-encoded" in tricked.json()["error_description"]
+    for escaped in ("/gateway/verif%79/v1/orders/1", "/gateway/verify%2Fv1/orders/1"):
+        assert http.get(escaped, headers=bearer).status_code == 403
 
 
 @pytest.mark.parametrize(

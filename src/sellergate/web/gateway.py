@@ -96,7 +96,11 @@ def original_request(scope: Scope, headers: Headers) -> tuple[str, str]:
         raw = scope.get("raw_path")
         if not isinstance(raw, bytes):
             raise MissingOriginal("the server gave no raw path")
-        target = raw.decode("latin-1")[len(PREFIX) :]
+        spelled = raw.decode("latin-1")
+        if not spelled.startswith(PREFIX + "/"):
+            # The endpoint's own path spelled with escapes: where would the original begin?
+            raise AmbiguousPath(f"the path must start with {PREFIX}/ as written")
+        target = spelled[len(PREFIX) :]
         query = scope.get("query_string", b"")
         if query:
             target += "?" + query.decode("latin-1")
