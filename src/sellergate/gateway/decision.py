@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sellergate.accounts.bearer import AuthContext
 from sellergate.gateway.routes import Route
@@ -24,6 +25,9 @@ SCOPES = "X-Sellergate-Scopes"
 CLIENT_ID = "X-Sellergate-Client-Id"
 TOKEN_KIND = "X-Sellergate-Token-Kind"  # noqa: S105 (a header name)
 IDENTITY_HEADERS = (SELLER_ID, USERNAME, SCOPES, CLIENT_ID, TOKEN_KIND)
+
+# Tokens hold few distinct sets of scopes: each is spelled out once, not per request.
+_spelled = lru_cache(maxsize=256)(format_scopes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,7 @@ def identity_headers(auth: AuthContext, client_id: str | None) -> dict[str, str]
     headers = {
         SELLER_ID: str(auth.seller_id),
         USERNAME: auth.username,
-        SCOPES: format_scopes(auth.granted),
+        SCOPES: _spelled(auth.granted),
         TOKEN_KIND: "personal" if auth.client_id is None else "oauth",
     }
     if auth.client_id is not None and client_id is not None:
