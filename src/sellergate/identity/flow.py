@@ -12,12 +12,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client
+
+with warnings.catch_warnings():
+    # Authlib asks for its "httpx2" fork; httpx itself is what this project pins and uses.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import OAuth2Client
 
 from sellergate.config import Settings
 from sellergate.errors import SigninFailed
