@@ -211,9 +211,8 @@ def routes(
             return done
         raw, next_url = done
         state_now.new_raw_id, state_now.active = raw, None
-        response = RedirectResponse(next_url, status_code=303)
-        response.delete_cookie(BROWSER_COOKIE, path="/login/oidc")
-        return response
+        # The binding cookie stays: another tab's sign-in may still be under way with it.
+        return RedirectResponse(next_url, status_code=303)
 
     def spend_state(state: str, browser: str) -> None:
         with db.session(write=True) as session:
