@@ -18,6 +18,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class OidcProvider:
     issuer: str
     admin_secret: str
     process: subprocess.Popen[bytes]
+    log: Path  # the provider's stderr (failed back-channel deliveries, warnings)
     kids: list[str] = field(default_factory=list)
 
     def _admin(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -94,18 +96,20 @@ def start() -> OidcProvider:
         pytest.fail("node and tests/node/node_modules are needed: run make peers", pytrace=False)
     port = free_port()
     secret = secrets.token_urlsafe(24)
-    process = subprocess.Popen(
-        [node, str(SCRIPT), str(port), secret],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=SCRIPT.parent,
-    )
+    log = Path(tempfile.mkdtemp(prefix="oidc-provider-")) / "stderr.log"
+    with log.open("wb") as errors:
+        process = subprocess.Popen(
+            [node, str(SCRIPT), str(port), secret],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            cwd=SCRIPT.parent,
+        )
     assert process.stdout is not None
     line = process.stdout.readline().decode()
     if not line.startswith("listening "):
         process.kill()
         raise RuntimeError(f"the OpenID provider did not start: {line!r}")
-    return OidcProvider(line.split()[1], secret, process)
+    return OidcProvider(line.split()[1], secret, process, log)
 
 
 @pytest.fixture(scope="session")

@@ -66,9 +66,15 @@ function build() {
       rpInitiatedLogout: { enabled: true },
     },
     pkce: { required: () => true },
+    // The relying party under test listens on loopback, which oidc-provider's SSRF guard
+    // (rightly, in production) refuses to call: back-channel logouts go out without it here.
+    fetch(url, options) {
+      const { dispatcher, ...rest } = options;
+      return globalThis.fetch(url, rest);
+    },
   });
-  provider.on('backchannel.error', (error) => {
-    process.stderr.write(`backchannel logout delivery failed: ${error.message}\n`);
+  provider.on('backchannel.error', (ctx, error) => {
+    process.stderr.write(`backchannel logout delivery failed: ${error.message} (${error.cause})\n`);
   });
   return provider;
 }
