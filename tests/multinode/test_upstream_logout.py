@@ -66,7 +66,8 @@ def logged_out_within_a_second(
 def test_back_channel_logout_ends_the_session_on_every_worker(
     node_cluster: Cluster, oidc_provider: OidcProvider
 ) -> None:
-    (node,) = node_cluster.start("a", workers=2, **oidc_env(oidc_provider))
+    node_cluster.env.update(oidc_env(oidc_provider))
+    (node,) = node_cluster.start("a", workers=2)
     oidc_provider.register(PUBLIC_URL, f"{node.url}/login/oidc/backchannel-logout")
     with (
         httpx.Client(base_url=node.url, timeout=30) as browser,
@@ -81,7 +82,8 @@ def test_back_channel_logout_on_one_node_ends_the_session_on_the_other(
     cluster: Cluster, oidc_provider: OidcProvider
 ) -> None:
     """Sessions in Redis: the logout token reaches node B; the session made on A is gone."""
-    a, b = cluster.start("a", "b", **oidc_env(oidc_provider))
+    cluster.env.update(oidc_env(oidc_provider))
+    a, b = cluster.start("a", "b")
     oidc_provider.register(PUBLIC_URL, f"{b.url}/login/oidc/backchannel-logout")
     with httpx.Client(base_url=a.url, timeout=30) as browser, httpx.Client(timeout=30) as upstream:
         back = upstream_sign_in(browser, PUBLIC_URL, oidc_provider, "liam", upstream=upstream)

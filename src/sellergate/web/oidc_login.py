@@ -55,7 +55,26 @@ def routes(
     settings: Settings, db: Database, throttle: LoginThrottle, store: SessionStore
 ) -> list[Route]:
     if not settings.oidc_enabled:
-        return []
+
+        async def not_configured(request: Request) -> Response:
+            return page(
+                request,
+                "message.html",
+                404,
+                title="Not available",
+                message="Sign-in through another provider is not set up here.",
+                link="/login",
+                link_text="Sign in",
+            )
+
+        return [
+            Route(path, not_configured, methods=[method])
+            for path, method in (
+                ("/login/oidc", "GET"),
+                ("/login/oidc/callback", "GET"),
+                ("/login/oidc/backchannel-logout", "POST"),
+            )
+        ]
     provider = Provider(settings)
     flow = CodeFlow(settings, provider)
     networks = settings.trusted_proxy_networks
@@ -157,6 +176,16 @@ def routes(
         return raw, next_url
 
     async def callback(request: Request) -> Response:
+        browser = request.cookies.get(BROWSER_COOKIE, "")
+        if not browser:
+            # No sign-in was started in this browser: nothing to count, log or claim.
+            return failure(
+                request,
+                SigninFailed(
+                    "This sign-in did not start in this browser. Please sign in again.",
+                    code="invalid_request",
+                ),
+            )
         address = client_address(request, networks)
         verdict = await in_thread(throttle.attempt_address, address)
         if not verdict.allowed:
@@ -176,10 +205,9 @@ def routes(
             return response
         params = request.query_params
         state, code, error = params.get("state", ""), params.get("code", ""), params.get("error")
-        browser = request.cookies.get(BROWSER_COOKIE, "")
         if error is not None:
             # The provider's refusal (OpenID Connect Core 1.0 §3.1.2.6); its state is spent too.
-            if state and browser and len(state) <= MAX_PARAM:
+            if state and len(state) <= MAX_PARAM:
                 await in_thread(spend_state, state, browser)
             failed = SigninFailed(
                 f"{name} did not sign you in ({error[:40]}).",
@@ -188,7 +216,7 @@ def routes(
             )
             await in_thread(log, EventKind.SIGNIN_FAILED, None, address, {"error": failed.code})
             return failure(request, failed)
-        if not state or not code or not browser or max(len(state), len(code)) > MAX_PARAM:
+        if not state or not code or max(len(state), len(code)) > MAX_PARAM:
             failed = SigninFailed(
                 "This sign-in link is incomplete or not from this browser. Please sign in again.",
                 code="invalid_request",
