@@ -7,6 +7,7 @@ import json
 
 from cliinvoke import invoke
 from sellergate.config import Settings
+from sellergate.storage.database import Database
 
 ISSUER = "https://accounts.example.test"
 
@@ -26,7 +27,7 @@ def run(settings: Settings, *args: str, stdin: str = "", issuer: bool = True) ->
     return result.returncode, result.stdout if result.returncode == 0 else result.stderr
 
 
-def test_create_link_and_list(settings: Settings) -> None:
+def test_create_link_and_list(settings: Settings, db: Database) -> None:
     code, out = run(settings, "sellers", "create", "olga", "--email", "o@example.com",
                     "--oidc-subject", "sub-olga", "--json")  # fmt: skip
     assert code == 0, out
@@ -49,14 +50,16 @@ def test_create_link_and_list(settings: Settings) -> None:
     assert set(sellers["olga"]) == {"id", "username", "email", "created", "methods"}
 
 
-def test_a_subject_links_one_seller_only_and_bad_input_changes_nothing(settings: Settings) -> None:
+def test_a_subject_links_one_seller_only_and_bad_input_changes_nothing(
+    settings: Settings, db: Database
+) -> None:
     assert run(settings, "sellers", "create", "quinn", "--email", "q@example.com",
                "--oidc-subject", "shared", "--json")[0] == 0  # fmt: skip
     code, err = run(settings, "sellers", "create", "rita", "--email", "r@example.com",
                     "--oidc-subject", "shared", "--json")  # fmt: skip
     assert code != 0 and "already linked" in err
     code, err = run(settings, "sellers", "create", "sam", "--email", "s@example.com",
-                    "--oidc-subject", "x", "--password-stdin", stdin="a-long-password\n")  # fmt: skip
+                    "--oidc-subject", "x", "--password-stdin", stdin="long-password\n")  # fmt: skip
     assert code != 0 and "not both" in err
     code, err = run(settings, "sellers", "create", "tom", "--email", "t@example.com",
                     "--oidc-subject", "t", issuer=False)  # fmt: skip
