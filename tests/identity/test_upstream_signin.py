@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -208,27 +209,30 @@ def test_linked_provisioning_signs_in_only_linked_sellers(
         assert seller.username in browser.get("/dashboard").text
 
 
+def callback_path(browser: httpx.Client, login: str) -> str:
+    """Sign in at the provider and stop before the app sees the return: its path and query."""
+    start = browser.get("/login/oidc")
+    with httpx.Client(timeout=10) as upstream:
+        response = upstream.get(start.headers["location"])
+        for _ in range(12):
+            location = response.headers.get("location", "")
+            if location.startswith(PUBLIC_URL):
+                return location[len(PUBLIC_URL) :]
+            if response.status_code == 200:
+                action = response.text.split('action="', 1)[1].split('"', 1)[0]
+                fields = {"prompt": "login" if 'name="login"' in response.text else "consent"}
+                fields.update(login=login, password="x")
+                response = upstream.post(str(response.url.join(action)), data=fields)
+            else:
+                response = upstream.get(str(response.url.join(location)))
+    raise AssertionError("the provider did not send the browser back")
+
+
 def test_a_replayed_or_foreign_state_is_refused(
     server: InProcessServer, oidc_provider: OidcProvider, db: Database
 ) -> None:
     with server.client() as browser:
-        start = browser.get("/login/oidc")
-        with httpx.Client(timeout=10) as upstream:
-            response = upstream.get(start.headers["location"])
-            callback = None
-            for _ in range(12):
-                location = response.headers.get("location", "")
-                if location.startswith(PUBLIC_URL):
-                    callback = location[len(PUBLIC_URL) :]
-                    break
-                if response.status_code == 200:
-                    action = response.text.split('action="', 1)[1].split('"', 1)[0]
-                    fields = {"prompt": "login" if 'name="login"' in response.text else "consent"}
-                    fields.update(login="hana", password="x")
-                    response = upstream.post(str(response.url.join(action)), data=fields)
-                else:
-                    response = upstream.get(str(response.url.join(location)))
-        assert callback is not None
+        callback = callback_path(browser, "hana")
         with server.client() as other_browser:
             other_browser.get("/login/oidc")  # a sign-in of its own, so a binding cookie
             stolen = other_browser.get(callback)  # the right state, but not this browser's
@@ -351,3 +355,31 @@ def test_without_a_provider_there_is_no_button_and_no_route(
     with served.client() as browser:
         assert 'id="oidc-signin"' not in browser.get("/login").text
         assert browser.get("/login/oidc").status_code == 404
+
+
+def test_one_of_two_simultaneous_returns_with_the_same_state_wins(
+    server: InProcessServer, oidc_provider: OidcProvider
+) -> None:
+    with server.client() as browser:
+        callback = callback_path(browser, "omar")
+        cookies = dict(browser.cookies)
+    clients = [server.client(cookies=cookies) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        answers = sorted(pool.map(lambda client: client.get(callback).status_code, clients))
+    assert answers == [303, 400]
+    for client in clients:
+        client.close()
+
+
+def test_sign_out_everywhere_else_ends_the_other_upstream_sessions(
+    server: InProcessServer, oidc_provider: OidcProvider
+) -> None:
+    with server.client() as laptop, server.client() as phone:
+        for browser in (laptop, phone):
+            assert upstream_sign_in(browser, PUBLIC_URL, oidc_provider, "pia").status_code == 303
+        sessions = laptop.get("/dashboard/sessions")
+        assert sessions.status_code == 200
+        ended = laptop.post("/dashboard/sessions/end-others", data=hidden_fields(sessions.text))
+        assert ended.status_code == 303
+        assert laptop.get("/dashboard").status_code == 200
+        assert phone.get("/dashboard").status_code == 303
