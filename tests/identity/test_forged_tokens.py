@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -238,3 +239,17 @@ def test_a_bad_logout_token_is_refused_and_ends_nothing(
     with db.session() as session:
         failures = [e.details["error"] for e in list_events(session) if e.kind == "signin.failed"]
     assert f"logout: invalid_id_token: {reason}" in failures
+
+
+def test_one_of_two_simultaneous_deliveries_of_a_logout_token_is_accepted(
+    server: InProcessServer, forger: Forger
+) -> None:
+    token = forger.logout_token(sid="sid-f")
+    clients = [server.client() for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        answers = sorted(
+            pool.map(lambda c: c.post(LOGOUT, data={"logout_token": token}).status_code, clients)
+        )
+    assert answers == [200, 400]
+    for client in clients:
+        client.close()
