@@ -81,6 +81,10 @@ def hmac_with_client_secret(forger: Forger) -> Callable[[dict[str, Any]], str]:
     return lambda claims: jwt.encode({"alg": "HS256"}, claims, key)
 
 
+def made_up_alg(forger: Forger) -> Callable[[dict[str, Any]], str]:
+    return lambda claims: f"{b64({'alg': 'wn_access_tk_x'})}.{b64(claims)}.c2ln"
+
+
 def unknown_key(forger: Forger) -> Callable[[dict[str, Any]], str]:
     other = RSAKey.generate_key(2048, parameters={"kid": "not-published"})
     return lambda claims: forger.sign(claims, other)
@@ -104,6 +108,7 @@ def with_claims(**changes: Any) -> Callable[[Forger], Callable[[dict[str, Any]],
         (tampered, "bad_signature"),
         (alg_none, "alg none not accepted"),
         (hmac_with_client_secret, "alg HS256 not accepted"),
+        (made_up_alg, "alg unknown not accepted"),
         (unknown_key, "invalid_key_id"),
         (with_claims(aud="someone-else"), "wrong aud"),
         (with_claims(aud=[CLIENT_ID, "other"]), "wrong azp"),
@@ -117,6 +122,7 @@ def with_claims(**changes: Any) -> Callable[[Forger], Callable[[dict[str, Any]],
         "tampered",
         "alg-none",
         "hs256",
+        "made-up-alg",
         "unknown-key",
         "wrong-aud",
         "wrong-azp",

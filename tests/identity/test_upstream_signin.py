@@ -383,3 +383,14 @@ def test_sign_out_everywhere_else_ends_the_other_upstream_sessions(
         assert ended.status_code == 303
         assert laptop.get("/dashboard").status_code == 200
         assert phone.get("/dashboard").status_code == 303
+
+
+def test_an_unknown_error_from_the_return_is_not_repeated(
+    server: InProcessServer, db: Database
+) -> None:
+    with server.client() as browser:
+        browser.get("/login/oidc")
+        answer = browser.get("/login/oidc/callback?error=wn_access_tk_<script>&state=x")
+        assert answer.status_code == 400
+        assert "wn_access_tk_" not in answer.text and "(unknown)" in answer.text
+    assert events(db, "signin.failed")[-1]["error"] == "upstream: unknown"

@@ -31,6 +31,36 @@ from sellergate.identity.provider import Provider, unavailable
 
 CALLBACK_PATH = "/login/oidc/callback"
 MAX_CLAIM = 254
+# The error codes a provider may send back (RFC 6749 §4.1.2.1 and §5.2, OpenID Connect Core
+# 1.0 §3.1.2.6): only these are repeated in pages and the security log; anything else the
+# provider (or whoever forged the return) wrote is "unknown".
+KNOWN_ERRORS = frozenset(
+    {
+        "access_denied",
+        "invalid_request",
+        "unauthorized_client",
+        "unsupported_response_type",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+        "interaction_required",
+        "login_required",
+        "account_selection_required",
+        "consent_required",
+        "invalid_request_uri",
+        "invalid_request_object",
+        "request_not_supported",
+        "request_uri_not_supported",
+        "registration_not_supported",
+        "invalid_client",
+        "invalid_grant",
+        "unsupported_grant_type",
+    }
+)
+
+
+def known_error(value: object) -> str:
+    return value if isinstance(value, str) and value in KNOWN_ERRORS else "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +133,7 @@ class CodeFlow:
         except OAuthError as exc:
             raise SigninFailed(
                 "The sign-in service refused to finish this sign-in. Please start again.",
-                code=f"token_error: {str(exc.error)[:40]}",
+                code=f"token_error: {known_error(exc.error)}",
                 status=400,
             ) from None
         except (ValueError, TypeError, KeyError):

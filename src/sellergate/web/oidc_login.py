@@ -36,7 +36,7 @@ from sellergate.accounts.upstream_signins import (
 from sellergate.accounts.web_sessions import SessionStore
 from sellergate.config import Provisioning, Settings
 from sellergate.errors import SigninFailed
-from sellergate.identity.flow import CodeFlow
+from sellergate.identity.flow import CodeFlow, known_error
 from sellergate.identity.id_tokens import validate_logout_token
 from sellergate.identity.provider import Provider
 from sellergate.storage.database import Database
@@ -207,11 +207,12 @@ def routes(
         state, code, error = params.get("state", ""), params.get("code", ""), params.get("error")
         if error is not None:
             # The provider's refusal (OpenID Connect Core 1.0 §3.1.2.6); its state is spent too.
+            error = known_error(error)
             if state and len(state) <= MAX_PARAM:
                 await in_thread(spend_state, state, browser)
             failed = SigninFailed(
-                f"{name} did not sign you in ({error[:40]}).",
-                code=f"upstream: {error[:60]}",
+                f"{name} did not sign you in ({error}).",
+                code=f"upstream: {error}",
                 status=403 if error == "access_denied" else 400,
             )
             await in_thread(log, EventKind.SIGNIN_FAILED, None, address, {"error": failed.code})
