@@ -215,7 +215,7 @@ def callback_path(browser: httpx.Client, login: str) -> str:
     with httpx.Client(timeout=10) as upstream:
         response = upstream.get(start.headers["location"])
         for _ in range(12):
-            location = response.headers.get("location", "")
+            location: str = response.headers.get("location", "")
             if location.startswith(PUBLIC_URL):
                 return location[len(PUBLIC_URL) :]
             if response.status_code == 200:
