@@ -45,7 +45,7 @@ from sellergate.config import Settings, load_settings
 from sellergate.storage.database import Database
 from sellergate.storage.migrate import upgrade
 
-pytest_plugins = ["live"]
+pytest_plugins = ["live", "oidcprovider"]
 
 BACKENDS = ("sqlite", "postgresql")
 PUBLIC_URL = "http://127.0.0.1:8000"

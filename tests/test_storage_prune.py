@@ -24,6 +24,8 @@ from sellergate.storage.models import (
     RefreshToken,
     SecureLink,
     SecurityEvent,
+    SpentLogoutToken,
+    UpstreamSignin,
     WebSession,
 )
 from sellergate.storage.prune import PruneLeader, prune
@@ -108,7 +110,17 @@ class Rows:
             def report(created: datetime) -> LeakReport:
                 return LeakReport(body_hash=self.digest(), created_at=created)
 
+            def upstream(expires: datetime) -> UpstreamSignin:
+                return UpstreamSignin(
+                    state_hash=self.digest(), browser_hash="b", next_url="/", expires_at=expires
+                )
+
+            def logout(expires: datetime) -> SpentLogoutToken:
+                return SpentLogoutToken(jti_hash=self.digest(), expires_at=expires)
+
             self.gone = [
+                upstream(now - timedelta(seconds=1)),  # a sign-in never finished
+                logout(now - timedelta(seconds=1)),  # a replay is refused as expired anyway
                 consent(now - timedelta(seconds=1)),  # can no longer be decided
                 attempts(now - timedelta(seconds=1)),  # its window ended
                 browser_session(now - timedelta(minutes=1)),  # idle or past its end
@@ -126,6 +138,8 @@ class Rows:
                 link(now + DAY, now - 8 * DAY),
             ]
             self.kept = [
+                upstream(now + timedelta(minutes=5)),
+                logout(now + timedelta(minutes=5)),
                 consent(now + timedelta(minutes=5)),
                 attempts(now + timedelta(minutes=1)),
                 browser_session(now + timedelta(hours=1)),
@@ -175,6 +189,8 @@ MODELS: dict[str, type[Base]] = {
         WebSession,
         SecurityEvent,
         LeakReport,
+        UpstreamSignin,
+        SpentLogoutToken,
     )
 }
 TABLES = tuple(MODELS)

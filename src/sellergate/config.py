@@ -39,6 +39,11 @@ class LogFormat(enum.StrEnum):
     TEXT = "text"
 
 
+class Provisioning(enum.StrEnum):
+    AUTO = "auto"  # a seller is created at an upstream user's first sign-in
+    LINKED = "linked"  # only sellers linked beforehand (``sellers link``) may sign in
+
+
 class ConfigError(Exception):
     """A configuration value is missing or wrong; the message is one line for the operator."""
 
@@ -95,6 +100,16 @@ class Settings(BaseSettings):
     shutdown_timeout_seconds: int = 30
     # The gateway decision endpoint's routes file (docs/gateway.md); empty: it refuses all.
     gateway_routes: str = ""
+    # Sign-in through the marketplace's OpenID Connect provider (docs/identity.md).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_display_name: str = ""
+    oidc_username_claim: str = "preferred_username"
+    oidc_provisioning: Provisioning = Provisioning.AUTO
+    oidc_timeout_seconds: float = 5.0
+    password_login: bool = True
 
     @field_validator(
         "secure_link_ttl",
@@ -152,6 +167,59 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _oidc_issuer(cls, value: str) -> str:
+        if value and (not value.startswith(("http://", "https://")) or "?" in value):
+            raise ValueError("must be the provider's https:// issuer URL")
+        return value
+
+    @field_validator("oidc_scopes")
+    @classmethod
+    def _oidc_scopes(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError("must include openid")
+        return " ".join(value.split())
+
+    @field_validator("oidc_username_claim")
+    @classmethod
+    def _oidc_username_claim(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
+            raise ValueError("must be a claim name such as preferred_username")
+        return value
+
+    @field_validator("oidc_timeout_seconds")
+    @classmethod
+    def _oidc_timeout(cls, value: float) -> float:
+        if not 0 < value <= 60:
+            raise ValueError("must be between 0 and 60 seconds")
+        return value
+
+    @model_validator(mode="after")
+    def _sign_in_methods(self) -> Settings:
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError(
+                "SELLERGATE_OIDC_CLIENT_ID and SELLERGATE_OIDC_CLIENT_SECRET must be set "
+                "with SELLERGATE_OIDC_ISSUER"
+            )
+        if not self.password_login and not self.oidc_issuer:
+            raise ValueError(
+                "SELLERGATE_PASSWORD_LOGIN=false needs SELLERGATE_OIDC_ISSUER: "
+                "sellers could not sign in at all"
+            )
+        if self.production and self.oidc_issuer.startswith("http://"):
+            raise ValueError("SELLERGATE_OIDC_ISSUER must be https:// in production")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def oidc_button_name(self) -> str:
+        """The words after "Sign in with": the display name, else the issuer's host."""
+        return self.oidc_display_name or self.oidc_issuer.split("://", 1)[-1].split("/", 1)[0]
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -300,7 +368,7 @@ def scanning_keys(value: str) -> dict[str, str]:
 
 
 # Settings whose value is never repeated in an error message.
-_SECRET_FIELDS = {"secret_key"}
+_SECRET_FIELDS = {"secret_key", "oidc_client_secret"}
 _URL_CREDENTIALS = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]*@")
 
 

@@ -10,7 +10,8 @@
     │   └── UnknownReference         ... named by an ID in the input (names the field)
     ├── Gone                         a secure link already revealed or expired (410)
     ├── InvalidInput                 bad input from the CLI or a form: names the field
-    └── BadSignature                 a signed request whose signature does not verify (401)
+    ├── BadSignature                 a signed request whose signature does not verify (401)
+    └── SigninFailed                 a sign-in through the upstream provider that cannot go on
 
 The description is shown to the caller, so it never holds a secret. Adapters (web, GraphQL,
 CLI) translate these into their own output; nothing below them knows about HTTP.
@@ -81,3 +82,16 @@ class BadSignature(SellergateError):
 
     code = "invalid_signature"
     status = 401
+
+
+class SigninFailed(SellergateError):
+    """A sign-in (or a back-channel logout) through the upstream OpenID Connect provider that
+    cannot go on: ``code`` says why for the security log (``access_denied``, ``invalid_id_token``,
+    ``provider_unavailable``, ...), ``status`` is a 4xx or 503, the description is for people."""
+
+    code = "signin_failed"
+    status = 400
+
+    def __init__(self, description: str, *, code: str, status: int = 400) -> None:
+        super().__init__(description, code=code)
+        self.status = status

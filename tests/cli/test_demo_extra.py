@@ -1,5 +1,5 @@
-"""The demo's packages (Faker, httpx) are an extra: without them the server runs, and the
-commands that need them say how to install them instead of failing with a traceback."""
+"""The demo's package (Faker) is an extra: without it the server runs, and the
+commands that need it say how to install them instead of failing with a traceback."""
 
 from __future__ import annotations
 

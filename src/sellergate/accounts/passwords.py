@@ -26,7 +26,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, stored: str | None) -> bool:
+    """Whether ``password`` matches; a seller without a password (``""``) never matches."""
     try:
-        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+        return _hasher.verify(stored or _dummy_hash(), password) and bool(stored)
     except (VerificationError, InvalidHashError):
         return False

@@ -172,3 +172,14 @@ class LoginThrottle:
     def succeeded(self, username: str, address: str) -> None:
         for key in (_key("address", address_group(address)), _key("account", username)):
             self.counter.refund(key)
+
+    def attempt_address(self, address: str) -> Verdict:
+        """Count an attempt that names no account (a return from the upstream provider): only
+        the address's limit applies. Blocking I/O: call it off the event loop."""
+        count, left = self.counter.hit(_key("address", address_group(address)), self.seconds)
+        if count > self.per_address:
+            return Verdict(False, max(1, math.ceil(left)), count == self.per_address + 1, "address")
+        return Verdict(True)
+
+    def address_succeeded(self, address: str) -> None:
+        self.counter.refund(_key("address", address_group(address)))

@@ -56,11 +56,14 @@ class SessionStore(Protocol):
         user_agent: str,
         address: str,
         replacing: str | None = None,
+        upstream_sid: str | None = None,
     ) -> str:
         """A new session; the raw id is returned once, for the cookie.
 
         ``replacing`` (the id the browser had before) is ended: the id always changes at
         sign-in, so an id planted before it (session fixation) is worth nothing.
+        ``upstream_sid`` is the upstream provider's session id for a sign-in through it
+        (only its hash is kept), for :meth:`end_upstream`.
         """
         ...
 
@@ -84,6 +87,11 @@ class SessionStore(Protocol):
         """The seller's live sessions, most recently seen first."""
         ...
 
+    def end_upstream(self, seller_id: int, upstream_sid: str | None) -> int:
+        """End the seller's sessions started under the upstream session ``upstream_sid``, or
+        all of them when it is None (a back-channel logout); how many ended."""
+        ...
+
 
 class DatabaseSessions:
     """Sessions in ``web_sessions``; ``expires_at`` says which rows are dead (for pruning)."""
@@ -100,6 +108,7 @@ class DatabaseSessions:
         user_agent: str,
         address: str,
         replacing: str | None = None,
+        upstream_sid: str | None = None,
     ) -> str:
         raw = secrets.token_urlsafe(32)
         now = utcnow()
@@ -119,6 +128,7 @@ class DatabaseSessions:
                     ends_at=ends_at,
                     user_agent=user_agent[:MAX_USER_AGENT],
                     address=address[:MAX_ADDRESS],
+                    upstream_sid_hash=token_hash(upstream_sid) if upstream_sid else None,
                 )
             )
         return raw
@@ -177,6 +187,13 @@ class DatabaseSessions:
             ).all()
         return len(ended)
 
+    def end_upstream(self, seller_id: int, upstream_sid: str | None) -> int:
+        statement = delete(WebSession).where(WebSession.seller_id == seller_id)
+        if upstream_sid is not None:
+            statement = statement.where(WebSession.upstream_sid_hash == token_hash(upstream_sid))
+        with self.db.session(write=True) as session:
+            return len(session.execute(statement.returning(WebSession.id)).all())
+
     def list(self, seller_id: int) -> list[SessionRow]:
         with self.db.session() as session:
             rows = session.scalars(
@@ -231,6 +248,7 @@ class RedisSessions:
         user_agent: str,
         address: str,
         replacing: str | None = None,
+        upstream_sid: str | None = None,
     ) -> str:
         if replacing:
             self.end(replacing)
@@ -249,6 +267,7 @@ class RedisSessions:
                 "ends_at": ends_at,
                 "user_agent": user_agent[:MAX_USER_AGENT],
                 "address": address[:MAX_ADDRESS],
+                "upstream_sid": token_hash(upstream_sid) if upstream_sid else "",
             },
         )
         pipe.expire(self._key(digest), self._ttl(now, ends_at))
@@ -302,6 +321,22 @@ class RedisSessions:
             return 0
         ended = int(self.client.delete(*[self._key(digest) for digest in others]))
         self.client.zrem(self._index(seller_id), *others)
+        return ended
+
+    def end_upstream(self, seller_id: int, upstream_sid: str | None) -> int:
+        members = self._members(seller_id)
+        if upstream_sid is not None:
+            pipe = self.client.pipeline()
+            for digest in members:
+                pipe.hget(self._key(digest), "upstream_sid")
+            wanted = token_hash(upstream_sid)
+            members = [
+                digest for digest, sid in zip(members, pipe.execute(), strict=True) if sid == wanted
+            ]
+        if not members:
+            return 0
+        ended = int(self.client.delete(*[self._key(digest) for digest in members]))
+        self.client.zrem(self._index(seller_id), *members)
         return ended
 
     def list(self, seller_id: int) -> list[SessionRow]:

@@ -12,7 +12,7 @@ from sellergate.config import ConfigError
 from sellergate.errors import SellergateError
 
 # Packages of the ``demo`` extra: only the demo, the seeder and the order simulator load them.
-DEMO_EXTRA = ("faker", "httpx")
+DEMO_EXTRA = ("faker",)
 
 app = typer.Typer(
     name="sellergate",

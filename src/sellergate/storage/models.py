@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -206,6 +207,9 @@ class WebSession(Base):
     user_agent: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(45), default="")
     flash: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of the upstream provider's session id (``sid``) for a sign-in through it, so a
+    # back-channel logout naming that sid ends exactly the sessions it started.
+    upstream_sid_hash: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (Index("ix_web_sessions_seller", "seller_id"),)
 
 
@@ -235,3 +239,40 @@ class LeakReport(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     body_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class SellerIdentity(Base):
+    """A seller's account at the upstream OpenID Connect provider: ``(issuer, subject)`` is the
+    only thing a sign-in through it is matched on (never an email or a username)."""
+
+    __tablename__ = "seller_identities"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject", name="uq_seller_identities_issuer_subject"),
+        Index("ix_seller_identities_seller", "seller_id"),
+    )
+
+
+class UpstreamSignin(Base):
+    """A sign-in started at the upstream provider and not finished yet: its ``state`` (hashed),
+    bound to the browser that started it (a hash of that browser's cookie); claimed once."""
+
+    __tablename__ = "upstream_signins"
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    next_url: Mapped[str] = mapped_column(String(2048))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SpentLogoutToken(Base):
+    """The ``jti`` (hashed) of each back-channel logout token accepted, kept until the token
+    would have expired anyway, so a replay is refused on every worker and node."""
+
+    __tablename__ = "spent_logout_tokens"
+    jti_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -62,6 +62,8 @@ from sellergate.storage.models import (
     RefreshToken,
     SecureLink,
     SecurityEvent,
+    SpentLogoutToken,
+    UpstreamSignin,
     WebSession,
 )
 from sellergate.storage.types import utcnow
@@ -144,6 +146,14 @@ def _leak_reports(now: datetime, s: Settings) -> ColumnElement[bool]:
     return LeakReport.created_at < now - LEAK_REPORT_MEMORY
 
 
+def _upstream_signins(now: datetime, s: Settings) -> ColumnElement[bool]:
+    return UpstreamSignin.expires_at <= now  # a sign-in never finished at the provider
+
+
+def _spent_logout_tokens(now: datetime, s: Settings) -> ColumnElement[bool]:
+    return SpentLogoutToken.expires_at <= now  # a replay would be refused as expired anyway
+
+
 RULES: tuple[Rule, ...] = (
     Rule(AuthorizationCode, _codes),
     Rule(AuthorizationRequest, _authorization_requests),
@@ -155,6 +165,8 @@ RULES: tuple[Rule, ...] = (
     Rule(WebSession, _web_sessions),
     Rule(SecurityEvent, _security_events),
     Rule(LeakReport, _leak_reports),
+    Rule(UpstreamSignin, _upstream_signins),
+    Rule(SpentLogoutToken, _spent_logout_tokens),
 )
 
 

@@ -90,7 +90,7 @@ def routes(
         raw = store.start(
             seller_id, username, user_agent=user_agent, address=address, replacing=previous
         )
-        log(EventKind.SIGNIN_SUCCEEDED, seller_id, address)
+        log(EventKind.SIGNIN_SUCCEEDED, seller_id, address, {"method": "password"})
         throttle.succeeded(username, address)
         return raw
 
@@ -128,6 +128,8 @@ def routes(
             next_url=next_url,
             error=error,
             username=username or signed_in_username(request),
+            password_login=settings.password_login,
+            oidc_name=settings.oidc_button_name if settings.oidc_enabled else "",
         )
 
     async def show(request: Request) -> Response:
@@ -137,6 +139,8 @@ def routes(
     async def submit(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=10)
         next_url = safe_next(form.get("next"))
+        if not settings.password_login:
+            return form_page(request, next_url, 403, "Password sign-in is turned off here.")
         if not csrf_valid(request, form.get(FIELD)):
             return form_page(request, next_url, 400, "The form expired. Please try again.")
         username = str(form.get("username") or "").strip().lower()[:MAX_USERNAME]

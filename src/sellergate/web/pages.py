@@ -14,7 +14,7 @@ from sellergate.accounts.throttling import LoginThrottle, make_counter
 from sellergate.accounts.web_sessions import make_session_store
 from sellergate.config import Settings
 from sellergate.storage.database import Database
-from sellergate.web import consent, dashboard, login, security_pages
+from sellergate.web import consent, dashboard, login, oidc_login, security_pages
 from sellergate.web.sessions import SessionMiddleware
 
 
@@ -24,6 +24,7 @@ def create_pages_app(settings: Settings, db: Database) -> Starlette:
     return Starlette(
         routes=[
             *login.routes(settings, db, throttle, store),
+            *oidc_login.routes(settings, db, throttle, store),
             *consent.routes(settings, db),
             *dashboard.routes(settings, db),
             *security_pages.routes(settings, db, store),
