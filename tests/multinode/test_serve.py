@@ -112,7 +112,7 @@ def test_logs_are_json_with_request_ids_and_no_secrets(node_cluster: Cluster) ->
     link = "Zq8v3Kd0PLsecretlinkvalue12345"
     answered = node.api(token)
     generated = answered.headers["x-request-id"]
-    assert re.fullmatch(r"[0-9a-f]{16}", generated)
+    assert re.fullmatch(r"[0-9a-f]{11,}", generated)
     given = node.post(
         "/seller-api/graphql",
         json={"query": "{ me { username } }"},
