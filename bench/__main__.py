@@ -26,7 +26,7 @@ import httpx
 from bench import nodes, wrk
 from bench.fixtures import GATEWAY_ROUTES, UNLIMITED, seed
 from bench.postgres import throwaway_postgres
-from sellergate.config import load_settings
+from sellergate.config import Settings, load_settings
 from sellergate.storage.database import Database
 from sellergate.storage.migrate import upgrade
 
@@ -90,6 +90,12 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="*", choices=SCENARIOS, help="run these scenarios")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        help="the server's SELLERGATE_LOG_LEVEL (default info, as deployed: the access log on, "
+        "one JSON line a request)",
+    )
     args = parser.parse_args()
     wrk_path = wrk.require_wrk()
     chosen = args.only or list(SCENARIOS)
@@ -111,7 +117,7 @@ def main() -> None:
             **os.environ,
             "SELLERGATE_DATA_DIR": str(workdir),
             "SELLERGATE_DATABASE_URL": args.database_url or f"sqlite:///{workdir}/bench.db",
-            "SELLERGATE_LOG_LEVEL": "warning",
+            "SELLERGATE_LOG_LEVEL": args.log_level,
             "SELLERGATE_RATE_LIMIT_TOKEN": UNLIMITED,
             "SELLERGATE_RATE_LIMIT_APP": UNLIMITED,
             "SELLERGATE_RATE_LIMIT_CLIENT": UNLIMITED,
@@ -138,6 +144,7 @@ def main() -> None:
             orders_seller=bool({"orders_page", "heavy_query"} & set(chosen)),
         )
         db.dispose()
+        print(_configuration(settings, args), file=sys.stderr if args.json else sys.stdout)
 
         measured: dict[int, list[wrk.Result]] = {}
         rss: dict[int, list[float]] = {}
@@ -161,6 +168,18 @@ def main() -> None:
         _report(results, args, count, rss[count])
     if len(measured) > 1:
         _compare(measured)
+
+
+def _configuration(settings: Settings, args: argparse.Namespace) -> str:
+    """What the server ran with: the defaults a deployment gets, but for the budgets."""
+    return (
+        f"configuration: {settings.env.value}, {settings.database_url.split(':')[0]}, "
+        f"log level {settings.log_level}, {settings.log_format.value} logs, "
+        f"access log {'on' if settings.access_log else 'off'}, "
+        f"rate limits on (budgets {UNLIMITED}, out of reach), "
+        f"{'Redis ' if settings.redis_url else 'in-process '}budgets, "
+        f"{args.workers} worker(s) a node"
+    )
 
 
 def _scenario(
