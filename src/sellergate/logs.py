@@ -16,14 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sellergate.config import LogFormat, Settings
+from sellergate.tokens.format import REDACTED, redact_tokens
 
 # Set per request by the web layer; every record logged while serving it carries the id.
 REQUEST_ID: ContextVar[str] = ContextVar("sellergate_request_id", default="")
 
-REDACTED = "[redacted]"
 _PATTERNS = (
-    # Our tokens and secrets: keep the prefix (what kind it was), drop the rest.
-    (re.compile(r"\b(wn_[a-z]+_(?:tk_|secret_)(?:test_)?)[0-9A-Za-z]+"), rf"\1{REDACTED}"),
     # A secure link is a secret: the path says which.
     (re.compile(r"(/secure-links/)[^/\s?\"']+"), rf"\1{REDACTED}"),
     # Credentials in query strings or form bodies.
@@ -42,6 +40,8 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "co
 
 
 def redact(text: str) -> str:
+    # Our tokens and secrets: the prefix stays (what kind it was), the rest goes.
+    text = redact_tokens(text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

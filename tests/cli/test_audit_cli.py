@@ -102,7 +102,9 @@ def test_report_leak_rotates_a_live_personal_token(
     issued = cli("tokens", "issue", "dave")
     with db.session(write=True) as session:
         token = reveal_link(session, issued["secure_link"].rsplit("/", 1)[1]).secret
-    result = cli("tokens", "report-leak", "--url", "https://paste.example/1", stdin=token + "\n")
+    # Regression: a URL naming a token prefix once crashed the security-log write.
+    url = "https://paste.example/wn_access_tk_dump"
+    result = cli("tokens", "report-leak", "--url", url, stdin=token + "\n")
     assert result["ours"] is True
     assert result["token_id"] == issued["token_id"]
     assert result["outcome"] == "rotated"
@@ -133,5 +135,5 @@ def test_report_leak_rotates_a_live_personal_token(
     events = cli("audit", "list", "--seller", "dave")["events"]
     leaked = [e for e in events if e["kind"] == EventKind.TOKEN_LEAKED]
     assert [e["details"]["outcome"] for e in leaked] == ["already_dead", "rotated"]
-    assert leaked[1]["details"]["url"] == "https://paste.example/1"
+    assert leaked[1]["details"]["url"] == "https://paste.example/wn_access_tk_[redacted]"
     assert token not in json.dumps(events)

@@ -223,3 +223,27 @@ def test_key_setting_is_validated(make_settings: Callable[..., Settings]) -> Non
     for bad in ("{", '{"public_keys": [{"key_identifier": "k", "key": "nope"}]}', "/no/such"):
         with pytest.raises(ConfigError, match="SELLERGATE_SECRET_SCANNING_KEYS"):
             make_settings(secret_scanning_keys=bad)
+
+
+def test_a_report_whose_url_or_source_names_a_token_prefix_still_revokes(
+    http: httpx.Client,
+    private_key: ec.EllipticCurvePrivateKey,
+    seller: Account,
+    db: Database,
+) -> None:
+    """Regression: text naming a prefix (a file ``wn_access_tk_notes.md``) used to fail the
+    security-log write, roll the whole report back and leave the token live."""
+    leaked = {
+        **item(seller.token),
+        "url": "https://example.com/repo/blob/main/wn_access_tk_notes.md",
+        "source": "wn_access_tk_dump",
+    }
+    foreign = item(generate(TokenKind.ACCESS, staging=True))
+    body, headers = signed(private_key, [foreign, leaked])
+    response = http.post(PATH, content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert [entry["label"] for entry in response.json()] == ["false_positive", "true_positive"]
+    assert me(http, seller.token) == 401
+    [details] = leak_events(db)
+    assert details["url"] == "https://example.com/repo/blob/main/wn_access_tk_[redacted].md"
+    assert details["source"] == "wn_access_tk_[redacted]"

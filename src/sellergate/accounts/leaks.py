@@ -151,8 +151,8 @@ def handle_leak(
         "token_type": "refresh" if found.kind is TokenKind.REFRESH else "access",
         "personal": found.grant_id is None,
         "outcome": outcome.value,
-        "url": url[:200] or None,
-        "source": source[:50] or None,
+        "url": url or None,
+        "source": source or None,
     }
     if replacement is not None:
         details["new_token_id"] = replacement.token_id

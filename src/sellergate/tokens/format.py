@@ -8,6 +8,7 @@ touching its database. The random part holds 32 * log2(62) ≈ 190 bits of entro
 from __future__ import annotations
 
 import enum
+import re
 import secrets
 import zlib
 from dataclasses import dataclass
@@ -86,6 +87,22 @@ def parse(token: str) -> ParsedToken:
     if checksum(body[:RANDOM_LENGTH]) != body[RANDOM_LENGTH:]:
         raise MalformedToken("the token's checksum does not match (mistyped or truncated?)")
     return ParsedToken(kind=kind, staging=staging)
+
+
+REDACTED = "[redacted]"
+# One of our prefixes and whatever base62 text follows it: a whole token, a part of one, or a
+# word that merely starts like one (a file named ``wn_access_tk_notes.md``). Redacting a word
+# too many is harmless; a secret left in is not.
+_TOKEN_LIKE = re.compile(
+    "(" + "|".join(re.escape(kind.value) for kind in TokenKind) + ")"
+    f"((?:{STAGING_MARK})?)[0-9A-Za-z]+"
+)
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with anything that could be one of our tokens replaced by :data:`REDACTED`
+    (the prefix stays: it says what kind of secret was there)."""
+    return _TOKEN_LIKE.sub(rf"\1\2{REDACTED}", text)
 
 
 def last_four(token: str) -> str:
