@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 from sellergate.storage.models import LoginAttempt
+from sellergate.storage.redisstore import client_options
 from sellergate.storage.types import utcnow
 
 PRUNE_EVERY_SECONDS = 60.0
@@ -110,7 +111,7 @@ class RedisCounter:
     key is created, so a window opens at its first attempt; Redis expires ended ones itself."""
 
     def __init__(self, url: str) -> None:
-        self.storage = RedisStorage(url, key_prefix="sellergate-login")
+        self.storage = RedisStorage(url, key_prefix="sellergate-login", **client_options())
 
     def hit(self, key: str, seconds: int) -> tuple[int, float]:
         count = self.storage.incr(key, seconds)

@@ -15,17 +15,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-import redis
 from sqlalchemy import delete, select, update
 
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 from sellergate.storage.models import Seller, WebSession
+from sellergate.storage.redisstore import redis_client
 from sellergate.storage.types import utcnow
 from sellergate.tokens.hashing import token_hash
 
 # Last-seen times are written at most this often per session, not on every page.
 TOUCH_EVERY = timedelta(minutes=1)
+
+
+def touch_every(settings: Settings) -> timedelta:
+    """How often a session's idle deadline moves on: at most :data:`TOUCH_EVERY`, and at least
+    twice per idle period, so a session in use never idles out between two writes."""
+    return min(TOUCH_EVERY, settings.session_idle / 2)
+
+
 MAX_USER_AGENT = 200
 MAX_ADDRESS = 45
 
@@ -98,6 +106,7 @@ class DatabaseSessions:
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
+        self.touch_every = touch_every(settings)
         self.db = db
 
     def start(
@@ -151,7 +160,7 @@ class DatabaseSessions:
             with self.db.session(write=True) as session:
                 session.execute(delete(WebSession).where(WebSession.id == row.id))
             return None
-        if row.flash is not None or now - row.last_seen_at >= TOUCH_EVERY:
+        if row.flash is not None or now - row.last_seen_at >= self.touch_every:
             with self.db.session(write=True) as session:
                 session.execute(
                     update(WebSession)
@@ -226,7 +235,8 @@ class RedisSessions:
 
     def __init__(self, settings: Settings, url: str) -> None:
         self.settings = settings
-        self.client = redis.Redis.from_url(url, decode_responses=True)
+        self.touch_every = touch_every(settings).total_seconds()
+        self.client = redis_client(url)
         self._set_if_exists = self.client.register_script(_SET_IF_EXISTS)
 
     @staticmethod
@@ -288,13 +298,19 @@ class RedisSessions:
             self.client.delete(self._key(digest))
             return None
         flash = fields.get("flash")
-        if flash is not None or now - float(fields["last_seen_at"]) >= TOUCH_EVERY.total_seconds():
-            pipe = self.client.pipeline()
-            pipe.hset(self._key(digest), "last_seen_at", now)
-            pipe.hdel(self._key(digest), "flash")
-            pipe.expire(self._key(digest), self._ttl(now, ends_at))
-            pipe.execute()
+        if flash is not None or now - float(fields["last_seen_at"]) >= self.touch_every:
+            self._touch(digest, now, ends_at)
         return ActiveSession(digest[:16], int(fields["seller_id"]), fields["username"], flash)
+
+    def _touch(self, digest: str, now: float, ends_at: float) -> None:
+        """Seen now: the idle deadline moves on and a shown flash message goes. Only on a
+        session that still exists: the key may have expired since it was read, and a plain
+        HSET would bring it back half-empty, with no expiry."""
+        pipe = self.client.pipeline()
+        self._set_if_exists(keys=[self._key(digest)], args=["last_seen_at", now], client=pipe)
+        pipe.hdel(self._key(digest), "flash")
+        pipe.expire(self._key(digest), self._ttl(now, ends_at))
+        pipe.execute()
 
     def _members(self, seller_id: int) -> list[str]:
         return [str(member) for member in self.client.zrange(self._index(seller_id), 0, -1)]

@@ -21,11 +21,11 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from sellergate.config import RateLimitStrategy, Settings
+from sellergate.storage.redisstore import TIMEOUT_SECONDS
 
 log = logging.getLogger("sellergate.ratelimit")
 
 # Redis must answer fast or be treated as down: a limiter that hangs would hang every request.
-REDIS_TIMEOUT_SECONDS = 0.5
 OUTAGE_WARNING_SECONDS = 30.0
 
 
@@ -64,8 +64,8 @@ class Limiter:
                 implementation="redispy",
                 wrap_exceptions=True,
                 key_prefix="sellergate:ratelimit",
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=TIMEOUT_SECONDS,
+                socket_connect_timeout=TIMEOUT_SECONDS,
             )
         else:
             storage = storage_from_string("async+memory://")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sellergate.errors import InvalidToken
 from sellergate.oauth.metadata import AUTHORIZE_PATH, INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
 from sellergate.storage.faults import is_fault, is_nul_in_text
+from sellergate.storage.redisstore import is_redis_fault
 from sellergate.web.templates import page
 
 log = logging.getLogger("sellergate.web")
@@ -152,13 +154,31 @@ def internal_error_response(request: Request, error_id: str) -> Response:
     return JSONResponse(body, status_code=500, headers=headers)
 
 
+class _RedisOutage:
+    """A warning while Redis cannot answer, at most every ``every`` seconds, not per request."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self._warned_at = -every
+
+    def seen(self, error: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= self.every:
+            self._warned_at = now
+            log.warning("Redis unavailable (%s); answering 503", type(error).__name__)
+
+
+_redis_outage = _RedisOutage()
+
+
 class FaultBarrier:
     """ASGI middleware: the one place where an exception becomes a response.
 
     A database fault becomes a 503 (and is counted, not logged, here: the outage log of
-    :mod:`sellergate.storage.faults` already has it); a NUL character that PostgreSQL refused
-    a 400; anything else becomes a 500 with an
-    error reference, logged once with its stack. The exception does not propagate further, so
+    :mod:`sellergate.storage.faults` already has it), and so does Redis that cannot answer
+    where nothing can be done without it (sessions, sign-in throttling); a NUL character that
+    PostgreSQL refused a 400; anything else becomes a 500 with an error reference, logged once
+    with its stack. The exception does not propagate further, so
     the server does not log it a second time.
     """
 
@@ -182,6 +202,9 @@ class FaultBarrier:
         except Exception as error:
             request = Request(scope)
             if is_fault(error):
+                response = unavailable_response(request)
+            elif is_redis_fault(error):
+                _redis_outage.seen(error)
                 response = unavailable_response(request)
             elif is_nul_in_text(error):
                 response = bad_input_response(request, "the request contains a NUL character")
