@@ -112,8 +112,10 @@ def test_revocation_errors(flow: Flow) -> None:
     assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
     missing = flow.post(REVOKE_PATH, {})
     assert missing.json()["error"] == "invalid_request"
+    # RFC 7009 §2.2.1 and RFC 6749 §5.2: an error of the request, 400 (it once answered 401).
     hint = flow.post(REVOKE_PATH, {"token": "x", "token_type_hint": "id_token"})
-    assert hint.json()["error"] == "unsupported_token_type"
+    assert hint.status_code == 400 and hint.json()["error"] == "unsupported_token_type"
+    assert "www-authenticate" not in hint.headers
 
 
 def test_metadata(http: httpx.Client, settings: Settings) -> None:

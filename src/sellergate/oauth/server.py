@@ -135,7 +135,11 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         return OAuthResponse(status, body or None, [(str(k), str(v)) for k, v in headers])
 
     def handle_error_response(self, request: Any, error: OAuth2Error) -> OAuthResponse:
-        """§5.2: ``invalid_client`` is always a 401 with a Basic challenge naming the realm."""
+        """§5.2: ``invalid_client`` is always a 401 with a Basic challenge naming the realm;
+        ``unsupported_token_type`` is an error of the request, a 400 (RFC 7009 §2.2.1; Authlib
+        answers 401)."""
+        if error.error == "unsupported_token_type":
+            error.status_code = 400
         if error.error == "invalid_client" and not error.redirect_uri:
             error.status_code = 401
             status, body, headers = error()
