@@ -44,6 +44,16 @@ class Provisioning(enum.StrEnum):
     LINKED = "linked"  # only sellers linked beforehand (``sellers link``) may sign in
 
 
+# The database URLs accepted: the plain forms, and SQLAlchemy's spellings of the drivers used.
+DATABASE_SCHEMES = (
+    "sqlite:///",
+    "sqlite+pysqlite:///",
+    "postgresql://",
+    "postgres://",
+    "postgresql+psycopg://",
+)
+
+
 class ConfigError(Exception):
     """A configuration value is missing or wrong; the message is one line for the operator."""
 
@@ -147,8 +157,11 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
-            raise ValueError("must be sqlite:///PATH or postgresql://...")
+        if value and not value.startswith(DATABASE_SCHEMES):
+            raise ValueError(
+                "must be sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB (also written "
+                "postgres://, postgresql+psycopg:// or sqlite+pysqlite:///)"
+            )
         return value
 
     @field_validator("redis_url")
@@ -309,7 +322,7 @@ class Settings(BaseSettings):
         for scheme in ("postgresql://", "postgres://"):
             if url.startswith(scheme):
                 return "postgresql+psycopg://" + url[len(scheme) :]
-        return url
+        return url.replace("sqlite+pysqlite:///", "sqlite:///", 1)
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -393,5 +406,7 @@ def load_settings(**overrides: Any) -> Settings:
         value = first.get("input")
         shown = ""
         if isinstance(value, str | int) and str(loc) not in _SECRET_FIELDS:
-            shown = f" (got {mask_credentials(value) if isinstance(value, str) else value!r})"
+            # (``!r`` inside the conditional would apply to the masked repr too: quoted twice.)
+            masked = mask_credentials(value) if isinstance(value, str) else repr(value)
+            shown = f" (got {masked})"
         raise ConfigError(f"{_NAMES.get(str(loc), loc)}: {message}{shown}") from None

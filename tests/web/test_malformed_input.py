@@ -228,9 +228,26 @@ def test_configuration_errors_mask_credentials() -> None:
         load_settings(database_url=secret_url)
     assert "hunter2-secret" not in str(raised.value)
     assert "SELLERGATE_DATABASE_URL" in str(raised.value)
+    # Quoted once (it was "'...'"), and the forms that are allowed are named.
+    assert "(got 'mysql://admin:***@db.internal/sellergate')" in str(raised.value)
+    assert "postgresql+psycopg://" in str(raised.value)
     with pytest.raises(ConfigError) as raised:
         load_settings(redis_url="http://user:hunter2-secret@cache/0")
     assert "hunter2-secret" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("written", "driver_url"),
+    [
+        ("postgresql://u:p@127.0.0.1/db", "postgresql+psycopg://u:p@127.0.0.1/db"),
+        ("postgres://u:p@127.0.0.1/db", "postgresql+psycopg://u:p@127.0.0.1/db"),
+        ("postgresql+psycopg://u:p@127.0.0.1/db", "postgresql+psycopg://u:p@127.0.0.1/db"),
+        ("sqlite:///data/s.db", "sqlite:///data/s.db"),
+        ("sqlite+pysqlite:///data/s.db", "sqlite:///data/s.db"),
+    ],
+)
+def test_database_urls_in_sqlalchemy_spellings_are_accepted(written: str, driver_url: str) -> None:
+    assert load_settings(database_url=written).sqlalchemy_url == driver_url
 
 
 @pytest.mark.databases("postgresql")

@@ -159,7 +159,7 @@ def run_demo(host: str, port: int, app_port: int, as_json: bool) -> None:
     app_url = f"http://{browse_host}:{app_port}"
     overrides: dict[str, Any] = {"public_url": public_url}
     configured = load_settings()
-    if configured.database_url and not configured.database_url.startswith("sqlite:"):
+    if configured.database_url and not configured.sqlalchemy_url.startswith("sqlite:"):
         typer.echo(
             "note: the demo uses the embedded SQLite database, not SELLERGATE_DATABASE_URL",
             err=True,
