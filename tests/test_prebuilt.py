@@ -89,3 +89,43 @@ def test_driver_errors_are_raised_as_sqlalchemy_errors(db: Database) -> None:
     finally:
         event.remove(db.engine, "handle_error", on_error)
     assert handled == [raised.value.orig]
+
+
+def test_the_private_error_hook_prebuilt_relies_on_is_pinned() -> None:
+    """:class:`Prebuilt` hands a driver error to ``Connection._handle_dbapi_exception``, a
+    private SQLAlchemy method (there is no public way to raise a DBAPI error through the
+    engine's error handling without executing the statement again). The dependency is pinned
+    below SQLAlchemy 2.2 in pyproject.toml; this test fails when an upgrade changes the method,
+    and then storage/prebuilt.py must be re-read before the pin moves."""
+    import inspect
+
+    import sqlalchemy
+    from sqlalchemy import Connection
+
+    major, minor = (int(part) for part in sqlalchemy.__version__.split(".")[:2])
+    assert (major, minor) in {(2, 0), (2, 1)}
+    parameters = list(inspect.signature(Connection._handle_dbapi_exception).parameters)
+    assert parameters[:6] == ["self", "e", "statement", "parameters", "cursor", "context"]
+
+
+@pytest.mark.databases("postgresql")
+def test_a_connection_lost_under_a_prebuilt_select_is_invalidated_and_replaced(
+    db: Database,
+) -> None:
+    """The private hook's behaviour that matters: a lost connection is a fault SQLAlchemy
+    invalidates (the web layer answers 503), and the pool's next connection works."""
+    from sqlalchemy import text
+
+    from sellergate.storage.faults import is_fault
+
+    digest = token_hash(_token(db))
+    with db.engine.connect() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        connection.commit()
+        with db.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as raised:
+            BY_HASH.first(connection, {"digest": digest})
+    assert is_fault(raised.value) and raised.value.connection_invalidated
+    with db.engine.connect() as connection:
+        assert BY_HASH.first(connection, {"digest": digest}) is not None

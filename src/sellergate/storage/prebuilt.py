@@ -85,7 +85,10 @@ class Prebuilt:
                 cursor.close()
         except dialect.loaded_dbapi.Error as error:
             # SQLAlchemy's own handling: the handle_error event, the invalidation of a lost
-            # connection, the exception classes the web layer answers with a 503.
+            # connection, the exception classes the web layer answers with a 503. A private
+            # method (running the statement again through a public one could meet an aborted
+            # transaction instead of the error itself): SQLAlchemy is pinned below 2.2 and
+            # tests/test_prebuilt.py fails when an upgrade changes it.
             connection._handle_dbapi_exception(error, compiled.sql, arguments, None, None)
         if row is None:
             return None
