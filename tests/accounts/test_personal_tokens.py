@@ -86,3 +86,38 @@ def test_other_sellers_token_is_not_found(
         issued = issue_token(session, settings, seller.username)
     with db.session(write=True) as session, pytest.raises(NotFound):
         revoke_token(session, issued.token_id, seller_id=other_seller.id)
+
+
+def test_a_token_in_its_grace_period_is_not_replaced_twice(
+    db: Database, settings: Settings, seller: Account
+) -> None:
+    """Regression: rotating a token still in its grace period issued a second replacement and
+    left the first one live; a leak report of it (which rotates) did the same."""
+    from sqlalchemy import func, select
+
+    from sellergate.accounts.audit import Actor
+    from sellergate.accounts.leaks import Outcome, handle_leak
+    from sellergate.accounts.secure_links import reveal_link
+
+    with db.session(write=True) as session:
+        old = issue_token(session, settings, seller.username)
+        old_secret = reveal_link(session, old.link.link).secret
+        first = rotate_token(session, settings, old.token_id, grace=timedelta(hours=24))
+    refused = pytest.raises(InvalidInput, match=f"already replaced by token {first.token_id}")
+    with refused, db.session(write=True) as session:
+        rotate_token(session, settings, old.token_id)
+    with db.session(write=True) as session:
+        result = handle_leak(session, settings, old_secret, actor=Actor.PLATFORM)
+    assert result.outcome is Outcome.REVOKED and result.replacement is None
+    with db.session() as session:
+        old_row = session.get(AccessToken, old.token_id)
+        first_row = session.get(AccessToken, first.token_id)
+        assert old_row is not None and old_row.revoked_at is not None
+        assert first_row is not None and first_row.revoked_at is None
+        live = session.scalar(
+            select(func.count())
+            .select_from(AccessToken)
+            .where(AccessToken.seller_id == old_row.seller_id, AccessToken.revoked_at.is_(None))
+        )
+    # The seller's fixture token and the one replacement: nothing else.
+    assert live == 2

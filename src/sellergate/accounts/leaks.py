@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 
 from sellergate.accounts.audit import Actor, EventKind, record_event
 from sellergate.accounts.families import revoke_family
-from sellergate.accounts.personal_tokens import IssuedToken, rotate_token
+from sellergate.accounts.personal_tokens import (
+    IssuedToken,
+    replacement_of,
+    revoke_token,
+    rotate_token,
+)
 from sellergate.config import Settings
 from sellergate.oauth.records import RevocationReason
 from sellergate.storage.models import (
@@ -41,6 +46,8 @@ REPLAY_MEMORY = LEAK_REPORT_MEMORY
 
 class Outcome(enum.StrEnum):
     ROTATED = "rotated"  # a live personal token: revoked, a replacement issued
+    # A personal token already replaced, in its grace period: revoked, the replacement stands.
+    REVOKED = "revoked"
     GRANT_REVOKED = "grant_revoked"  # a live OAuth token: its grant and all its tokens
     ALREADY_DEAD = "already_dead"
     NOT_OURS = "not_ours"
@@ -68,7 +75,7 @@ class LeakResult:
 
     @property
     def acted(self) -> bool:
-        return self.outcome in (Outcome.ROTATED, Outcome.GRANT_REVOKED)
+        return self.outcome in (Outcome.ROTATED, Outcome.REVOKED, Outcome.GRANT_REVOKED)
 
 
 def find_token(session: Session, token: str, *, staging: bool) -> FoundToken | None:
@@ -138,11 +145,15 @@ def handle_leak(
     if found is None:
         return LeakResult(Outcome.NOT_OURS)
     replacement = None
+    replaced_by = None
     if not found.live:
         outcome = Outcome.ALREADY_DEAD
     elif found.grant_id is not None:
         revoke_family(session, found.grant_id, RevocationReason.LEAKED)
         outcome = Outcome.GRANT_REVOKED
+    elif (replaced_by := replacement_of(session, found.token_id)) is not None:
+        revoke_token(session, found.token_id)
+        outcome = Outcome.REVOKED
     else:
         replacement = rotate_token(session, settings, found.token_id)
         outcome = Outcome.ROTATED
@@ -156,6 +167,8 @@ def handle_leak(
     }
     if replacement is not None:
         details["new_token_id"] = replacement.token_id
+    if replaced_by is not None:
+        details["replaced_by"] = replaced_by
     record_event(
         session,
         EventKind.TOKEN_LEAKED,

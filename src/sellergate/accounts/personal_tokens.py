@@ -164,6 +164,13 @@ def rotate_token(
     now = utcnow()
     if old.revoked_at is not None or (old.expires_at is not None and old.expires_at <= now):
         raise InvalidInput(f"token {token_id} is no longer active; issue a new one instead")
+    if old.replaced_by_id is not None:
+        # One live replacement at a time: a second one would leave the first live and unknown.
+        raise InvalidInput(
+            f"token {token_id} was already replaced by token {old.replaced_by_id} and stays "
+            "valid only until its grace period ends; rotate that token instead, or revoke "
+            f"token {token_id} to end the grace period now"
+        )
     if grace < timedelta(0) or grace > timedelta(days=30):
         raise InvalidInput("grace must be between 0 and 30 days", field="grace")
     lifetime = old.expires_at - old.created_at if old.expires_at else None
@@ -180,6 +187,11 @@ def rotate_token(
         old.revoked_at = now
     session.flush()
     return new
+
+
+def replacement_of(session: Session, token_id: int) -> int | None:
+    """The token that replaced a personal token still in its grace period, if any."""
+    return session.scalar(select(AccessToken.replaced_by_id).where(AccessToken.id == token_id))
 
 
 def revoke_token(session: Session, token_id: int, seller_id: int | None = None) -> datetime:

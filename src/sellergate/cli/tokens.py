@@ -180,6 +180,8 @@ def revoke(
 _DONE = {
     Outcome.ROTATED: "it is revoked and replaced by token {new}; send its seller this one-time "
     "link to the new token:\n{link}",
+    Outcome.REVOKED: "it was already replaced and still in its grace period: it is revoked now; "
+    "its replacement stands",
     Outcome.GRANT_REVOKED: "it was an app's token: the seller's authorization of {client} and "
     "every token of it are revoked",
     Outcome.ALREADY_DEAD: "it was already dead (revoked, expired or spent); nothing to do",
