@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -336,7 +337,8 @@ class Settings(BaseSettings):
 
     @property
     def session_secret(self) -> str:
-        """Key for signed session cookies; in staging a per-data-dir key is made on demand."""
+        """Key that signs session cookies; in staging a per-data-dir key is made on demand
+        (created at most once: workers starting together all read the one that won)."""
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret_key"
@@ -344,9 +346,19 @@ class Settings(BaseSettings):
             import secrets
 
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as file:
+                    file.write(secrets.token_urlsafe(48))
+        for _ in range(100):  # another process may have created it and not written it yet
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise ConfigError(f"{path} is empty: delete it, or set SELLERGATE_SECRET_KEY")
 
 
 def scanning_keys(value: str) -> dict[str, str]:

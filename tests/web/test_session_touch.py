@@ -53,3 +53,30 @@ def test_a_redis_session_that_expired_after_it_was_read_is_not_brought_back(
     assert client.exists(key) == 0
     assert sessions.load(raw) is None
     client.close()
+
+
+def test_session_cookies_are_signed_with_the_secret_key(
+    make_settings: Callable[..., Settings], make_server: MakeServer, seller: Account
+) -> None:
+    """docs/deployment.md: SELLERGATE_SECRET_KEY signs session cookies, so a seller signed in
+    through one node is signed in on another with the same key, and a new key ends sessions."""
+    from sellergate.web.sessions import SESSION_COOKIE
+
+    key = "k" * 48
+    first = Browser(make_server(make_settings(secret_key=key)))
+    assert first.login(seller).status_code == 303
+    cookie = first.http.cookies[SESSION_COOKIE]
+    raw, _, signature = cookie.rpartition(".")
+    assert raw and signature
+    same_key = make_server(make_settings(secret_key=key))
+    with same_key.client(cookies={SESSION_COOKIE: cookie}) as other_node:
+        assert other_node.get("/dashboard").status_code == 200
+    other_key = make_server(make_settings(secret_key="o" * 48))
+    with other_key.client(cookies={SESSION_COOKIE: cookie}) as rotated:
+        refused = rotated.get("/dashboard")
+        assert refused.status_code == 303
+        assert f"{SESSION_COOKIE}=" in refused.headers.get("set-cookie", "")
+    for forged in (raw, f"{raw}.{'A' * len(signature)}", f"{raw}x.{signature}"):
+        with same_key.client(cookies={SESSION_COOKIE: forged}) as thief:
+            assert thief.get("/dashboard").status_code == 303
+    first.close()

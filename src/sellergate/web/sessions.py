@@ -1,7 +1,9 @@
 """Server-side sessions for the seller-facing pages, as an ASGI middleware.
 
-The session cookie holds only an opaque id (see :mod:`sellergate.accounts.web_sessions`); the
-middleware loads the session once per request, before the page runs, and sets or clears the
+The session cookie holds only an opaque id (see :mod:`sellergate.accounts.web_sessions`),
+signed with ``SELLERGATE_SECRET_KEY``: a cookie this deployment did not set is refused before
+any store is asked, and a new key ends every session. The middleware loads the session once
+per request, before the page runs, and sets or clears the
 cookie on the way out. Visitors who are not signed in get no session row at all: the login
 form's CSRF token comes from a separate random cookie, so anonymous traffic writes nothing.
 Cookies are HttpOnly, SameSite=Lax, and Secure in production.
@@ -9,9 +11,11 @@ Cookies are HttpOnly, SameSite=Lax, and Secure in production.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
+from itsdangerous import BadSignature, Signer
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,15 +55,26 @@ class SessionMiddleware:
         self.app = app
         self.settings = settings
         self.store = store
+        self.signer = Signer(
+            settings.session_secret, salt="sellergate.session", digest_method=hashlib.sha256
+        )
+
+    def _unsigned(self, cookie: str | None) -> str | None:
+        """The session id in a cookie this deployment signed, or ``None``."""
+        if not cookie or len(cookie) > _MAX_COOKIE:
+            return None
+        try:
+            return self.signer.unsign(cookie).decode()
+        except (BadSignature, UnicodeDecodeError):
+            return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         cookies = HTTPConnection(scope).cookies
-        raw = cookies.get(SESSION_COOKIE) or None
-        if raw is not None and len(raw) > _MAX_COOKIE:
-            raw = None
+        cookie = cookies.get(SESSION_COOKIE) or None
+        raw = self._unsigned(cookie)
         active = await in_thread(self.store.load, raw) if raw else None
         anonymous = cookies.get(ANONYMOUS_COOKIE) or None
         state = SessionState(
@@ -67,7 +82,7 @@ class SessionMiddleware:
             raw_id=raw if active else None,
             active=active,
             anonymous_key=anonymous if anonymous and len(anonymous) <= _MAX_COOKIE else None,
-            ended=raw is not None and active is None,
+            ended=cookie is not None and active is None,
         )
         scope[_SCOPE_KEY] = state
 
@@ -86,7 +101,7 @@ class SessionMiddleware:
         if state.new_raw_id is not None:
             carrier.set_cookie(
                 SESSION_COOKIE,
-                state.new_raw_id,
+                self.signer.sign(state.new_raw_id).decode(),
                 max_age=int(self.settings.session_lifetime.total_seconds()),
                 httponly=True,
                 samesite="lax",
