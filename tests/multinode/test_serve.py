@@ -77,6 +77,20 @@ def test_sigterm_finishes_in_flight_requests_and_flushes_last_used(
     assert last_used(node_cluster) != [None]
 
 
+def test_sigterm_exits_cleanly_and_removes_the_metrics_directory(
+    node_cluster: Cluster, tmp_path: Path
+) -> None:
+    """Regression: with one worker, SIGTERM ended the process with -15 and left its
+    ``sellergate-metrics-*`` directory behind (with two workers it exited 0 and cleaned up)."""
+    for workers in (1, 2):
+        scratch = tmp_path / f"workers-{workers}"
+        scratch.mkdir()
+        (node,) = node_cluster.start(f"w{workers}", workers=workers, TMPDIR=str(scratch))
+        assert list(scratch.glob("sellergate-metrics-*"))
+        assert node.stop() == 0, node.log_text()[-2000:]
+        assert not list(scratch.glob("sellergate-metrics-*"))
+
+
 def scrape(node: Node) -> float:
     match = REQUESTS.search(node.get("/metrics").text)
     return float(match.group(1)) if match else 0.0

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,5 +87,22 @@ def serve(
     settings = load_settings()
     open_database(settings).dispose()
     typer.echo(f"sellergate ({settings.env.value}) on http://{host}:{port}", err=True)
-    with metrics_directory():
+    with metrics_directory(), _sigterm_exits_cleanly():
         run_server(settings, host, port, workers)
+
+
+@contextlib.contextmanager
+def _sigterm_exits_cleanly() -> Iterator[None]:
+    """After a graceful shutdown, uvicorn raises the signal it caught again, under the handler
+    that was there before it: with one worker (no supervisor process), Python's default would
+    kill the process (-15) before the metrics directory is removed. This handler ends it as
+    a clean exit instead, with every ``finally`` run."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
