@@ -76,3 +76,28 @@ def test_read_only_file_then_writable(
     assert lines[0].startswith("database unavailable (OperationalError: attempt to write")
     assert lines[1].startswith("database available again")
     assert not [r for r in caplog.records if r.exc_info], "no traceback in the log"
+
+
+def test_wal_files_made_read_only_with_the_database_get_its_permissions_back(
+    tmp_path: Path,
+) -> None:
+    """Regression: a server started on a read-only file (as a non-root user) never recovered
+    after ``chmod 644``. SQLite had created ``-shm`` (and ``-wal``) with the database file's
+    read-only permissions, so every new connection still opened read-only through them. The
+    fault handler gives them the database file's permissions back once it is writable."""
+    from sellergate.storage.database import repair_sidecars
+
+    database = tmp_path / "sellergate.db"
+    database.write_bytes(b"")
+    shm, wal = Path(f"{database}-shm"), Path(f"{database}-wal")
+    shm.write_bytes(b"")
+    wal.write_bytes(b"")
+    for path in (database, shm, wal):
+        path.chmod(0o444)
+    repair_sidecars(str(database))  # still read-only: nothing is touched
+    assert {path.stat().st_mode & 0o777 for path in (database, shm, wal)} == {0o444}
+    database.chmod(0o640)  # the operator's fix
+    repair_sidecars(str(database))
+    assert shm.stat().st_mode & 0o777 == 0o640 and wal.stat().st_mode & 0o777 == 0o640
+    wal.unlink()
+    repair_sidecars(str(database))  # a missing side file is fine

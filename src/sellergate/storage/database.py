@@ -9,6 +9,8 @@ stays read-only even after the file becomes writable again.
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 import weakref
 from collections.abc import Iterator
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from sellergate.config import Settings
-from sellergate.storage.faults import SQLITE_FAULTS, OutageLog, is_fault
+from sellergate.storage.faults import SQLITE_FAULTS, OutageLog, is_fault, is_unwritable
 from sellergate.storage.writelock import SqliteWriteLock
 
 # How long an SQLite writer waits for the file's write lock before it fails (503).
@@ -111,6 +113,31 @@ def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: An
         raise InvalidatePoolError(str(error)) from error
 
 
+def repair_sidecars(path: str) -> None:
+    """Give the WAL files of an SQLite database that became writable its permissions back.
+
+    SQLite creates ``-wal`` and ``-shm`` with the database file's permissions: a server that
+    opened a read-only file made them read-only too, and once the operator makes the database
+    writable again every new connection still opens read-only through its ``-shm`` (a server
+    started on a read-only file never recovered). A side file that lacks the owner's write
+    permission the database file now has gets the database file's permissions; nothing else is
+    touched.
+    """
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return
+    if not mode & stat.S_IWUSR:
+        return
+    for suffix in ("-wal", "-shm"):
+        try:
+            side = os.stat(path + suffix)
+            if not stat.S_IMODE(side.st_mode) & stat.S_IWUSR:
+                os.chmod(path + suffix, mode)
+        except OSError:
+            continue
+
+
 def _watch_faults(engine: Engine) -> OutageLog:
     """The engine's outage log, made and hooked up on first use (one per engine, however many
     :class:`Database` objects share it)."""
@@ -124,6 +151,8 @@ def _watch_faults(engine: Engine) -> OutageLog:
             text_ = str(context.original_exception).lower()
             if any(fault in text_ for fault in SQLITE_FAULTS):
                 context.is_disconnect = True
+                if is_unwritable(context.original_exception) and engine.url.database:
+                    repair_sidecars(engine.url.database)
         if context.is_disconnect or is_fault(error):
             outage.failed(error)
 
