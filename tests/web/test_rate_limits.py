@@ -197,6 +197,59 @@ def test_wrong_credentials_do_not_spend_the_named_clients_budget(
     assert [introspect(app.secret).status_code for _ in range(3)] == [200, 200, 429]
 
 
+def test_requests_refused_before_client_authentication_do_not_spend_the_apps_budget(
+    start_server: StartServer, app: App
+) -> None:
+    """Regression: requests naming an app in Basic with a wrong secret but refused before client
+    authentication (wrong Content-Type, grant_type=password, a repeated parameter, GET) were
+    charged to that app, so nine of them got the app's own valid request a 429."""
+    import base64
+
+    live = start_server(rate_limit_client="2/minute")
+    assert app.secret is not None
+    basic = base64.b64encode(f"{app.client_id}:wrong-secret".encode()).decode()
+    named = {"Authorization": f"Basic {basic}"}
+    form = {**named, "Content-Type": "application/x-www-form-urlencoded"}
+    with live.client() as client:
+        refused = [
+            client.post(TOKEN_PATH, content=b'{"grant_type": "x"}', headers=named).status_code,
+            client.post(TOKEN_PATH, content=b"grant_type=password", headers=form).status_code,
+            client.post(
+                TOKEN_PATH, content=b"grant_type=refresh_token&grant_type=x", headers=form
+            ).status_code,
+            client.get(TOKEN_PATH, headers=named).status_code,
+            client.post(REVOKE_PATH, content=b"token=x&token=y", headers=form).status_code,
+        ] * 2
+    assert all(status in (400, 401, 405) for status in refused), refused
+
+    def introspect() -> httpx.Response:
+        return post(live, INTROSPECT_PATH, data={"token": "x"}, auth=(app.client_id, app.secret))
+
+    assert [introspect().status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_concurrent_burst_cannot_pass_the_client_budget(
+    start_server: StartServer, app: App
+) -> None:
+    """Regression: the budget was looked at before and charged after the answer, so a burst of
+    concurrent requests all passed; it is charged first, atomically."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    live = start_server(rate_limit_client="5/minute")
+    assert app.secret is not None
+    secret = app.secret
+
+    def introspect(_: int) -> int:
+        # Threads of their own: the requests are answered concurrently on the server's loop.
+        return post(
+            live, INTROSPECT_PATH, data={"token": "x"}, auth=(app.client_id, secret)
+        ).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(introspect, range(20)))
+    assert statuses.count(200) == 5 and statuses.count(429) == 15, statuses
+
+
 def test_made_up_tokens_are_charged_to_the_address(
     start_server: StartServer, seller: Account
 ) -> None:

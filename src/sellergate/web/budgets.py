@@ -5,6 +5,7 @@ otherwise (one process). :mod:`sellergate.web.ratelimit` decides what a request 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -114,6 +115,21 @@ class Limiter:
                 return None
             raise LimiterUnavailable from None
         return tightest
+
+    @property
+    def refunds(self) -> bool:
+        """Whether a hit can be taken back: a fixed window's counter can be decremented, a
+        moving window's log of hits cannot."""
+        return isinstance(self.strategy, FixedWindowRateLimiter)
+
+    async def refund(self, charges: Sequence[Charge]) -> None:
+        """Take back one hit of each budget (fixed windows only, see :attr:`refunds`); a store
+        that is down loses nothing by it."""
+        if not self.refunds:
+            return
+        with contextlib.suppress(StorageError, OSError):
+            for item, key in charges:
+                await self.strategy.storage.incr(item.key_for(key), item.get_expiry(), amount=-1)
 
 
 def _item(value: str) -> RateLimitItem | None:

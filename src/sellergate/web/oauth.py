@@ -26,6 +26,7 @@ from sellergate.storage.database import Database
 from sellergate.web.addresses import client_address
 from sellergate.web.body import BodyTooLarge, read_limited
 from sellergate.web.dbcall import DatabaseCalls
+from sellergate.web.ratelimit import CLIENT_AUTHENTICATED
 
 MAX_FORM_BYTES = 16_384
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -112,8 +113,13 @@ def routes(settings: Settings, db: Database) -> list[Route]:
                 return parsed
             address = client_address(request, networks)
             if writes:
-                return to_response(await calls.write(write, handler, parsed, address))
-            return to_response(await calls.read(False, read, handler, parsed, address))
+                result = await calls.write(write, handler, parsed, address)
+            else:
+                result = await calls.read(False, read, handler, parsed, address)
+            # For the rate limiter: the client's budget pays only for a client that proved
+            # who it is (see web.ratelimit).
+            request.scope[CLIENT_AUTHENTICATED] = parsed.client is not None
+            return to_response(result)
 
         return handle
 

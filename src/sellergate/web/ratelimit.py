@@ -6,8 +6,10 @@ Budgets (docs/configuration.md):
   and, for an OAuth access token, to its app across all of the app's tokens; personal tokens
   have no app;
 - a token, revocation or introspection request is charged to the client it names (HTTP Basic or
-  the ``client_id`` form field), unless the endpoint refuses its credentials (401): then, like
-  a request that names no client, to its peer address;
+  the ``client_id`` form field) when the endpoint authenticated that client; any other (refused
+  credentials, or refused before client authentication: a wrong method or content type, an
+  unsupported grant, a repeated parameter) is charged, like a request that names no client, to
+  its peer address;
 - a request that names neither is charged to its peer address, and so is one whose token or
   client credentials are refused (401): made-up credentials cost their sender.
 
@@ -46,6 +48,8 @@ from sellergate.web.budgets import Charge, Limiter, LimiterUnavailable, Verdict
 log = logging.getLogger("sellergate.ratelimit")
 
 GRAPHQL_PATH = "/seller-api/graphql"
+# Set in the request's scope by the OAuth endpoints once they authenticated the client.
+CLIENT_AUTHENTICATED = "sellergate.client_authenticated"
 GATEWAY_PATH = "/gateway/verify"
 OAUTH_PATHS = frozenset({rfc8414.TOKEN_PATH, rfc8414.REVOKE_PATH, rfc8414.INTROSPECT_PATH})
 # The OAuth endpoints accept no larger form (web.oauth); the client id is read from it.
@@ -221,11 +225,15 @@ class RateLimitMiddleware:
             return
         named: list[Charge] = []
         _add(named, limiter.client, "client:" + client_id)
-        # Anyone can write a client_id: a request is charged to the client only once the
-        # endpoint has not refused its credentials (401), so that nobody can spend another
-        # app's budget; until then the budget is only looked at.
+        # Charged first, atomically, so a concurrent burst cannot all pass a look at the budget.
+        # Anyone can write a client_id, though: when the endpoint did not authenticate the
+        # client (refused credentials, or a request refused before client authentication), the
+        # hit is taken back and the sender's address pays instead, so that nobody can spend
+        # another app's budget. A moving window cannot take a hit back: there the budget is
+        # only looked at first and charged once the client is known.
+        charge_first = limiter.refunds
         try:
-            verdict = await limiter.charge(named, consume=False)
+            verdict = await limiter.charge(named, consume=charge_first)
         except LimiterUnavailable:
             await _unavailable(send, graphql=False)
             return
@@ -235,9 +243,14 @@ class RateLimitMiddleware:
 
         async def charge_on_answer(message: Message) -> None:
             if message["type"] == "http.response.start":
-                charges = address if message["status"] == 401 else named
+                authenticated = bool(scope.get(CLIENT_AUTHENTICATED))
                 try:
-                    answered = await limiter.charge(charges)
+                    if authenticated:
+                        answered = verdict if charge_first else await limiter.charge(named)
+                    else:
+                        if charge_first:
+                            await limiter.refund(named)
+                        answered = await limiter.charge(address)
                 except LimiterUnavailable:
                     answered = None  # the answer is made; there is nothing left to refuse
                 if answered is not None:
