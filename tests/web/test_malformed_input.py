@@ -22,7 +22,7 @@ from oauth.conftest import Browser, Flow, hidden_fields
 from sellergate.accounts.secure_links import create_link
 from sellergate.api.relay import global_id
 from sellergate.config import ConfigError, Settings, load_settings
-from sellergate.oauth.metadata import INTROSPECT_PATH, TOKEN_PATH
+from sellergate.oauth.metadata import INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
 from sellergate.storage.database import Database
 
 GRAPHQL = "/seller-api/graphql"
@@ -48,14 +48,23 @@ def gql(
 
 @pytest.mark.parametrize(
     "header",
-    ["Basic ", "Basic", "Basic\tYWJjOmRlZg==", "Basic " + base64.b64encode(b"a\x00b:c").decode()],
-    ids=["empty", "bare", "tab", "nul"],
+    [
+        "Basic ",
+        "Basic",
+        "Basic\tYWJjOmRlZg==",
+        "Basic " + base64.b64encode(b"a\x00b:c").decode(),
+        # Regression: a tab then bytes outside UTF-8 crashed Authlib's reader (a 500).
+        "Basic\t/w== x",
+        "basic\t/w==",
+        "Basic /w==",
+    ],
+    ids=["empty", "bare", "tab", "nul", "tab-not-utf8", "lower-tab-not-utf8", "not-utf8"],
 )
 def test_malformed_basic_credentials_are_invalid_client(http: httpx.Client, header: str) -> None:
     # In process: no socket in between, so a header value may end in a space.
     data = {"grant_type": "authorization_code", "code": "x", "code_verifier": "y" * 43}
-    for path in (TOKEN_PATH, INTROSPECT_PATH):
-        response = http.post(path, data=data, headers={"Authorization": header})
+    for path in (TOKEN_PATH, INTROSPECT_PATH, REVOKE_PATH):
+        response = http.post(path, data={**data, "token": "x"}, headers={"Authorization": header})
         assert_clean(response, 401)
         assert response.json()["error"] == "invalid_client"
 
@@ -217,6 +226,28 @@ def test_database_error_in_a_resolver_shows_no_sql(
         assert reference in error["message"]
         logged = [r for r in caplog.records if reference in r.getMessage()]
         assert len(logged) == 1 and logged[0].exc_info
+
+
+@pytest.mark.parametrize(
+    "token_id",
+    ["99999999999999999999", "9223372036854775808", "-1", "0x10", "١٢", "1e3", "007"],
+)
+def test_ids_in_dashboard_paths_past_64_bits_or_not_plain_digits_are_not_found(
+    browser: Browser, seller: Account, token_id: str
+) -> None:
+    """Regression: token ids past 64 bits in /dashboard/tokens/ID/revoke and /rotate were a
+    500 on both databases (the integer overflowed the driver)."""
+    browser.login(seller)
+    csrf = hidden_fields(browser.http.get("/dashboard").text)["csrf_token"]
+    for action in ("revoke", "rotate"):
+        response = browser.http.post(
+            f"/dashboard/tokens/{token_id}/{action}", data={"csrf_token": csrf}
+        )
+        if token_id == "007":  # plain digits: a token that is not the seller's, said so
+            assert response.status_code in (200, 303), response.text
+            assert not INTERNAL.search(response.text)
+        else:
+            assert_clean(response, 404)
 
 
 # --- configuration ------------------------------------------------------------------------------

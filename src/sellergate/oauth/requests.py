@@ -104,33 +104,37 @@ def _describable(text: str) -> bool:
     return all(" " <= char <= "~" and char not in '"\\' for char in text)
 
 
+def _basic_credentials(header: str | None) -> tuple[bool, str | None]:
+    """Whether ``header`` uses the Basic scheme, and its decoded ``user-id:password`` if it is
+    well-formed: strict base64 of printable UTF-8 with a colon (RFC 7617 §2). The scheme is
+    split off at any white space, as Authlib splits it (a tab included)."""
+    if not header:
+        return False, None
+    parts = header.split(None, 1)
+    if not parts or parts[0].lower() != "basic":
+        return False, None
+    try:
+        decoded = base64.b64decode(parts[1].strip() if len(parts) > 1 else "", validate=True)
+        text = decoded.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return True, None
+    # Control characters (NUL above all: PostgreSQL refuses it in text) are in no client id or
+    # secret.
+    return True, text if ":" in text and text.isprintable() else None
+
+
 def _basic_client_id(header: str | None) -> str | None:
     """The client id of HTTP Basic credentials (RFC 6749 §2.3.1: form-urlencoded), if any."""
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    decoded = base64.b64decode(value.strip()).decode("utf-8")
-    return unquote(decoded.partition(":")[0])
+    _, decoded = _basic_credentials(header)
+    return None if decoded is None else unquote(decoded.partition(":")[0])
 
 
 def _decodable_basic(header: str | None) -> bool:
     """Whether Authlib can read the header: it crashes on Basic credentials that are not
     base64 of UTF-8, or that decode to no ``user:password`` pair (an empty ``Basic `` header).
     Such credentials are dropped, which makes them ``invalid_client``."""
-    if not header:
-        return True
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return True
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return False
-    # RFC 7617 §2: "user-id:password"; control characters (NUL above all: PostgreSQL refuses
-    # it in text) are in no client id or secret.
-    return ":" in decoded and decoded.isprintable()
+    basic, decoded = _basic_credentials(header)
+    return not basic or decoded is not None
 
 
 @dataclass(frozen=True, slots=True)

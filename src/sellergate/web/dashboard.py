@@ -42,6 +42,7 @@ from sellergate.storage.types import utcnow
 from sellergate.web.addresses import client_address
 from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
 from sellergate.web.login import signed_in_seller, signed_in_username
+from sellergate.web.paths import ROW_ID
 from sellergate.web.sessions import flash_message, take_flash
 from sellergate.web.templates import page
 from sellergate.web.threads import in_thread
@@ -381,7 +382,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
     return [
         Route(DASHBOARD_PATH, dashboard, methods=["GET"]),
         Route(f"{DASHBOARD_PATH}/tokens", create, methods=["POST"]),
-        Route(f"{DASHBOARD_PATH}/tokens/{{token_id:int}}/rotate", rotate, methods=["POST"]),
-        Route(f"{DASHBOARD_PATH}/tokens/{{token_id:int}}/revoke", revoke, methods=["POST"]),
+        Route(f"{DASHBOARD_PATH}/tokens/{{token_id:{ROW_ID}}}/rotate", rotate, methods=["POST"]),
+        Route(f"{DASHBOARD_PATH}/tokens/{{token_id:{ROW_ID}}}/revoke", revoke, methods=["POST"]),
         Route(f"{DASHBOARD_PATH}/apps/{{client_id}}/disconnect", disconnect, methods=["POST"]),
     ]
