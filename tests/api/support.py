@@ -69,3 +69,11 @@ def forbidden_scopes(body: dict[str, Any]) -> set[str]:
         for error in errors_of(body)
         if (error.get("extensions") or {}).get("code") == "FORBIDDEN"
     }
+
+
+def fragment_bomb(levels: int) -> str:
+    """Each fragment spreads the next one twice: 2^levels fields once expanded."""
+    fragments = " ".join(
+        f"fragment F{n} on Seller {{ ...F{n + 1} ...F{n + 1} }}" for n in range(levels)
+    )
+    return f"query {{ me {{ ...F0 }} }} {fragments} fragment F{levels} on Seller {{ username }}"

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from graphql import parse
 
+from api.support import fragment_bomb
 from sellergate.api.cost import LIST_ESTIMATE, operation_cost
 from sellergate.api.limits import DEFAULT_MAX_COST
 from sellergate.api.schema import build_schema
@@ -97,3 +98,34 @@ def test_a_bad_limit_is_a_config_error(value: str) -> None:
 
     with pytest.raises(ConfigError, match="SELLERGATE_GRAPHQL_MAX_COST"):
         load_settings(graphql_max_cost=value)
+
+
+def test_a_fragment_bomb_is_costed_once_per_fragment() -> None:
+    """Regression: costing expanded every spread, so 23 levels took 7 s (doubling with each);
+    each fragment is now costed once, and the cost is still the expanded one."""
+    import graphql
+
+    from sellergate.api import cost as costing
+
+    visited: list[str] = []
+    original = costing._Costing.selection_set
+
+    def counting(self: Any, node: Any, parent: Any) -> int:
+        visited.append("x")
+        return original(self, node, parent)
+
+    costing._Costing.selection_set = counting  # type: ignore[method-assign]
+    try:
+        assert cost(fragment_bomb(40)) == 1 + 2**40
+    finally:
+        costing._Costing.selection_set = original  # type: ignore[method-assign]
+    assert len(visited) < 200
+    assert graphql.parse(fragment_bomb(40))  # a small document: 42 fragments
+
+
+def test_a_cyclic_fragment_is_cut_not_followed() -> None:
+    query = (
+        "query { me { ...A } } fragment A on Seller { username ...B } "
+        "fragment B on Seller { id ...A }"
+    )
+    assert cost(query) == 3

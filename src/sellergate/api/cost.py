@@ -6,7 +6,9 @@ argument, else the schema's default, capped at the server's maximum page; a vari
 the maximum, since validation runs before variables are known); its ``edges`` and ``nodes``
 lists are that page, not a further multiple; any other list field multiplies by
 :data:`LIST_ESTIMATE`. Aliases are counted like any other field, fragments where they are
-spread, and every inline fragment of an abstract selection as if it applied. Introspection
+spread (each fragment is costed once per document and its cost reused wherever it is spread, so
+a document that spreads fragments into each other costs its size to work out, not 2^depth),
+and every inline fragment of an abstract selection as if it applied. Introspection
 fields (``__schema``, ``__type``, ...) are free: they read nothing but the schema.
 """
 
@@ -43,30 +45,39 @@ class _Costing:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]):
         self.schema = schema
         self.fragments = fragments
+        self.costs: dict[str, int] = {}
+        # Fragments being costed: a spread of one of them is a cycle, which validation refuses.
+        self.active: set[str] = set()
 
-    def selection_set(
-        self, node: SelectionSetNode | None, parent: GraphQLNamedType | None, seen: frozenset[str]
-    ) -> int:
+    def selection_set(self, node: SelectionSetNode | None, parent: GraphQLNamedType | None) -> int:
         if node is None:
             return 0
         total = 0
         for selection in node.selections:
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent, seen)
+                total += self.field(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 scope = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.selection_set(selection.selection_set, scope, seen)
+                total += self.selection_set(selection.selection_set, scope)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:  # unknown or cyclic: validation says so
-                    continue
-                scope = self.schema.get_type(fragment.type_condition.name.value)
-                total += self.selection_set(fragment.selection_set, scope, seen | {name})
+                total += self.fragment(selection.name.value)
         return total
 
-    def field(self, node: FieldNode, parent: GraphQLNamedType | None, seen: frozenset[str]) -> int:
+    def fragment(self, name: str) -> int:
+        """A named fragment's cost, worked out once: it only depends on the fragment."""
+        if (known := self.costs.get(name)) is not None:
+            return known
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.active:  # unknown or cyclic: validation says so
+            return 0
+        self.active.add(name)
+        scope = self.schema.get_type(fragment.type_condition.name.value)
+        cost = self.costs[name] = self.selection_set(fragment.selection_set, scope)
+        self.active.discard(name)
+        return cost
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> int:
         name = node.name.value
         if name.startswith("__"):
             return 0
@@ -74,7 +85,7 @@ class _Costing:
         if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             definition = parent.fields.get(name)
         if definition is None:  # not in the schema: validation refuses the document anyway
-            return 1 + self.selection_set(node.selection_set, None, seen)
+            return 1 + self.selection_set(node.selection_set, None)
         field_type = definition.type
         if isinstance(field_type, GraphQLNonNull):
             field_type = field_type.of_type
@@ -83,7 +94,7 @@ class _Costing:
             size = self.page_size(node, definition.args)
         elif isinstance(field_type, GraphQLList) and not _is_connection(parent):
             size = LIST_ESTIMATE
-        children = self.selection_set(node.selection_set, get_named_type(field_type), seen)
+        children = self.selection_set(node.selection_set, get_named_type(field_type))
         return 1 + size * children
 
     @staticmethod
@@ -113,4 +124,44 @@ def operation_cost(
 ) -> int:
     fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
     root = schema.get_root_type(operation.operation)
-    return _Costing(schema, fragments).selection_set(operation.selection_set, root, frozenset())
+    return _Costing(schema, fragments).selection_set(operation.selection_set, root)
+
+
+# Fields a document may hold once its fragments are spread in: far more than any real operation,
+# and few enough that the validation rules that expand fragments (depth, overlapping fields)
+# stay cheap. A fragment-spread bomb expands to 2^levels fields in a few hundred bytes.
+MAX_EXPANDED_FIELDS = 5_000
+
+
+def expanded_fields(definitions: Iterable[DefinitionNode]) -> int:
+    """How many fields the document's operations hold with every fragment spread in, counted
+    with each fragment worked out once (so this costs the document's size, whatever it
+    expands to)."""
+    listed = list(definitions)
+    fragments = {d.name.value: d for d in listed if isinstance(d, FragmentDefinitionNode)}
+    counts: dict[str, int] = {}
+    active: set[str] = set()
+
+    def count(node: SelectionSetNode | None) -> int:
+        total = 0
+        for selection in node.selections if node is not None else ():
+            if isinstance(selection, FieldNode):
+                total += 1 + count(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                total += count(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += spread(selection.name.value)
+        return total
+
+    def spread(name: str) -> int:
+        if (known := counts.get(name)) is not None:
+            return known
+        fragment = fragments.get(name)
+        if fragment is None or name in active:
+            return 0
+        active.add(name)
+        counts[name] = count(fragment.selection_set)
+        active.discard(name)
+        return counts[name]
+
+    return sum(count(d.selection_set) for d in listed if isinstance(d, OperationDefinitionNode))

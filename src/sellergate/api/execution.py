@@ -6,13 +6,13 @@ than the execution itself (100 µs against 40 µs). The request path therefore c
 directly on Strawberry's schema, with the same protections as the schema's extensions
 (:mod:`sellergate.api.limits`): the token limit while parsing, the depth, alias, cost and
 introspection rules while validating. A query's parse and validation outcome, errors included,
-is cached (bounded LRU): clients send the same few documents over and over.
+is cached (:class:`sellergate.api.cache.DocumentCache`, bounded by entries and bytes): clients
+send the same few documents over and over. Only authenticated requests get this far.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
 from inspect import isawaitable
 from typing import Any, TypeGuard, cast
 
@@ -27,7 +27,9 @@ from graphql import (
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 
-from sellergate.api.limits import CACHE_SIZE, DEFAULT_MAX_COST, MAX_TOKENS, validation_rules
+from sellergate.api.cache import DocumentCache
+from sellergate.api.cost import MAX_EXPANDED_FIELDS, expanded_fields
+from sellergate.api.limits import DEFAULT_MAX_COST, MAX_TOKENS, validation_rules
 from sellergate.api.schema import SellerApiSchema
 
 
@@ -44,7 +46,15 @@ class Operations:
             *validation_rules(introspection=introspection, max_cost=max_cost),
         ]
         self._executor_class = schema.execution_context_class
-        self.prepare = lru_cache(maxsize=CACHE_SIZE)(self._prepare)
+        self.prepared: DocumentCache[str, DocumentNode | list[GraphQLError]] = DocumentCache()
+
+    def prepare(self, query: str) -> DocumentNode | list[GraphQLError]:
+        """The validated document, or the errors that refuse it, cached."""
+        prepared = self.prepared.get(query)
+        if prepared is None:
+            prepared = self._prepare(query)
+            self.prepared.put(query, prepared, len(query))
+        return prepared
 
     def _prepare(self, query: str) -> DocumentNode | list[GraphQLError]:
         """The validated document, or the errors that refuse it."""
@@ -52,6 +62,15 @@ class Operations:
             document = parse(query, max_tokens=MAX_TOKENS)
         except GraphQLError as error:
             return [error]
+        # Before the validation rules, some of which spread every fragment out.
+        if (size := expanded_fields(document.definitions)) > MAX_EXPANDED_FIELDS:
+            return [
+                GraphQLError(
+                    f"the document expands to {size} fields with its fragments spread in, "
+                    f"more than the limit of {MAX_EXPANDED_FIELDS}",
+                    extensions={"code": "QUERY_TOO_COSTLY", "limit": MAX_EXPANDED_FIELDS},
+                )
+            ]
         errors = validate(self.graphql_schema, document, self._rules)
         if errors:
             # As Strawberry would: the schema's hook (no "Did you mean ...?" in production).

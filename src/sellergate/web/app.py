@@ -106,4 +106,5 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     app.state.db = database
     app.state.verifier = verifier
     app.state.recorder = recorder
+    app.state.graphql = graphql
     return app
