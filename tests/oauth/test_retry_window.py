@@ -9,11 +9,14 @@ endpoints (token, introspection, the API) and, for the concurrent case, in the t
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
 from oauth.conftest import Flow
 from oauth.test_concurrency import race
 from oauth.test_token import assert_oauth_error
+from sellergate.accounts.bearer import record_first_use
+from sellergate.errors import InvalidToken
 from sellergate.oauth.metadata import INTROSPECT_PATH, TOKEN_PATH
 from sellergate.storage.database import Database
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
@@ -143,3 +146,21 @@ def test_fifty_presentations_at_once_leave_at_most_one_live_chain(flow: Flow, db
     assert len(alive) <= 1
     assert live_chains(db) <= 1
     assert live_chains(db) == len(alive)
+
+
+def test_a_first_use_that_meets_a_retry_revocation_is_refused(flow: Flow, db: Database) -> None:
+    """The bearer check read the token as live, then a retry revoked it before the first-use
+    write: the write changes nothing and the request is refused, as if it had come after."""
+    first = flow.tokens()
+    with db.engine.begin() as connection:
+        token_id = connection.execute(
+            select(AccessToken.id).where(AccessToken.grant_id.is_not(None))
+        ).scalar_one()
+        connection.execute(
+            update(AccessToken).where(AccessToken.id == token_id).values(revoked_at=utcnow())
+        )
+    with db.engine.begin() as connection, pytest.raises(InvalidToken, match="revoked"):
+        record_first_use(connection, token_id, utcnow())
+    with db.session() as session:
+        assert session.get(AccessToken, token_id).first_used_at is None  # type: ignore[union-attr]
+    assert flow.api(first["access_token"]).status_code == 401

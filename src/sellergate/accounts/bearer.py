@@ -157,10 +157,10 @@ class BearerVerifier:
         use came first (fine), or if a retry of its refresh revoked the token since the lookup:
         then the token is refused, as if the lookup had come after."""
         if connection is not None and commits_writes(connection):
-            _record_first_use(connection, token_id, now)
+            record_first_use(connection, token_id, now)
             return
         with self.engine.begin() as own:
-            _record_first_use(own, token_id, now)
+            record_first_use(own, token_id, now)
 
 
 _FIRST_USE = Prebuilt(
@@ -177,7 +177,9 @@ _REVOKED = select(AccessToken.revoked_at.is_not(None)).where(
 )
 
 
-def _record_first_use(connection: Connection, token_id: int, now: datetime) -> None:
+def record_first_use(connection: Connection, token_id: int, now: datetime) -> None:
+    """Write the access token's first use on ``connection`` unless it is already written;
+    :class:`InvalidToken` if the token was revoked meanwhile."""
     if _FIRST_USE.rowcount(connection, {"token_id": token_id, "now": now}) == 1:
         return
     if connection.execute(_REVOKED, {"token_id": token_id}).scalar():
