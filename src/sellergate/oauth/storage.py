@@ -1,4 +1,4 @@
-"""The storage the OAuth core needs, as four small interfaces of its own.
+"""The storage the OAuth core needs, as five small interfaces of its own.
 
 In the manner of fosite's storage interfaces: one per concern, a few methods each, keyed by the
 token or code (stores keep only its SHA-256 hash and find rows by it). The core reaches the
@@ -7,11 +7,12 @@ SQLAlchemy implementation (the value types are the domain's own), and the tests 
 in-memory one as the reference that the protocol tests run against in milliseconds.
 
 Stores hold no protocol rules: when a spent refresh token is reuse, whether a retry may replace
-a lost pair, when a family is revoked, is decided in :mod:`sellergate.oauth.rotation` alone.
-Stores find, claim, mint and revoke, and keep these contracts:
+a lost pair and when a family is revoked are decided by the core, in
+:mod:`sellergate.oauth.rotation` (for a spent code, in the code grant). Stores find, claim, mint
+and revoke, and keep these contracts:
 
-- one-time things (a code, a refresh token, a lost pair replaced by a retry, an access token's
-  first use) are claimed by conditional writes: of concurrent claims exactly one wins;
+- one-time things (a code, a refresh token, a lost pair replaced by a retry) are claimed by
+  conditional writes: of concurrent claims exactly one wins;
 - :meth:`RefreshTokenStorage.lock_refresh_token` locks the token's family until the transaction
   ends, so the refreshes of one family and its revocation are serialized (the lock order is in
   :mod:`sellergate.accounts.families`).
