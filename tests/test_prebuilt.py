@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import ExceptionContext, bindparam, column, event, select, table
+from sqlalchemy import ExceptionContext, bindparam, column, event, select, table, update
 from sqlalchemy.exc import DBAPIError
 
 from sellergate.accounts.access_tokens import mint_access_token
@@ -129,3 +129,44 @@ def test_a_connection_lost_under_a_prebuilt_select_is_invalidated_and_replaced(
     assert is_fault(raised.value) and raised.value.connection_invalidated
     with db.engine.connect() as connection:
         assert BY_HASH.first(connection, {"digest": digest}) is not None
+
+
+REVOKE = Prebuilt(
+    update(AccessToken)
+    .where(AccessToken.token_hash == bindparam("digest"), AccessToken.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now"))
+)
+REVOKE_RETURNING = Prebuilt(
+    update(AccessToken)
+    .where(AccessToken.token_hash == bindparam("digest"))
+    .values(last_used_at=bindparam("now"))
+    .returning(AccessToken.id, AccessToken.last_used_at)
+)
+
+
+@pytest.mark.parametrize("listening", [False, True])
+def test_writes_count_rows_and_convert_what_they_return(db: Database, listening: bool) -> None:
+    """An UPDATE answers how many rows it changed, on the driver's cursor and through
+    SQLAlchemy alike (when a listener makes it go that way); RETURNING is converted."""
+    digest = token_hash(_token(db))
+    now = utcnow()
+    if listening:
+        event.listen(db.engine, "before_cursor_execute", _ignore)
+    try:
+        with db.engine.begin() as connection:
+            changed = REVOKE.rowcount(connection, {"digest": digest, "now": now})
+            again = REVOKE.rowcount(connection, {"digest": digest, "now": now})
+            returned = REVOKE_RETURNING.first(connection, {"digest": digest, "now": now})
+    finally:
+        if listening:
+            event.remove(db.engine, "before_cursor_execute", _ignore)
+    assert (changed, again) == (1, 0)
+    assert returned is not None and isinstance(returned[0], int)
+    assert returned[1] == now  # an aware datetime back, as UTCDateTime converts it
+    with db.session() as session:
+        row = session.query(AccessToken).one()
+        assert row.revoked_at == now
+
+
+def _ignore(*_: object) -> None:
+    """A statement listener that does nothing but make Prebuilt go through SQLAlchemy."""

@@ -1,8 +1,9 @@
 """An in-memory implementation of the OAuth core's storage interfaces: the reference.
 
-It keeps the same contracts as the SQLAlchemy one (hashes only, one-time claims, the family and
-app checked by the refresh claim, reuse revoking the family, the retry window), with one lock
-standing in for the database's, so that the protocol's own tests run without a database.
+It keeps the same contracts as the SQLAlchemy one (hashes only, conditional one-time claims),
+with one lock standing in for the database's, so that the protocol's own tests run without a
+database. Like it, it holds no protocol rules: reuse, the retry window and when a family is
+revoked are decided by the core (:mod:`sellergate.oauth.rotation`) over either store.
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sellergate.errors import InvalidGrant
 from sellergate.oauth.records import (
     ClaimedCode,
     ClaimedRefreshToken,
     ClientRecord,
     MintedToken,
+    PresentedRefreshToken,
+    RefreshTokenState,
     Revocation,
     RevocationReason,
     RevokedGrant,
     TokenInfo,
+    UnclaimedCode,
 )
 from sellergate.scopes import Scope, format_scopes
 from sellergate.storage.types import utcnow
@@ -62,10 +65,11 @@ class Token:
     scopes: str
     created_at: datetime
     expires_at: datetime
-    used_at: datetime | None = None
+    used_at: datetime | None = None  # a refresh token spent by its presentation
     revoked_at: datetime | None = None
     parent_id: int | None = None
     access_token_id: int | None = None
+    first_used_at: datetime | None = None  # an access token's first use on the API
 
 
 @dataclass
@@ -109,17 +113,13 @@ class MemoryStorage:
                 utcnow() + ttl,
             )
 
-    def claim_code(self, code: str, client_pk: int) -> ClaimedCode:
+    def claim_code(self, code: str, client_pk: int) -> ClaimedCode | UnclaimedCode | None:
         with self._lock:
             row = self.codes.get(token_hash(code))
             if row is None or row.client_pk != client_pk:
-                raise InvalidGrant("the authorization code is not valid for this client")
-            if row.used_at is not None:
-                if row.grant_id is not None:
-                    self.revoke_family(row.grant_id, RevocationReason.CODE_REUSED)
-                raise InvalidGrant("the authorization code was already used")
-            if row.expires_at <= utcnow():
-                raise InvalidGrant("the authorization code expired")
+                return None
+            if row.used_at is not None or row.expires_at <= utcnow():
+                return UnclaimedCode(row.used_at is not None, row.grant_id)
             row.used_at = utcnow()
             return ClaimedCode(
                 row.id,
@@ -170,56 +170,50 @@ class MemoryStorage:
             )
         return token
 
-    def _family_is_live(self, grant_id: int) -> None:
-        family = self.families.get(grant_id)
-        if family is None:
-            raise InvalidGrant("the authorization no longer exists")
-        client = next(c for c in self.clients.values() if c.pk == family.client_pk)
-        if client.disabled:
-            raise InvalidGrant("the app was disabled")
-        if family.revoked_at is not None:
-            raise InvalidGrant("the authorization was revoked")
+    def _by_id(self, token_id: int) -> Token:
+        return next(t for t in self.tokens.values() if t.id == token_id)
 
-    def claim_refresh_token(
-        self, token: str, client_pk: int, *, staging: bool, window: timedelta
-    ) -> ClaimedRefreshToken:
-        try:
-            parsed = parse(token)
-        except MalformedToken:
-            raise InvalidGrant("the refresh token is malformed") from None
-        if parsed.kind is not TokenKind.REFRESH or parsed.staging != staging:
-            raise InvalidGrant("the refresh token is malformed or for another environment")
+    def lock_refresh_token(self, token: str, client_pk: int) -> PresentedRefreshToken | None:
         with self._lock:
             row = self.tokens.get(token_hash(token))
             if row is None or row.kind is not TokenKind.REFRESH or row.client_pk != client_pk:
-                raise InvalidGrant("the refresh token is not valid for this client")
-            self._family_is_live(row.grant_id)
-            now = utcnow()
-            if row.used_at is None and row.revoked_at is None and row.expires_at > now:
-                row.used_at = now
-                return ClaimedRefreshToken(row.id, row.grant_id, row.seller_id, row.scopes)
-            if row.used_at is not None:
-                if now - row.used_at <= window:
-                    successor = next(
-                        (t for t in self.tokens.values() if t.parent_id == row.id), None
-                    )
-                    if (
-                        successor is not None
-                        and successor.used_at is None
-                        and successor.revoked_at is None
-                    ):
-                        successor.used_at = now
-                        for access in self.tokens.values():
-                            if access.id == successor.access_token_id:
-                                access.revoked_at = access.revoked_at or now
-                        return ClaimedRefreshToken(
-                            successor.id, successor.grant_id, successor.seller_id, successor.scopes
-                        )
-                self.revoke_family(row.grant_id, RevocationReason.REUSE_DETECTED)
-                raise InvalidGrant("the refresh token was already used; the family is revoked")
-            if row.revoked_at is not None:
-                raise InvalidGrant("the refresh token was revoked")
-            raise InvalidGrant("the refresh token expired")
+                return None
+            family = self.families[row.grant_id]
+            client = next(c for c in self.clients.values() if c.pk == family.client_pk)
+            return PresentedRefreshToken(
+                ClaimedRefreshToken(row.id, row.grant_id, row.seller_id, row.scopes),
+                RefreshTokenState(row.used_at, row.revoked_at, row.expires_at),
+                grant_revoked=family.revoked_at is not None,
+                client_disabled=client.disabled,
+            )
+
+    def spend_refresh_token(self, token_id: int, now: datetime) -> RefreshTokenState | None:
+        with self._lock:
+            row = self._by_id(token_id)
+            state = RefreshTokenState(row.used_at, row.revoked_at, row.expires_at)
+            if not state.live(now):
+                return state
+            row.used_at = now
+            return None
+
+    def replace_unused_pair(self, token_id: int, now: datetime) -> ClaimedRefreshToken | None:
+        with self._lock:
+            successor = next((t for t in self.tokens.values() if t.parent_id == token_id), None)
+            if successor is None:
+                return None
+            live = RefreshTokenState(successor.used_at, successor.revoked_at, successor.expires_at)
+            access = self._by_id(successor.access_token_id) if successor.access_token_id else None
+            if not live.live(now) or (
+                access is not None
+                and (access.first_used_at is not None or access.revoked_at is not None)
+            ):
+                return None
+            successor.revoked_at = now
+            if access is not None:
+                access.revoked_at = now
+            return ClaimedRefreshToken(
+                successor.id, successor.grant_id, successor.seller_id, successor.scopes
+            )
 
     def refresh_token_scopes(self, token: str, client_pk: int) -> str | None:
         row = self.tokens.get(token_hash(token))
@@ -304,15 +298,20 @@ class MemoryStorage:
                 row.revoked_at = utcnow()
 
     def bearer_accepts(self, token: str) -> bool:
-        """What the bearer check would say: the token, its family and its app all live."""
-        row = self.tokens.get(token_hash(token))
-        if row is None or row.kind is not TokenKind.ACCESS:
-            return False
-        family = self.families[row.grant_id]
-        client = next(c for c in self.clients.values() if c.pk == row.client_pk)
-        return (
-            row.revoked_at is None
-            and family.revoked_at is None
-            and not client.disabled
-            and row.expires_at > utcnow()
-        )
+        """What the bearer check would say: the token, its family and its app all live. Like
+        the bearer check, it records the token's first use."""
+        with self._lock:
+            row = self.tokens.get(token_hash(token))
+            if row is None or row.kind is not TokenKind.ACCESS:
+                return False
+            family = self.families[row.grant_id]
+            client = next(c for c in self.clients.values() if c.pk == row.client_pk)
+            accepted = (
+                row.revoked_at is None
+                and family.revoked_at is None
+                and not client.disabled
+                and row.expires_at > utcnow()
+            )
+            if accepted and row.first_used_at is None:
+                row.first_used_at = utcnow()
+            return accepted

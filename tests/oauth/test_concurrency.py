@@ -19,10 +19,12 @@ from sellergate.storage.models import RefreshToken
 RACERS = 12
 
 
-def race(server: Server, send: Callable[[httpx.Client], httpx.Response]) -> list[int]:
-    """Fire ``RACERS`` requests at once from separate clients and threads; their status codes."""
-    clients = [server.client() for _ in range(RACERS)]
-    start = threading.Barrier(RACERS)
+def race(
+    server: Server, send: Callable[[httpx.Client], httpx.Response], racers: int = RACERS
+) -> list[int]:
+    """Fire ``racers`` requests at once from separate clients and threads; their status codes."""
+    clients = [server.client() for _ in range(racers)]
+    start = threading.Barrier(racers)
     statuses: list[int] = []
     lock = threading.Lock()
 

@@ -181,3 +181,24 @@ def test_two_client_authentication_methods_are_invalid_request(core: Core) -> No
         assert error(core.post(path, both)) == "invalid_request"
     body = core.post("introspect", {"token": pair["access_token"]}).body
     assert body is not None and body["active"] is True
+
+
+def test_a_used_pair_is_not_replaced_by_a_retry(core: Core) -> None:
+    first = core.tokens()
+    second = core.refresh(first["refresh_token"]).body
+    assert second is not None and core.works(second)
+    assert error(core.refresh(first["refresh_token"])) == "invalid_grant"
+    assert not core.works(second)
+    (family,) = core.storage.families.values()
+    assert family.reason == "reuse_detected"
+
+
+def test_a_token_spent_by_a_retry_is_reuse(core: Core) -> None:
+    first = core.tokens()
+    second = core.refresh(first["refresh_token"]).body
+    third = core.refresh(first["refresh_token"]).body
+    assert second is not None and third is not None
+    assert error(core.refresh(second["refresh_token"])) == "invalid_grant"
+    assert not core.works(third)
+    (family,) = core.storage.families.values()
+    assert family.reason == "reuse_detected"

@@ -9,19 +9,37 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from sellergate.oauth.records import MintedToken
 from sellergate.scopes import Scope, format_scopes
 from sellergate.storage.models import AccessToken
+from sellergate.storage.prebuilt import Prebuilt
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import TokenKind, generate, last_four
 from sellergate.tokens.hashing import token_hash
 
-# Built once: minting runs on every token grant, and building an INSERT costs more than it.
-_INSERT = insert(cast(Table, AccessToken.__table__)).returning(AccessToken.id)
+_MINTED = (
+    "token_hash",
+    "seller_id",
+    "client_id",
+    "grant_id",
+    "scopes",
+    "staging",
+    "label",
+    "last_four",
+    "created_at",
+    "expires_at",
+)
+# Prebuilt (:mod:`sellergate.storage.prebuilt`): minting runs on every token grant, and
+# SQLAlchemy's bookkeeping around one INSERT costs more than the INSERT.
+_INSERT = Prebuilt(
+    insert(cast(Table, AccessToken.__table__))
+    .values({name: bindparam(name) for name in _MINTED})
+    .returning(AccessToken.id)
+)
 
 
 def mint_access_token(
@@ -46,10 +64,12 @@ def mint_access_token(
         "staging": staging,
         "label": label,
         "last_four": last_four(token),
+        "created_at": utcnow(),
         "expires_at": expires_at,
     }
-    token_id = session.connection().execute(_INSERT, row).scalar_one()
-    return MintedToken(token, token_id)
+    returned = _INSERT.first(session.connection(), row)
+    assert returned is not None  # an INSERT ... RETURNING returns its row
+    return MintedToken(token, returned[0])
 
 
 def revoke_access_tokens(session: Session, condition: ColumnElement[bool]) -> int:

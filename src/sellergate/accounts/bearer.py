@@ -6,6 +6,10 @@ SELECT by SHA-256 hash (flat as the table grows) that also reads the token's gra
 primary key, so a revoked authorization or a disabled app is refused by the very statement that
 finds the token (see :mod:`sellergate.accounts.families`), and "last used" is buffered in memory and
 written in batches by :class:`LastUsedRecorder`, never once per request.
+
+One write is synchronous: an OAuth access token's *first* use, once per token, before the
+request runs. Until then a lost-response retry of the refresh that issued it may replace it
+(:mod:`sellergate.oauth.rotation`); from then on such a retry is reuse.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import cast
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 
 from sellergate.errors import InvalidToken
 from sellergate.scopes import Scope, expand, parse_scopes
+from sellergate.storage.database import commits_writes
 from sellergate.storage.models import AccessToken, Client, Grant, Seller
 from sellergate.storage.prebuilt import Prebuilt
 from sellergate.storage.types import utcnow
@@ -70,6 +76,7 @@ _LOOKUP = Prebuilt(
         AccessToken.revoked_at.is_not(None),
         Grant.revoked_at.is_not(None),
         Client.disabled_at.is_not(None),
+        AccessToken.first_used_at.is_(None),
     )
     .join(Seller, Seller.id == AccessToken.seller_id)
     # Personal tokens have neither a grant nor an app: outer joins, on primary keys.
@@ -126,6 +133,7 @@ class BearerVerifier:
             revoked,
             grant_revoked,
             disabled,
+            unused,
         ) = row
         if disabled:
             raise InvalidToken("the app was disabled")
@@ -136,10 +144,46 @@ class BearerVerifier:
         now = utcnow()
         if expires_at is not None and expires_at <= now:
             raise InvalidToken("the token expired")
+        if unused and grant_id is not None:
+            self._first_use(token_id, now, connection)
         self.recorder.touch(token_id, now)
         return AuthContext(
             token_id, seller_id, _parsed_scopes(scopes), client_id, grant_id, username
         )
+
+    def _first_use(self, token_id: int, now: datetime, connection: Connection | None) -> None:
+        """Record an OAuth access token's first use: one conditional write per token, made
+        only while the column is still empty. It changes nothing if another request's first
+        use came first (fine), or if a retry of its refresh revoked the token since the lookup:
+        then the token is refused, as if the lookup had come after."""
+        if connection is not None and commits_writes(connection):
+            record_first_use(connection, token_id, now)
+            return
+        with self.engine.begin() as own:
+            record_first_use(own, token_id, now)
+
+
+_FIRST_USE = Prebuilt(
+    update(cast(Table, AccessToken.__table__))
+    .where(
+        AccessToken.id == bindparam("token_id"),
+        AccessToken.first_used_at.is_(None),
+        AccessToken.revoked_at.is_(None),
+    )
+    .values(first_used_at=bindparam("now"))
+)
+_REVOKED = select(AccessToken.revoked_at.is_not(None)).where(
+    AccessToken.id == bindparam("token_id")
+)
+
+
+def record_first_use(connection: Connection, token_id: int, now: datetime) -> None:
+    """Write the access token's first use on ``connection`` unless it is already written;
+    :class:`InvalidToken` if the token was revoked meanwhile."""
+    if _FIRST_USE.rowcount(connection, {"token_id": token_id, "now": now}) == 1:
+        return
+    if connection.execute(_REVOKED, {"token_id": token_id}).scalar():
+        raise InvalidToken("the token was revoked")
 
 
 class LastUsedRecorder:

@@ -1,8 +1,8 @@
 """Authorization codes (RFC 6749 §4.1.2): stored as hashes, spent by one atomic claim.
 
 A code is claimed with a conditional UPDATE ... RETURNING, so of any number of concurrent
-exchanges exactly one wins. Presenting a spent code revokes the grant it produced (§4.1.2,
-§10.5).
+exchanges exactly one wins. What a spent code's presentation means (it revokes the grant it
+produced, §4.1.2, §10.5) is :mod:`sellergate.oauth.authorization_code`'s to decide.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sellergate.accounts.families import revoke_family
-from sellergate.errors import InvalidGrant
-from sellergate.oauth.records import ClaimedCode, RevocationReason
+from sellergate.oauth.records import ClaimedCode, UnclaimedCode
 from sellergate.storage.models import AuthorizationCode
 from sellergate.storage.types import utcnow
 from sellergate.tokens.hashing import token_hash
@@ -47,11 +45,9 @@ def save_code(
     session.flush()
 
 
-def claim_code(session: Session, code: str, client_pk: int) -> ClaimedCode:
-    """Spend ``code`` for the app ``client_pk``; raise :class:`InvalidGrant` if it cannot be.
-
-    A second use revokes every token issued from the code (RFC 6749 §4.1.2).
-    """
+def claim_code(session: Session, code: str, client_pk: int) -> ClaimedCode | UnclaimedCode | None:
+    """Spend ``code`` for the app ``client_pk``; else why it cannot be, or ``None`` if the app
+    has no such code."""
     digest = token_hash(code)
     now = utcnow()
     row = session.execute(
@@ -81,14 +77,8 @@ def claim_code(session: Session, code: str, client_pk: int) -> ClaimedCode:
         ).where(AuthorizationCode.code_hash == digest)
     ).one_or_none()
     if found is None or found.client_id != client_pk:
-        raise InvalidGrant("the authorization code is not valid for this client")
-    if found.used_at is not None:
-        if found.grant_id is not None:
-            revoke_family(session, found.grant_id, RevocationReason.CODE_REUSED)
-        raise InvalidGrant(
-            "the authorization code was already used; tokens issued from it are revoked"
-        )
-    raise InvalidGrant("the authorization code expired; start the authorization again")
+        return None
+    return UnclaimedCode(spent=found.used_at is not None, grant_id=found.grant_id)
 
 
 def bind_code(session: Session, code_id: int, grant_id: int) -> None:

@@ -1,4 +1,4 @@
-"""Grants (token families): creation, the refresh-side lock, and revocation.
+"""Grants (token families): creation and revocation, and the lock order they share with refresh.
 
 A *grant* is one seller's authorization of one app; every access and refresh token issued from
 it belongs to its family. Revocation is a fact about the grant row (``revoked_at``) and the app
@@ -9,10 +9,12 @@ that bulk UPDATE having seen every row.
 
 Lock order, the same everywhere, so that no two transactions wait on each other in a cycle:
 ``clients`` row -> ``grants`` row -> token rows. Revocation takes the grant rows first
-(:func:`revoke_families`, the one function every revoking path calls); a refresh takes its
-grant row (:func:`lock_family`) before it claims or mints anything. So a refresh either
-commits before a revocation of its grant takes the grant lock (and the revocation's token
-UPDATE, a later statement, sees what it minted), or it waits and then finds the grant revoked.
+(:func:`revoke_families`, the one function every revoking path calls); a refresh locks its
+grant row in the statement that finds its token
+(:func:`sellergate.accounts.refresh_tokens.lock_refresh_token`), before it claims or mints
+anything. So a refresh either commits before a revocation of its grant takes the grant lock
+(and the revocation's token UPDATE, a later statement, sees what it minted), or it waits and
+then finds the grant revoked.
 SQLite serializes writers anyway (``BEGIN IMMEDIATE``); PostgreSQL needs the row locks.
 """
 
@@ -107,37 +109,5 @@ def revoke_family(session: Session, grant_id: int, reason: RevocationReason) -> 
     return revoke_families(session, Grant.id == grant_id, reason)
 
 
-def reuse_detected(session: Session, grant_id: int) -> Revocation:
-    """A spent refresh token was presented again (RFC 9700 §4.14.2): treat it as theft."""
-    return revoke_family(session, grant_id, RevocationReason.REUSE_DETECTED)
-
-
 def _count(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-# The refresh side of the lock order: the grant row, locked, with its app's state. Built once
-# (every refresh runs it). ``FOR UPDATE OF grants`` rather than ``FOR SHARE``: two refreshes
-# of one grant that both held a shared lock and then both revoked on reuse would deadlock
-# upgrading it; a grant has one chain, so serializing its refreshes costs nothing.
-_LOCK_FAMILY = (
-    select(Grant.revoked_at, Client.disabled_at)
-    .join(Client, Client.id == Grant.client_id)
-    .where(Grant.id == bindparam("grant_id"))
-    .with_for_update(of=Grant)
-)
-
-
-def lock_family(session: Session, grant_id: int) -> None:
-    """Lock the grant for a refresh; :class:`InvalidGrant` if it is revoked or its app disabled.
-
-    Under READ COMMITTED a locking read that waited returns the row as the revoking
-    transaction committed it, so a refresh that queued behind a revocation sees it here.
-    """
-    row = session.connection().execute(_LOCK_FAMILY, {"grant_id": grant_id}).one_or_none()
-    if row is None:
-        raise InvalidGrant("the authorization no longer exists; ask the seller to connect again")
-    if row.disabled_at is not None:
-        raise InvalidGrant("the app was disabled")
-    if row.revoked_at is not None:
-        raise InvalidGrant("the authorization was revoked; ask the seller to connect again")

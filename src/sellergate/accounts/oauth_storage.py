@@ -2,7 +2,9 @@
 (``sellergate.oauth.storage``), one per request and database session.
 
 Each method is the domain function of the same name; the lock order that makes refresh and
-revocation serialize lives in :mod:`sellergate.accounts.families`.
+revocation serialize lives in :mod:`sellergate.accounts.families`. The rules that call them
+live in :mod:`sellergate.oauth`; what this adds is the security log, written in the same
+transaction as what it records.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from sellergate.oauth.records import (
     ClaimedRefreshToken,
     ClientRecord,
     MintedToken,
+    PresentedRefreshToken,
+    RefreshTokenState,
     Revocation,
     RevocationReason,
     TokenInfo,
+    UnclaimedCode,
 )
 from sellergate.scopes import Scope
 from sellergate.storage.handles import DatabaseHandle
@@ -85,7 +90,7 @@ class SqlOAuthStorage(DatabaseHandle):
             details={"scopes": scopes},
         )
 
-    def claim_code(self, code: str, client_pk: int) -> ClaimedCode:
+    def claim_code(self, code: str, client_pk: int) -> ClaimedCode | UnclaimedCode | None:
         return codes.claim_code(self.session, code, client_pk)
 
     def create_family(self, *, seller_id: int, client_pk: int, scopes: str, code_id: int) -> int:
@@ -119,18 +124,34 @@ class SqlOAuthStorage(DatabaseHandle):
             access_token_id=access_token_id,
         )
 
-    def claim_refresh_token(
-        self, token: str, client_pk: int, *, staging: bool, window: timedelta
-    ) -> ClaimedRefreshToken:
-        return refresh_tokens.claim_refresh_token(
-            self.session, token, client_pk, staging=staging, window=window, address=self.address
-        )
+    def lock_refresh_token(self, token: str, client_pk: int) -> PresentedRefreshToken | None:
+        return refresh_tokens.lock_refresh_token(self.connection, token, client_pk)
+
+    def spend_refresh_token(self, token_id: int, now: datetime) -> RefreshTokenState | None:
+        return refresh_tokens.spend_refresh_token(self.connection, token_id, now)
+
+    def replace_unused_pair(self, token_id: int, now: datetime) -> ClaimedRefreshToken | None:
+        return refresh_tokens.replace_unused_pair(self.connection, token_id, now)
 
     def refresh_token_scopes(self, token: str, client_pk: int) -> str | None:
-        return refresh_tokens.refresh_token_scopes(self.session, token, client_pk)
+        return refresh_tokens.refresh_token_scopes(self.connection, token, client_pk)
 
     def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
-        return families.revoke_family(self.session, grant_id, reason)
+        """A detected refresh-token reuse is also recorded in the seller's security log, with
+        the client's address."""
+        revocation = families.revoke_family(self.session, grant_id, reason)
+        if reason is RevocationReason.REUSE_DETECTED:
+            for grant in revocation.grants:
+                record_event(
+                    self.session,
+                    EventKind.REFRESH_REUSE,
+                    actor=Actor.APP,
+                    seller_id=grant.seller_id,
+                    client_id=public_client_id(self.session, grant.client_pk),
+                    address=self.address,
+                    details={"grant_id": grant.grant_id},
+                )
+        return revocation
 
     def mint_access_token(
         self,

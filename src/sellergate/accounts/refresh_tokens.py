@@ -1,16 +1,16 @@
-"""Rotating refresh tokens (RFC 6749 §6, RFC 9700 §4.14.2): minting, the claim, reuse detection.
+"""Refresh tokens in the database (RFC 6749 §6): find and lock, spend, replace, mint.
 
-A refresh is, in one transaction: find the token and lock its grant (refused if the grant is
-revoked or the app disabled, see :mod:`sellergate.accounts.families`), spend the token with a
-conditional UPDATE (of concurrent claims exactly one wins), mint the successor. Each token
-records its parent, and a token has at most one child (a unique column), so a family is one
-chain.
+The storage side of :mod:`sellergate.oauth.rotation`, which decides everything: these functions
+only run one statement each (two for a replaced pair), found by the token's hash or by id. Each
+token records its parent, and a token has at most one child (a unique column), so a family is
+one chain.
 
-Presenting a spent token revokes the family, with one exception, the *reuse window*: a client
-whose refresh response was lost retries with the same token. If the token was spent less than
-``window`` ago and its successor has never been used, the successor (and the access token
-issued with it) is spent in its place by a conditional UPDATE, and the retry gets a new pair
-as its child. There is still one live chain; the unused successor is dead.
+A refresh runs, in one transaction: the lookup that also locks the grant (refused if the grant
+is revoked or the app disabled; see the lock order in :mod:`sellergate.accounts.families`), the
+conditional UPDATE that spends the token (of concurrent claims exactly one wins), and the two
+INSERTs of the new pair. They are the statements of every refresh, so they are prebuilt and run
+on the driver's cursor (:mod:`sellergate.storage.prebuilt`), with the columns' Python-side
+defaults (``created_at``) written out.
 """
 
 from __future__ import annotations
@@ -18,21 +18,30 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from sellergate.accounts.access_tokens import revoke_access_tokens
-from sellergate.accounts.audit import Actor, EventKind, record_event
-from sellergate.accounts.clients import public_client_id
-from sellergate.accounts.families import lock_family, reuse_detected
-from sellergate.errors import InvalidGrant
-from sellergate.oauth.records import ClaimedRefreshToken
-from sellergate.storage.models import AccessToken, RefreshToken
+from sellergate.oauth.records import ClaimedRefreshToken, PresentedRefreshToken, RefreshTokenState
+from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
+from sellergate.storage.prebuilt import Prebuilt
 from sellergate.storage.types import utcnow
-from sellergate.tokens.format import MalformedToken, TokenKind, generate, parse
+from sellergate.tokens.format import TokenKind, generate
 from sellergate.tokens.hashing import token_hash
 
-_INSERT_REFRESH = insert(cast(Table, RefreshToken.__table__))
+_REFRESH = cast(Table, RefreshToken.__table__)
+_MINTED = (
+    "token_hash",
+    "grant_id",
+    "client_id",
+    "seller_id",
+    "scopes",
+    "staging",
+    "created_at",
+    "expires_at",
+    "parent_id",
+    "access_token_id",
+)
+_INSERT = Prebuilt(insert(_REFRESH).values({name: bindparam(name) for name in _MINTED}))
 
 
 def mint_refresh_token(
@@ -47,7 +56,9 @@ def mint_refresh_token(
     parent_id: int | None = None,
     access_token_id: int | None = None,
 ) -> str:
+    """Store a new refresh token (its hash only); the token is returned once."""
     token = generate(TokenKind.REFRESH, staging=staging)
+    now = utcnow()
     row = {
         "token_hash": token_hash(token),
         "grant_id": grant_id,
@@ -55,29 +66,60 @@ def mint_refresh_token(
         "seller_id": seller_id,
         "scopes": scopes,
         "staging": staging,
-        "expires_at": utcnow() + ttl,
+        "created_at": now,
+        "expires_at": now + ttl,
         "parent_id": parent_id,
         "access_token_id": access_token_id,
     }
-    session.connection().execute(_INSERT_REFRESH, row)
+    _INSERT.rowcount(session.connection(), row)
     return token
 
 
-def _well_formed(token: str, staging: bool) -> bool:
-    try:
-        parsed = parse(token)
-    except MalformedToken:
-        return False
-    return parsed.kind is TokenKind.REFRESH and parsed.staging == staging
-
-
-# Statements built once: every refresh runs the first two.
-_FIND = select(RefreshToken.id, RefreshToken.client_id, RefreshToken.grant_id).where(
-    RefreshToken.token_hash == bindparam("digest")
+# The refresh side of the lock order, and the lookup, in one statement: the token by its hash,
+# its grant row locked (``FOR UPDATE OF grants``), with its app's state. FOR UPDATE rather than
+# FOR SHARE: two refreshes of one grant that both held a shared lock and then both revoked on
+# reuse would deadlock upgrading it; a grant has one chain, so serializing its refreshes costs
+# nothing. Under READ COMMITTED a locking read that waited returns the grant as the revoking
+# transaction committed it (the token's own columns may be older: the claim re-checks them).
+_LOCK = Prebuilt(
+    select(
+        RefreshToken.id,
+        RefreshToken.grant_id,
+        RefreshToken.seller_id,
+        RefreshToken.scopes,
+        RefreshToken.used_at,
+        RefreshToken.revoked_at,
+        RefreshToken.expires_at,
+        Grant.revoked_at.is_not(None),
+        Client.disabled_at.is_not(None),
+    )
+    .join(Grant, Grant.id == RefreshToken.grant_id)
+    .join(Client, Client.id == Grant.client_id)
+    .where(
+        RefreshToken.token_hash == bindparam("digest"),
+        RefreshToken.client_id == bindparam("client_pk"),
+    )
+    .with_for_update(of=Grant)
 )
-_CLAIMED = (RefreshToken.id, RefreshToken.grant_id, RefreshToken.seller_id, RefreshToken.scopes)
-_CLAIM = (
-    update(cast(Table, RefreshToken.__table__))
+
+
+def lock_refresh_token(
+    connection: Connection, token: str, client_pk: int
+) -> PresentedRefreshToken | None:
+    row = _LOCK.first(connection, {"digest": token_hash(token), "client_pk": client_pk})
+    if row is None:
+        return None
+    token_id, grant_id, seller_id, scopes, used_at, revoked_at, expires_at = row[:7]
+    return PresentedRefreshToken(
+        ClaimedRefreshToken(token_id, grant_id, seller_id, scopes),
+        RefreshTokenState(used_at, revoked_at, expires_at),
+        grant_revoked=row[7],
+        client_disabled=row[8],
+    )
+
+
+_SPEND = Prebuilt(
+    update(_REFRESH)
     .where(
         RefreshToken.id == bindparam("token_id"),
         RefreshToken.used_at.is_(None),
@@ -85,100 +127,71 @@ _CLAIM = (
         RefreshToken.expires_at > bindparam("now"),
     )
     .values(used_at=bindparam("now"))
-    .returning(*_CLAIMED)
 )
-_STATE = select(RefreshToken.used_at, RefreshToken.revoked_at).where(
+_STATE = select(RefreshToken.used_at, RefreshToken.revoked_at, RefreshToken.expires_at).where(
     RefreshToken.id == bindparam("token_id")
 )
-# The retry: spend the presented token's unused successor, if it has one.
-_CLAIM_SUCCESSOR = (
-    update(cast(Table, RefreshToken.__table__))
+
+
+def spend_refresh_token(
+    connection: Connection, token_id: int, now: datetime
+) -> RefreshTokenState | None:
+    if _SPEND.rowcount(connection, {"token_id": token_id, "now": now}) == 1:
+        return None
+    used_at, revoked_at, expires_at = connection.execute(_STATE, {"token_id": token_id}).one()
+    return RefreshTokenState(used_at, revoked_at, expires_at)
+
+
+# A retry's replacement of a lost pair: the successor refresh token first (refreshes of the
+# family are serialized by the grant lock, so this never races another claim of it), then its
+# access token, which races the bearer check's first-use write (one row, locked by whichever
+# UPDATE comes first; the other then finds it changed and does nothing).
+_REVOKE_SUCCESSOR = (
+    update(_REFRESH)
     .where(
         RefreshToken.parent_id == bindparam("token_id"),
         RefreshToken.used_at.is_(None),
         RefreshToken.revoked_at.is_(None),
         RefreshToken.expires_at > bindparam("now"),
     )
-    .values(used_at=bindparam("now"))
-    .returning(*_CLAIMED, RefreshToken.access_token_id)
+    .values(revoked_at=bindparam("now"))
+    .returning(
+        RefreshToken.id,
+        RefreshToken.grant_id,
+        RefreshToken.seller_id,
+        RefreshToken.scopes,
+        RefreshToken.access_token_id,
+    )
+)
+_REVOKE_UNUSED_ACCESS = (
+    update(cast(Table, AccessToken.__table__))
+    .where(
+        AccessToken.id == bindparam("access_token_id"),
+        AccessToken.first_used_at.is_(None),
+        AccessToken.revoked_at.is_(None),
+    )
+    .values(revoked_at=bindparam("now"))
 )
 
 
-def claim_refresh_token(
-    session: Session,
-    token: str,
-    client_pk: int,
-    *,
-    staging: bool,
-    window: timedelta,
-    address: str = "",
-) -> ClaimedRefreshToken:
-    """Spend a refresh token of the app ``client_pk``; :class:`InvalidGrant` if it cannot be.
-
-    A detected reuse revokes the family and is recorded in the security log with ``address``
-    (the client's), in this transaction.
-
-    The grant is locked (and checked) before the token is touched: see the lock order in
-    :mod:`sellergate.accounts.families`.
-    """
-    if not _well_formed(token, staging):
-        raise InvalidGrant("the refresh token is malformed or for another environment")
-    connection = session.connection()
-    found = connection.execute(_FIND, {"digest": token_hash(token)}).one_or_none()
-    if found is None or found.client_id != client_pk:
-        raise InvalidGrant("the refresh token is not valid for this client")
-    lock_family(session, found.grant_id)
-    now = utcnow()
-    parameters = {"token_id": found.id, "now": now}
-    row = connection.execute(_CLAIM, parameters).one_or_none()
-    if row is not None:
-        return ClaimedRefreshToken(*row)
-    state = connection.execute(_STATE, {"token_id": found.id}).one()
-    if state.used_at is not None:
-        if now - state.used_at <= window:
-            retried = _claim_unused_successor(session, found.id, now)
-            if retried is not None:
-                return retried
-        revocation = reuse_detected(session, found.grant_id)
-        for grant in revocation.grants:
-            record_event(
-                session,
-                EventKind.REFRESH_REUSE,
-                actor=Actor.APP,
-                seller_id=grant.seller_id,
-                client_id=public_client_id(session, grant.client_pk),
-                address=address,
-                details={"grant_id": grant.grant_id},
-            )
-        raise InvalidGrant(
-            "the refresh token was already used; every token of this authorization is revoked"
-        )
-    if state.revoked_at is not None:
-        raise InvalidGrant("the refresh token was revoked")
-    raise InvalidGrant("the refresh token expired; ask the seller to authorize again")
-
-
-def _claim_unused_successor(
-    session: Session, token_id: int, now: datetime
+def replace_unused_pair(
+    connection: Connection, token_id: int, now: datetime
 ) -> ClaimedRefreshToken | None:
-    """The lost-response retry: spend the never-used successor and its access token."""
-    row = (
-        session.connection()
-        .execute(_CLAIM_SUCCESSOR, {"token_id": token_id, "now": now})
-        .one_or_none()
-    )
+    row = connection.execute(_REVOKE_SUCCESSOR, {"token_id": token_id, "now": now}).one_or_none()
     if row is None:
         return None
     successor_id, grant_id, seller_id, scopes, access_token_id = row
     if access_token_id is not None:
-        revoke_access_tokens(session, AccessToken.id == access_token_id)
+        parameters = {"access_token_id": access_token_id, "now": now}
+        if connection.execute(_REVOKE_UNUSED_ACCESS, parameters).rowcount != 1:
+            return None
     return ClaimedRefreshToken(successor_id, grant_id, seller_id, scopes)
 
 
-def refresh_token_scopes(session: Session, token: str, client_pk: int) -> str | None:
+def refresh_token_scopes(connection: Connection, token: str, client_pk: int) -> str | None:
     """The scopes of a refresh token of the app ``client_pk``, without spending it."""
-    return session.scalars(
+    return connection.execute(
         select(RefreshToken.scopes).where(
             RefreshToken.token_hash == token_hash(token), RefreshToken.client_id == client_pk
         )
-    ).one_or_none()
+    ).scalar_one_or_none()

@@ -3,7 +3,8 @@
 The code is a random string stored only as a hash. It is bound to the app, the redirect URI
 and the PKCE challenge, and it is spent by an atomic claim the moment the token request
 presents it (:meth:`sellergate.oauth.storage.CodeStorage.claim_code`): a second presentation
-fails with ``invalid_grant`` and revokes what the first one produced (§4.1.2, §10.5).
+fails with ``invalid_grant`` and revokes what the first one produced (§4.1.2, §10.5), decided
+here.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 
-from sellergate.errors import InvalidGrant
 from sellergate.oauth.models import CodeRecord, OAuthClient
+from sellergate.oauth.records import ClaimedCode, RevocationReason
 from sellergate.tokens.format import random_base62
 
 CODE_LENGTH = 32
@@ -70,10 +71,19 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> CodeRecord:
         """§4.1.3: the code must have been issued to this client; it is spent here."""
-        try:
-            return CodeRecord(self.server.storage.claim_code(code, client.pk))
-        except InvalidGrant as exc:
-            raise InvalidGrantError(exc.description) from None
+        storage = self.server.storage
+        claimed = storage.claim_code(code, client.pk)
+        if isinstance(claimed, ClaimedCode):
+            return CodeRecord(claimed)
+        if claimed is None:
+            raise InvalidGrantError("the authorization code is not valid for this client")
+        if claimed.spent:
+            if claimed.grant_id is not None:
+                storage.revoke_family(claimed.grant_id, RevocationReason.CODE_REUSED)
+            raise InvalidGrantError(
+                "the authorization code was already used; tokens issued from it are revoked"
+            )
+        raise InvalidGrantError("the authorization code expired; start the authorization again")
 
     def delete_authorization_code(self, authorization_code: CodeRecord) -> None:
         """Nothing to do: the claim in :meth:`query_authorization_code` spent the code."""

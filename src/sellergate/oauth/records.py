@@ -61,6 +61,15 @@ class ClaimedCode:
     code_challenge_method: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class UnclaimedCode:
+    """An app's code that could not be claimed: ``spent`` (then ``grant_id`` is the family its
+    exchange produced, if it got that far), or else expired."""
+
+    spent: bool
+    grant_id: int | None
+
+
 class RevocationReason(enum.StrEnum):
     """Why a family was revoked; recorded on the grant and returned to the caller."""
 
@@ -94,10 +103,36 @@ class Revocation:
 
 @dataclass(frozen=True, slots=True)
 class ClaimedRefreshToken:
+    """A refresh token spent by this request: the new pair is chained to it (``id``)."""
+
     id: int
     grant_id: int
     seller_id: int
     scopes: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshTokenState:
+    """Where a refresh token stands: ``used_at`` is set when its own presentation spent it,
+    ``revoked_at`` when it died unspent (its family revoked, or its pair replaced by a retry)."""
+
+    used_at: datetime | None
+    revoked_at: datetime | None
+    expires_at: datetime
+
+    def live(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now
+
+
+@dataclass(frozen=True, slots=True)
+class PresentedRefreshToken:
+    """A presented refresh token as found, with its family locked for this transaction
+    (RFC 6749 §6): the token's state as read, and whether its family may still refresh."""
+
+    token: ClaimedRefreshToken
+    state: RefreshTokenState
+    grant_revoked: bool
+    client_disabled: bool
 
 
 def is_loopback(host: str | None) -> bool:

@@ -1,8 +1,9 @@
 """RFC 6749 §6: refreshing an access token, with rotation and reuse detection (RFC 9700 §4.14).
 
-Every refresh spends the presented refresh token (an atomic claim) and issues a new one with
-the same scope; the access token may be narrowed with ``scope``, never widened. Presenting a
-spent refresh token revokes the whole grant.
+Every refresh spends the presented refresh token and issues a new one with the same scope; the
+access token may be narrowed with ``scope``, never widened. What may be spent, and when a
+presentation is reuse that revokes the whole grant, is :func:`sellergate.oauth.rotation.spend`'s
+to decide.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError
 
 from sellergate.errors import InvalidGrant
+from sellergate.oauth import rotation
 from sellergate.oauth.authorization_code import TOKEN_AUTH_METHODS, Owner
 from sellergate.oauth.models import RefreshRecord
 from sellergate.scopes import ScopeError, parse_scopes
@@ -39,7 +41,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 )
         settings = self.server.settings
         try:
-            claimed = storage.claim_refresh_token(
+            claimed = rotation.spend(
+                storage,
                 refresh_token,
                 client.pk,
                 staging=not settings.production,

@@ -1,4 +1,4 @@
-"""The storage the OAuth core needs, as four small interfaces of its own.
+"""The storage the OAuth core needs, as five small interfaces of its own.
 
 In the manner of fosite's storage interfaces: one per concern, a few methods each, keyed by the
 token or code (stores keep only its SHA-256 hash and find rows by it). The core reaches the
@@ -6,13 +6,16 @@ database only through these; :class:`sellergate.accounts.oauth_storage.SqlOAuthS
 SQLAlchemy implementation (the value types are the domain's own), and the tests hold an
 in-memory one as the reference that the protocol tests run against in milliseconds.
 
-Contracts every implementation keeps:
+Stores hold no protocol rules: when a spent refresh token is reuse, whether a retry may replace
+a lost pair and when a family is revoked are decided by the core, in
+:mod:`sellergate.oauth.rotation` (for a spent code, in the code grant). Stores find, claim, mint
+and revoke, and keep these contracts:
 
-- one-time things (a code, a refresh token, a retried successor) are claimed atomically: of
-  concurrent claims exactly one wins;
-- a refresh claim refuses a token whose family is revoked or whose app is disabled, and is
-  serialized with revocation of that family (see :mod:`sellergate.accounts.families`);
-- presenting a spent code or refresh token revokes its family (outside the reuse window).
+- one-time things (a code, a refresh token, a lost pair replaced by a retry) are claimed by
+  conditional writes: of concurrent claims exactly one wins;
+- :meth:`RefreshTokenStorage.lock_refresh_token` locks the token's family until the transaction
+  ends, so the refreshes of one family and its revocation are serialized (the lock order is in
+  :mod:`sellergate.accounts.families`).
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ from sellergate.oauth.records import (
     ClaimedRefreshToken,
     ClientRecord,
     MintedToken,
+    PresentedRefreshToken,
+    RefreshTokenState,
     Revocation,
     RevocationReason,
     TokenInfo,
+    UnclaimedCode,
 )
 from sellergate.scopes import Scope
 
@@ -52,8 +58,9 @@ class CodeStorage(Protocol):
         ttl: timedelta,
     ) -> None: ...
 
-    def claim_code(self, code: str, client_pk: int) -> ClaimedCode:
-        """Spend the code; :class:`InvalidGrant` if it cannot be (reuse revokes its family)."""
+    def claim_code(self, code: str, client_pk: int) -> ClaimedCode | UnclaimedCode | None:
+        """Spend the code if it is live (conditional write); else why not, or ``None`` if the
+        app ``client_pk`` has no such code."""
         ...
 
 
@@ -77,16 +84,33 @@ class FamilyStorage(Protocol):
         access_token_id: int | None,
     ) -> str: ...
 
-    def claim_refresh_token(
-        self, token: str, client_pk: int, *, staging: bool, window: timedelta
-    ) -> ClaimedRefreshToken:
-        """Spend the token (or, within ``window``, its never-used successor); raise
-        :class:`InvalidGrant` otherwise, revoking the family on reuse (RFC 9700 §4.14.2)."""
+    def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
+        """Revoke the grant and every token issued under it, in the one lock order."""
+        ...
+
+
+class RefreshTokenStorage(Protocol):
+    """Refresh tokens (RFC 6749 §6) as :mod:`sellergate.oauth.rotation` spends them."""
+
+    def lock_refresh_token(self, token: str, client_pk: int) -> PresentedRefreshToken | None:
+        """The app's refresh token ``token`` (``None`` if it has none such), its family locked
+        until the transaction ends. The token's state may be older than the lock (a claim that
+        queued behind another reads it as it was); the family's is as the lock found it."""
+        ...
+
+    def spend_refresh_token(self, token_id: int, now: datetime) -> RefreshTokenState | None:
+        """Spend the token if it is live at ``now`` (conditional write: ``None``, spent by this
+        call); otherwise its current state."""
+        ...
+
+    def replace_unused_pair(self, token_id: int, now: datetime) -> ClaimedRefreshToken | None:
+        """Revoke the pair issued when ``token_id`` was spent (its successor refresh token and
+        that one's access token), only if neither half was ever used and both are live: a
+        conditional write, so of concurrent calls at most one succeeds. The successor, to chain
+        the replacement to, or ``None`` (then part of the pair may be revoked all the same)."""
         ...
 
     def refresh_token_scopes(self, token: str, client_pk: int) -> str | None: ...
-
-    def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation: ...
 
 
 class AccessTokenStorage(Protocol):
@@ -109,5 +133,7 @@ class AccessTokenStorage(Protocol):
     def revoke_access_token(self, token: str) -> None: ...
 
 
-class OAuthStorage(ClientStorage, CodeStorage, FamilyStorage, AccessTokenStorage, Protocol):
+class OAuthStorage(
+    ClientStorage, CodeStorage, FamilyStorage, RefreshTokenStorage, AccessTokenStorage, Protocol
+):
     """Everything the core needs, as one object per request."""

@@ -18,7 +18,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, ExceptionContext, create_engine, event, text
+from sqlalchemy import Connection, Engine, ExceptionContext, create_engine, event, text
 from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -158,6 +158,17 @@ def _watch_faults(engine: Engine) -> OutageLog:
 
     event.listen(engine, "handle_error", on_error)
     return outage
+
+
+def commits_writes(connection: Connection) -> bool:
+    """Whether a write on ``connection`` as it is will be committed, and may be made: it is in
+    autocommit (a PostgreSQL read), or in a writing transaction (an SQLite one began with
+    ``BEGIN IMMEDIATE``, holding the write lock). Otherwise write in a transaction of its own:
+    an SQLite read's snapshot may not upgrade to a write, and a plain connection rolls back."""
+    options = connection.get_execution_options()
+    return (
+        options.get("isolation_level") == "AUTOCOMMIT" or options.get("sqlite_begin") == "IMMEDIATE"
+    )
 
 
 READINESS_WRITE = "UPDATE alembic_version SET version_num = version_num"

@@ -92,6 +92,10 @@ class AccessToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written once, synchronously, by the first API request that carries an OAuth access
+    # token (``last_used_at`` is buffered): a lost-response retry of a refresh is refused
+    # once the access token it would replace has been used (docs/oauth.md §5).
+    first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replaced_by_id: Mapped[int | None] = mapped_column(Id)
     __table_args__ = (
         Index("ix_access_tokens_seller", "seller_id"),

@@ -1,11 +1,13 @@
-"""Selects compiled once per dialect and run on the driver's own cursor.
+"""Statements compiled once per dialect and run on the driver's own cursor.
 
 Running a Core statement through a SQLAlchemy ``Connection`` costs tens of microseconds of
 bookkeeping (compiled-cache lookup, execution context, events, result object) around a few
 microseconds of work in SQLite. For the lookups that start every API, token and introspection
-request (the bearer lookup, the client lookup, introspection's token lookups) that bookkeeping
-was the larger part; a :class:`Prebuilt` select keeps the Core definition and its column types'
-conversions, but skips it.
+request (the bearer lookup, the client lookup, introspection's token lookups) and for the
+statements of a refresh, that bookkeeping was the larger part; a :class:`Prebuilt` statement
+keeps the Core definition and its column types' conversions, but skips it. Python-side column
+defaults (``default=utcnow``) are SQLAlchemy's bookkeeping too: an INSERT run this way must give
+every such column a value.
 
 Nothing is hidden by this: when anything listens to the engine's statements (query logging,
 tracing, the tests' statement counters) the select runs through SQLAlchemy as usual, and an
@@ -19,14 +21,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Delete, Insert, Select, Update
 from sqlalchemy.engine import Dialect
+
+Statement = Select[*tuple[Any, ...]] | Insert | Update | Delete
 
 
 class _Compiled:
     """A select's SQL text for one dialect, with its parameters' and columns' conversions."""
 
-    def __init__(self, statement: Select[*tuple[Any, ...]], dialect: Dialect) -> None:
+    def __init__(self, statement: Statement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
         # Positional paramstyles (SQLite's qmark) take the values in this order; named ones
@@ -39,29 +43,43 @@ class _Compiled:
                 self.binds[name] = process
         self.results = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
+            # A select's columns, or what an INSERT, UPDATE or DELETE returns (RETURNING).
+            for column in statement.exported_columns
         ]
 
 
 class Prebuilt:
-    """A select to run many times: build it once, at import.
+    """A statement to run many times: build it once, at import.
 
-    It reads past the ORM, so a session's pending changes are not flushed first: use it for the
-    lookups that start a request, before anything is written.
+    It runs past the ORM, so a session's pending changes are not flushed first: use it for the
+    lookups that start a request, and for writes of Core statements only.
     """
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(self, statement: Statement) -> None:
         self.statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
 
     def first(
         self, connection: Connection, parameters: Mapping[str, Any]
     ) -> tuple[Any, ...] | None:
-        """The first row, converted as SQLAlchemy would, or ``None``. It runs in whatever
-        transaction ``connection`` holds (none in autocommit: the statement stands alone)."""
+        """The first row (selected or returned), converted as SQLAlchemy would, or ``None``.
+        It runs in whatever transaction ``connection`` holds (none in autocommit: the statement
+        stands alone)."""
+        return self._run(connection, parameters)[0]
+
+    def rowcount(self, connection: Connection, parameters: Mapping[str, Any]) -> int:
+        """Run a write that returns nothing; the number of rows it changed."""
+        return self._run(connection, parameters)[1]
+
+    def _run(
+        self, connection: Connection, parameters: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...] | None, int]:
         if connection.dispatch.before_cursor_execute or connection.engine.echo:
-            row = connection.execute(self.statement, parameters).first()
-            return None if row is None else tuple(row)
+            result = connection.execute(self.statement, parameters)
+            if not result.returns_rows:
+                return None, result.rowcount
+            row = result.first()
+            return (None if row is None else tuple(row)), 0
         dialect = connection.dialect
         compiled = self._by_dialect.get(dialect.name)
         if compiled is None:
@@ -80,7 +98,8 @@ class Prebuilt:
             cursor = driver.cursor()
             try:
                 cursor.execute(compiled.sql, arguments)
-                row = cursor.fetchone()
+                row = cursor.fetchone() if compiled.results else None
+                count = cursor.rowcount
             finally:
                 cursor.close()
         except dialect.loaded_dbapi.Error as error:
@@ -91,8 +110,9 @@ class Prebuilt:
             # tests/test_prebuilt.py fails when an upgrade changes it.
             connection._handle_dbapi_exception(error, compiled.sql, arguments, None, None)
         if row is None:
-            return None
-        return tuple(
+            return None, count
+        converted = tuple(
             value if process is None else process(value)
             for process, value in zip(compiled.results, row, strict=True)
         )
+        return converted, count

@@ -1,0 +1,92 @@
+"""Refresh-token rotation, reuse detection and the lost-response retry window: the one place
+these rules are decided (RFC 6749 §6, RFC 9700 §4.14.2).
+
+Every refresh spends the presented token and the grant chains a new pair to it, so a family is
+one chain. A token that cannot be spent is, in this order:
+
+- *refused* with its family untouched when it is malformed, another app's, its family already
+  revoked or its app disabled, or it simply expired;
+- *retried*: it was spent by its own presentation less than ``window`` ago, and the pair issued
+  for it was never used (neither its refresh token presented nor its access token sent to the
+  API). Its client evidently lost the response, so that pair is revoked and a new one is chained
+  in its place. A retry replaces only the pair issued for the token it presents, and only once;
+- otherwise *reuse*: a spent token presented again (after the window, or after the pair was
+  used), or a token that died alone (a pair replaced by a retry: its holder never presented
+  the token it got). Either means two parties hold the family: it is revoked, every token of it.
+
+Under the family's lock (:meth:`RefreshTokenStorage.lock_refresh_token`), refreshes of one
+family run one at a time, so each of these decisions sees the last one's outcome; the
+conditional writes of the storage make each step one-time even so.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sellergate.errors import InvalidGrant
+from sellergate.oauth.records import ClaimedRefreshToken, RevocationReason
+from sellergate.oauth.storage import FamilyStorage, RefreshTokenStorage
+from sellergate.tokens.format import MalformedToken, TokenKind, parse
+
+
+class RotationStorage(FamilyStorage, RefreshTokenStorage, Protocol):
+    """What a refresh needs of storage."""
+
+
+REUSED = "the refresh token was already used; every token of this authorization is revoked"
+
+
+def _well_formed(token: str, staging: bool) -> bool:
+    try:
+        parsed = parse(token)
+    except MalformedToken:
+        return False
+    return parsed.kind is TokenKind.REFRESH and parsed.staging == staging
+
+
+def spend(
+    storage: RotationStorage,
+    token: str,
+    client_pk: int,
+    *,
+    staging: bool,
+    window: timedelta,
+) -> ClaimedRefreshToken:
+    """Spend the refresh token ``token`` of the app ``client_pk`` for a new pair, by the rules
+    above; :class:`InvalidGrant` saying why not."""
+    if not _well_formed(token, staging):
+        raise InvalidGrant("the refresh token is malformed or for another environment")
+    presented = storage.lock_refresh_token(token, client_pk)
+    if presented is None:
+        raise InvalidGrant("the refresh token is not valid for this client")
+    if presented.client_disabled:
+        raise InvalidGrant("the app was disabled")
+    if presented.grant_revoked:
+        raise InvalidGrant("the authorization was revoked; ask the seller to connect again")
+    now = datetime.now(UTC)
+    state = presented.state
+    if state.live(now):
+        # The state may predate the lock: the conditional write decides, and answers the
+        # state as it is now if another refresh spent the token first.
+        lost_race = storage.spend_refresh_token(presented.token.id, now)
+        if lost_race is None:
+            return presented.token
+        state = lost_race
+    grant_id = presented.token.grant_id
+    if state.used_at is not None:
+        if now - state.used_at <= window:
+            replaced = storage.replace_unused_pair(presented.token.id, now)
+            if replaced is not None:
+                return replaced
+        storage.revoke_family(grant_id, RevocationReason.REUSE_DETECTED)
+        raise InvalidGrant(REUSED)
+    if state.revoked_at is not None:
+        # Its family is live (checked under the lock), so this token died alone: it is the
+        # lost half of a pair that a retry replaced, and it was never its holder's to present.
+        storage.revoke_family(grant_id, RevocationReason.REUSE_DETECTED)
+        raise InvalidGrant(
+            "the refresh token was replaced by a retry of its predecessor; every token of "
+            "this authorization is revoked"
+        )
+    raise InvalidGrant("the refresh token expired; ask the seller to authorize again")
