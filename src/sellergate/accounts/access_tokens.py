@@ -34,6 +34,7 @@ def mint_access_token(
     label: str = "",
     client_id: int | None = None,
     grant_id: int | None = None,
+    jkt: str | None = None,
 ) -> MintedToken:
     """Store a new access token (its hash only) with one INSERT; the token is returned once."""
     token = generate(TokenKind.ACCESS, staging=staging)
@@ -47,6 +48,7 @@ def mint_access_token(
         "label": label,
         "last_four": last_four(token),
         "expires_at": expires_at,
+        "jkt": jkt,
     }
     token_id = session.connection().execute(_INSERT, row).scalar_one()
     return MintedToken(token, token_id)

@@ -36,6 +36,8 @@ class AuthContext:
     client_id: int | None = None
     grant_id: int | None = None
     username: str = ""
+    # RFC 9449 §6: the thumbprint of the key a DPoP-bound token is bound to; None: a Bearer token.
+    jkt: str | None = None
     # Every scope the token grants, implied ones included: worked out once per request, since
     # every guarded field asks.
     granted: frozenset[Scope] = field(init=False)
@@ -70,6 +72,7 @@ _LOOKUP = Prebuilt(
         AccessToken.revoked_at.is_not(None),
         Grant.revoked_at.is_not(None),
         Client.disabled_at.is_not(None),
+        AccessToken.jkt,
     )
     .join(Seller, Seller.id == AccessToken.seller_id)
     # Personal tokens have neither a grant nor an app: outer joins, on primary keys.
@@ -126,6 +129,7 @@ class BearerVerifier:
             revoked,
             grant_revoked,
             disabled,
+            jkt,
         ) = row
         if disabled:
             raise InvalidToken("the app was disabled")
@@ -138,7 +142,7 @@ class BearerVerifier:
             raise InvalidToken("the token expired")
         self.recorder.touch(token_id, now)
         return AuthContext(
-            token_id, seller_id, _parsed_scopes(scopes), client_id, grant_id, username
+            token_id, seller_id, _parsed_scopes(scopes), client_id, grant_id, username, jkt
         )
 
 

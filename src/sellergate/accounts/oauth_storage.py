@@ -63,6 +63,7 @@ class SqlOAuthStorage(DatabaseHandle):
         code_challenge: str | None,
         code_challenge_method: str | None,
         ttl: timedelta,
+        dpop_jkt: str | None = None,
     ) -> None:
         codes.save_code(
             self.session,
@@ -74,6 +75,7 @@ class SqlOAuthStorage(DatabaseHandle):
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
             ttl=ttl,
+            dpop_jkt=dpop_jkt,
         )
         record_event(
             self.session,
@@ -106,6 +108,7 @@ class SqlOAuthStorage(DatabaseHandle):
         ttl: timedelta,
         parent_id: int | None,
         access_token_id: int | None,
+        jkt: str | None = None,
     ) -> str:
         return refresh_tokens.mint_refresh_token(
             self.session,
@@ -117,6 +120,7 @@ class SqlOAuthStorage(DatabaseHandle):
             ttl=ttl,
             parent_id=parent_id,
             access_token_id=access_token_id,
+            jkt=jkt,
         )
 
     def claim_refresh_token(
@@ -128,6 +132,9 @@ class SqlOAuthStorage(DatabaseHandle):
 
     def refresh_token_scopes(self, token: str, client_pk: int) -> str | None:
         return refresh_tokens.refresh_token_scopes(self.session, token, client_pk)
+
+    def refresh_token_jkt(self, token: str, client_pk: int) -> str | None:
+        return refresh_tokens.refresh_token_jkt(self.session, token, client_pk)
 
     def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
         return families.revoke_family(self.session, grant_id, reason)
@@ -141,6 +148,7 @@ class SqlOAuthStorage(DatabaseHandle):
         expires_at: datetime,
         client_pk: int,
         grant_id: int,
+        jkt: str | None = None,
     ) -> MintedToken:
         return access_tokens.mint_access_token(
             self.session,
@@ -150,6 +158,7 @@ class SqlOAuthStorage(DatabaseHandle):
             expires_at=expires_at,
             client_id=client_pk,
             grant_id=grant_id,
+            jkt=jkt,
         )
 
     def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:

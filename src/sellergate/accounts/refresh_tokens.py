@@ -46,6 +46,7 @@ def mint_refresh_token(
     ttl: timedelta,
     parent_id: int | None = None,
     access_token_id: int | None = None,
+    jkt: str | None = None,
 ) -> str:
     token = generate(TokenKind.REFRESH, staging=staging)
     row = {
@@ -58,6 +59,7 @@ def mint_refresh_token(
         "expires_at": utcnow() + ttl,
         "parent_id": parent_id,
         "access_token_id": access_token_id,
+        "jkt": jkt,
     }
     session.connection().execute(_INSERT_REFRESH, row)
     return token
@@ -179,6 +181,16 @@ def refresh_token_scopes(session: Session, token: str, client_pk: int) -> str | 
     """The scopes of a refresh token of the app ``client_pk``, without spending it."""
     return session.scalars(
         select(RefreshToken.scopes).where(
+            RefreshToken.token_hash == token_hash(token), RefreshToken.client_id == client_pk
+        )
+    ).one_or_none()
+
+
+def refresh_token_jkt(session: Session, token: str, client_pk: int) -> str | None:
+    """The DPoP key a refresh token of the app ``client_pk`` is bound to (RFC 9449 §5), without
+    spending it; a row's key never changes, so checking it before the claim is sound."""
+    return session.scalars(
+        select(RefreshToken.jkt).where(
             RefreshToken.token_hash == token_hash(token), RefreshToken.client_id == client_pk
         )
     ).one_or_none()

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 
 from sellergate.errors import InvalidGrant
+from sellergate.oauth.dpop_binding import DPoPMode, check_key, requested_jkt
 from sellergate.oauth.models import CodeRecord, OAuthClient
 from sellergate.tokens.format import random_base62
 
@@ -57,6 +58,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         """§4.1.2: remember what the code stands for; only its hash is stored."""
         data = request.payload.data
         challenge = data.get("code_challenge")
+        dpop_jkt = None
+        if request.client.row.dpop_mode != DPoPMode.OFF:
+            dpop_jkt = requested_jkt(data.get("dpop_jkt"))
         self.server.storage.save_code(
             code,
             client_pk=request.client.pk,
@@ -66,14 +70,17 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             code_challenge=challenge,
             code_challenge_method=data.get("code_challenge_method") if challenge else None,
             ttl=self.server.settings.authorization_code_ttl,
+            dpop_jkt=dpop_jkt,
         )
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> CodeRecord:
         """§4.1.3: the code must have been issued to this client; it is spent here."""
         try:
-            return CodeRecord(self.server.storage.claim_code(code, client.pk))
+            record = CodeRecord(self.server.storage.claim_code(code, client.pk))
         except InvalidGrant as exc:
             raise InvalidGrantError(exc.description) from None
+        check_key(record.claimed.dpop_jkt, self.request.dpop, "the authorization code")  # §10
+        return record
 
     def delete_authorization_code(self, authorization_code: CodeRecord) -> None:
         """Nothing to do: the claim in :meth:`query_authorization_code` spent the code."""

@@ -16,6 +16,8 @@ from urllib.parse import unquote
 
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 
+from sellergate.oauth.dpop import Proof
+
 Params = Sequence[tuple[str, str]]
 
 
@@ -58,6 +60,8 @@ class OAuthRequest(OAuth2Request):  # type: ignore[misc]
         self.credential = None
         self._scope = None
         self._params = params
+        # RFC 9449: what the request's DPoP proof proved, checked before the core runs.
+        self.dpop: Proof | None = None
 
     @property
     def args(self) -> dict[str, str]:

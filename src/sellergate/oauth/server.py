@@ -20,6 +20,7 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestErro
 from sellergate.config import Settings
 from sellergate.errors import InvalidGrant, OAuthError
 from sellergate.oauth.authorization_code import AuthorizationCodeGrant, Owner
+from sellergate.oauth.dpop_binding import refresh_binding, require_proof, token_binding
 from sellergate.oauth.introspection import Introspection
 from sellergate.oauth.models import OAuthClient
 from sellergate.oauth.pkce import S256CodeChallenge
@@ -107,6 +108,9 @@ class Server(AuthorizationServer):  # type: ignore[misc]
                 ) from None
             refresh_scopes = token["scope"]
         staging = not self.settings.production
+        jkt = token_binding(client, request.dpop)
+        if jkt is not None:
+            token["token_type"] = "DPoP"  # RFC 9449 §5
         minted = self.storage.mint_access_token(
             seller_id=seller_id,
             scopes=parse_scopes(token["scope"]),
@@ -114,6 +118,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             expires_at=datetime.now(UTC) + self.settings.access_token_ttl,
             client_pk=client.pk,
             grant_id=grant_id,
+            jkt=jkt,
         )
         token["access_token"] = minted.token
         if "refresh_token" in token:
@@ -126,6 +131,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
                 ttl=self.settings.refresh_token_ttl,
                 parent_id=parent_id,
                 access_token_id=minted.token_id,
+                jkt=refresh_binding(client, jkt),
             )
 
     def create_oauth2_request(self, request: OAuthRequest) -> OAuthRequest:
@@ -149,7 +155,11 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         return self.handle_response(*error(self.get_error_uri(request, error)))
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """Authlib's signal hook; nothing listens."""
+        """Authlib's signal hook: once a token request's client is known, an app that must
+        use DPoP is refused a request without a proof (RFC 9449 §5) before anything is spent."""
+        grant = kwargs.get("grant")
+        if name == "after_authenticate_client" and grant is not None:
+            require_proof(kwargs["client"], grant.request.dpop)
 
 
 def _refuse_malformed(request: OAuthRequest, server: Server) -> OAuthResponse | None:

@@ -50,6 +50,7 @@ class CodeStorage(Protocol):
         code_challenge: str | None,
         code_challenge_method: str | None,
         ttl: timedelta,
+        dpop_jkt: str | None = None,
     ) -> None: ...
 
     def claim_code(self, code: str, client_pk: int) -> ClaimedCode:
@@ -75,6 +76,7 @@ class FamilyStorage(Protocol):
         ttl: timedelta,
         parent_id: int | None,
         access_token_id: int | None,
+        jkt: str | None = None,
     ) -> str: ...
 
     def claim_refresh_token(
@@ -85,6 +87,10 @@ class FamilyStorage(Protocol):
         ...
 
     def refresh_token_scopes(self, token: str, client_pk: int) -> str | None: ...
+
+    def refresh_token_jkt(self, token: str, client_pk: int) -> str | None:
+        """The DPoP key thumbprint the token is bound to (RFC 9449 §5), without spending it."""
+        ...
 
     def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation: ...
 
@@ -99,6 +105,7 @@ class AccessTokenStorage(Protocol):
         expires_at: datetime,
         client_pk: int,
         grant_id: int,
+        jkt: str | None = None,
     ) -> MintedToken: ...
 
     def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:
