@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 
 from joserfc import jws
 from joserfc.errors import JoseError
+from joserfc.jwa import EdDSAAlgorithm
 from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
 from joserfc.jws import JWSRegistry
-from joserfc.jwa import EdDSAAlgorithm
 
 from sellergate.errors import InvalidDPoPProof, UseDPoPNonce
 from sellergate.oauth.dpop_nonce import NonceSource

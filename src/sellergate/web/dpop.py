@@ -9,6 +9,7 @@ server nonces when ``SELLERGATE_DPOP_NONCE`` is on, and the replay cache shared 
 from __future__ import annotations
 
 import time
+
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
@@ -110,4 +111,3 @@ def binding_problem(
     if proof.jkt != auth.jkt:
         return InvalidDPoPProof("the DPoP proof is not by the key this token is bound to")
     return None
-
