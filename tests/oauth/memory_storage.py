@@ -313,6 +313,9 @@ class MemoryStorage:
             row.jkt,
         )
 
+    def push_request(self, client_pk: int, query: str, ttl: timedelta) -> str:
+        raise AssertionError("pushed requests are tested on the databases")
+
     def revoke_access_token(self, token: str) -> None:
         with self._lock:
             row = self.tokens.get(token_hash(token))

@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from sellergate.accounts import access_tokens, client_tokens, codes, families, refresh_tokens
+from sellergate.accounts import (
+    access_tokens,
+    client_tokens,
+    codes,
+    families,
+    pushed_requests,
+    refresh_tokens,
+)
 from sellergate.accounts.audit import Actor, EventKind, record_event
 from sellergate.accounts.clients import find_client_record, public_client_id
 from sellergate.oauth.records import (
@@ -163,6 +170,9 @@ class SqlOAuthStorage(DatabaseHandle):
 
     def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:
         return client_tokens.find_client_token(self.connection, token, client_pk, staging=staging)
+
+    def push_request(self, client_pk: int, query: str, ttl: timedelta) -> str:
+        return pushed_requests.push_request(self.session, client_pk, query, ttl)
 
     def revoke_access_token(self, token: str) -> None:
         access_tokens.revoke_access_tokens(

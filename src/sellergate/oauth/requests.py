@@ -62,6 +62,13 @@ class OAuthRequest(OAuth2Request):  # type: ignore[misc]
         self._params = params
         # RFC 9449: what the request's DPoP proof proved, checked before the core runs.
         self.dpop: Proof | None = None
+        # RFC 9126: the parameters came from a pushed authorization request.
+        self.pushed = False
+
+    @property
+    def payload_params(self) -> list[tuple[str, str]]:
+        """The parameters as sent, in order, repeated ones included."""
+        return list(self._params)
 
     @property
     def args(self) -> dict[str, str]:

@@ -21,6 +21,7 @@ from sellergate.config import Settings
 from sellergate.errors import InvalidGrant, OAuthError
 from sellergate.oauth.authorization_code import AuthorizationCodeGrant, Owner
 from sellergate.oauth.dpop_binding import refresh_binding, require_proof, token_binding
+from sellergate.oauth.front_channel import require_pushed, with_issuer
 from sellergate.oauth.introspection import Introspection
 from sellergate.oauth.models import OAuthClient
 from sellergate.oauth.pkce import S256CodeChallenge
@@ -162,7 +163,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             require_proof(kwargs["client"], grant.request.dpop)
 
 
-def _refuse_malformed(request: OAuthRequest, server: Server) -> OAuthResponse | None:
+def refuse_malformed(request: OAuthRequest, server: Server) -> OAuthResponse | None:
     """``invalid_request`` for a repeated parameter (§3.2) or two client authentications (§2.3)."""
     repeated = request.repeated()
     if repeated:
@@ -179,7 +180,7 @@ def token_response(
 ) -> OAuthResponse:
     """The token endpoint (§3.2): ``authorization_code`` and ``refresh_token`` grants."""
     server = Server(storage, settings)
-    refused = _refuse_malformed(request, server)
+    refused = refuse_malformed(request, server)
     if refused is not None:
         return refused
     if not request.payload.grant_type:
@@ -192,7 +193,7 @@ def _endpoint_response(
     name: str, storage: OAuthStorage, settings: Settings, request: OAuthRequest
 ) -> OAuthResponse:
     server = Server(storage, settings)
-    refused = _refuse_malformed(request, server)
+    refused = refuse_malformed(request, server)
     if refused is not None:
         return refused
     result: OAuthResponse = server.create_endpoint_response(name, request)
@@ -249,9 +250,10 @@ def check_authorization(
     except OAuth2Error as error:
         if error.redirect_uri:
             response: OAuthResponse = server.handle_error_response(request, error)
-            return response
+            return with_issuer(response, settings.public_url)
         raise OAuthError(error.get_error_description() or "", code=error.error) from None
     client: OAuthClient = grant.client
+    require_pushed(client, settings, request)
     return AuthorizationRequest(
         client_id=client.get_client_id(),
         client_name=client.name,
@@ -271,9 +273,10 @@ def authorization_response(
     except OAuth2Error as error:
         if error.redirect_uri:
             refused: OAuthResponse = server.handle_error_response(request, error)
-            return refused
+            return with_issuer(refused, settings.public_url)
         raise OAuthError(error.get_error_description() or "", code=error.error) from None
+    require_pushed(grant.client, settings, request)
     result: OAuthResponse = server.create_authorization_response(
         request, grant_user=owner if approved else None, grant=grant
     )
-    return result
+    return with_issuer(result, settings.public_url)

@@ -116,5 +116,20 @@ class AccessTokenStorage(Protocol):
     def revoke_access_token(self, token: str) -> None: ...
 
 
-class OAuthStorage(ClientStorage, CodeStorage, FamilyStorage, AccessTokenStorage, Protocol):
+class PushedRequestStorage(Protocol):
+    """Pushed authorization requests (RFC 9126 §2)."""
+
+    def push_request(self, client_pk: int, query: str, ttl: timedelta) -> str:
+        """Store the parameters ``query`` of the app ``client_pk``; the ``request_uri``."""
+        ...
+
+
+class OAuthStorage(
+    ClientStorage,
+    CodeStorage,
+    FamilyStorage,
+    AccessTokenStorage,
+    PushedRequestStorage,
+    Protocol,
+):
     """Everything the core needs, as one object per request."""

@@ -20,6 +20,7 @@ from sellergate.accounts.oauth_storage import SqlOAuthStorage
 from sellergate.config import Settings
 from sellergate.errors import InvalidDPoPProof
 from sellergate.oauth import metadata as rfc8414
+from sellergate.oauth.par import par_response
 from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.server import introspection_response, revocation_response, token_response
 from sellergate.oauth.storage import OAuthStorage
@@ -90,6 +91,7 @@ def routes(settings: Settings, db: Database, dpop: DPoPChecker | None = None) ->
     calls = DatabaseCalls(db)
     checker = dpop or DPoPChecker(settings, db)
     token_url = settings.public_url + rfc8414.TOKEN_PATH
+    par_url = settings.public_url + rfc8414.PAR_PATH
 
     networks = settings.trusted_proxy_networks
 
@@ -128,6 +130,29 @@ def routes(settings: Settings, db: Database, dpop: DPoPChecker | None = None) ->
         result.headers.update(checker.nonce_headers())
         return result
 
+    def push(oauth_request: OAuthRequest, address: str) -> OAuthResponse:
+        if oauth_request.dpop is not None:
+            checker.remember(oauth_request.dpop)
+        return write(par_response, oauth_request, address)
+
+    async def par(request: Request) -> Response:
+        """RFC 9126 §2; a DPoP proof sent with it binds the code (RFC 9449 §10.1)."""
+        if request.method != "POST":
+            response = _invalid_request("use POST", 405)
+            response.headers["Allow"] = "POST"
+            return response
+        parsed = await form_request(request)
+        if isinstance(parsed, Response):
+            return parsed
+        address = client_address(request, networks)
+        try:
+            parsed.dpop = checker.verify(request.headers, "POST", par_url)
+            result = to_response(await calls.write(push, parsed, address))
+        except InvalidDPoPProof as exc:
+            return checker.token_endpoint_error(exc)
+        result.headers.update(checker.nonce_headers())
+        return result
+
     def endpoint(handler: Handler, *, writes: bool) -> Callable[[Request], object]:
         async def handle(request: Request) -> Response:
             if request.method != "POST":
@@ -153,6 +178,7 @@ def routes(settings: Settings, db: Database, dpop: DPoPChecker | None = None) ->
     return [
         Route(rfc8414.WELL_KNOWN_PATH, well_known, methods=["GET"]),
         Route(rfc8414.TOKEN_PATH, token, methods=ANY),
+        Route(rfc8414.PAR_PATH, par, methods=ANY),
         Route(rfc8414.REVOKE_PATH, endpoint(revocation_response, writes=True), methods=ANY),
         Route(rfc8414.INTROSPECT_PATH, endpoint(introspection_response, writes=False), methods=ANY),
     ]
