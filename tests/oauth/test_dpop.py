@@ -294,3 +294,21 @@ def test_metadata_advertises_dpop_par_and_iss(http: httpx.Client) -> None:
     assert document["pushed_authorization_request_endpoint"].endswith("/seller-api/rest/oauth/par")
     assert document["require_pushed_authorization_requests"] is False
     assert document["authorization_response_iss_parameter_supported"] is True
+
+
+def test_dashboard_says_which_apps_hold_bound_tokens(
+    flow: Flow, settings: Settings, register: Register, seller: Account
+) -> None:
+    bearer_app = register(name="Plain Bearer App")
+    plain = Flow(flow.server, flow.http, flow.browser, bearer_app, seller)
+    assert exchange(plain, settings, None, plain.code()).json()["token_type"] == "Bearer"
+    page = flow.browser.http.get("/dashboard").text
+    assert "Plain Bearer App" in page and 'data-bound="dpop"' not in page
+    assert exchange(flow, settings, DPoPKey(), flow.code()).json()["token_type"] == "DPoP"
+    page = flow.browser.http.get("/dashboard").text
+
+    def entry(app: App) -> str:
+        return page.split(f'data-client-id="{app.client_id}"')[1].split('data-client-id="')[0]
+
+    assert 'data-bound="dpop"' in entry(flow.app)
+    assert 'data-bound="dpop"' not in entry(bearer_app)
