@@ -312,3 +312,29 @@ def test_dashboard_says_which_apps_hold_bound_tokens(
 
     assert 'data-bound="dpop"' in entry(flow.app)
     assert 'data-bound="dpop"' not in entry(bearer_app)
+
+
+def test_off_mode_still_checks_proofs_and_bound_refresh_tokens(
+    server: object,
+    http: httpx.Client,
+    browser: Browser,
+    public_app: App,
+    seller: Account,
+    settings: Settings,
+    db: Database,
+) -> None:
+    flow = Flow(server, http, browser, public_app, seller)  # type: ignore[arg-type]
+    key = DPoPKey()
+    tokens = exchange(flow, settings, key, flow.code()).json()
+    set_mode(db, public_app, "off")
+    bad = {"DPoP": key.proof("GET", token_url(settings))}
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens["refresh_token"],
+        "client_id": public_app.client_id,
+    }
+    assert http.post(TOKEN_PATH, data=data, headers=bad).json()["error"] == "invalid_dpop_proof"
+    assert refresh(flow, settings, None, tokens["refresh_token"]).status_code == 400
+    renewed = refresh(flow, settings, key, tokens["refresh_token"])
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["token_type"] == "Bearer"

@@ -175,3 +175,12 @@ def test_concurrent_uses_of_one_request_uri_one_wins(db: Database, app: App) -> 
         thread.join(timeout=30)
     assert won.count("a=b") == 1
     assert won.count(None) == attempts - 1
+
+
+def test_only_the_pushed_parameters_count(flow: Flow, seller: Account) -> None:
+    request_uri = push(flow, scope="read:inventory", state="pushed-state").json()["request_uri"]
+    url = authorize_url(flow.app, request_uri) + "&scope=read%3Aorders&state=edited"
+    page = flow.browser.consent_page(url, seller)
+    assert "read:inventory" in page.text and "read:orders" not in page.text
+    params = callback_params(flow.browser.decide(page))
+    assert params["state"] == "pushed-state"
