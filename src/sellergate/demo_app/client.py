@@ -82,7 +82,7 @@ class Connection:
     refresh_token: str
     scope: str
     expires_at: float
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 (a token type, not a secret)
     refreshes: int = 0
     last_refresh: str = ""  # why the last refresh happened, for the page
 
@@ -134,11 +134,9 @@ class DPoPKey:
         if nonce:
             self.nonce = nonce
         challenge = response.headers.get("www-authenticate", "")
-        if response.status_code == 401 and 'error="use_dpop_nonce"' in challenge:
-            return True
-        if response.status_code == 400 and "use_dpop_nonce" in response.text:
-            return True
-        return False
+        if response.status_code == 401:
+            return 'error="use_dpop_nonce"' in challenge
+        return response.status_code == 400 and "use_dpop_nonce" in response.text
 
 
 def _bearer_error(response: httpx.Response) -> str:
