@@ -9,11 +9,13 @@ import httpx
 import pytest
 
 from dpopkeys import DPoPKey
+from gateway.support import app_token
 from live import Account, MakeServer, MakeToken
 from oauth.conftest import App, Browser, Flow, Register
 from sellergate.accounts.clients import update_client
 from sellergate.config import Settings
 from sellergate.oauth.metadata import INTROSPECT_PATH, TOKEN_PATH
+from sellergate.scopes import Scope
 from sellergate.storage.database import Database
 
 API = "/seller-api/graphql"
@@ -338,3 +340,18 @@ def test_off_mode_still_checks_proofs_and_bound_refresh_tokens(
     renewed = refresh(flow, settings, key, tokens["refresh_token"])
     assert renewed.status_code == 200, renewed.text
     assert renewed.json()["token_type"] == "Bearer"
+
+
+def test_a_replay_cache_that_cannot_answer_refuses_proofs_with_a_503(
+    make_server: MakeServer, make_settings: object, seller: Account, db: Database
+) -> None:
+    """Redis down: a proof is never accepted unchecked, and the client is told to retry."""
+    settings: Settings = make_settings(redis_url="redis://127.0.0.1:9/0")  # type: ignore[operator]
+    key = DPoPKey()
+    with db.session(write=True) as session:
+        issued = app_token(session, settings, seller.id, [Scope.READ_ORDERS], jkt=key.jkt)
+    with make_server(settings).client() as http:
+        proof = key.proof("POST", api_url(settings), issued.token)
+        answer = call(http, issued.token, proof)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["retry-after"] == "5"

@@ -8,8 +8,10 @@ server nonces when ``SELLERGATE_DPOP_NONCE`` is on, and the replay cache shared 
 
 from __future__ import annotations
 
+import logging
 import time
 
+import redis
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
@@ -29,6 +31,16 @@ from sellergate.oauth.dpop_nonce import NonceSource
 from sellergate.storage.database import Database
 
 ALGS = " ".join(ALGORITHMS)
+RETRY_AFTER_SECONDS = 5
+log = logging.getLogger("sellergate.web")
+
+
+class ReplayCheckUnavailable(InvalidDPoPProof):
+    """Redis, where proofs are remembered, cannot answer: a proof is never accepted unchecked
+    (fail closed); the caller gets a 503 to retry, not a refusal of its proof."""
+
+    code = "temporarily_unavailable"
+    status = 503
 
 
 def _quoted(text: str) -> str:
@@ -59,7 +71,13 @@ class DPoPChecker:
 
     def remember(self, proof: Proof) -> None:
         """Spend the proof's ``jti`` (blocking I/O: database or Redis)."""
-        remember(proof, self.replays)
+        try:
+            remember(proof, self.replays)
+        except redis.RedisError as exc:
+            log.warning("dpop replay cache unavailable: %s", type(exc).__name__)
+            raise ReplayCheckUnavailable(
+                "DPoP proofs cannot be checked right now; retry shortly"
+            ) from None
 
     def nonce_headers(self) -> dict[str, str]:
         """§8.1: the current nonce goes out with every token endpoint answer when they are on."""
@@ -70,6 +88,10 @@ class DPoPChecker:
     def token_endpoint_error(self, error: InvalidDPoPProof) -> JSONResponse:
         """§5: a 400 in the shape of RFC 6749 §5.2; ``use_dpop_nonce`` carries the nonce."""
         headers = {"Cache-Control": "no-store", "Pragma": "no-cache", **self.nonce_headers()}
+        if isinstance(error, ReplayCheckUnavailable):
+            return _unavailable(
+                error, {"error": error.code, "error_description": error.description}
+            )
         if isinstance(error, UseDPoPNonce):
             headers[NONCE_HEADER] = error.nonce
         return JSONResponse(
@@ -80,6 +102,9 @@ class DPoPChecker:
 
     def challenge(self, error: InvalidDPoPProof | InvalidToken) -> JSONResponse:
         """§7.1: 401 with a ``DPoP`` challenge naming the error and the algorithms accepted."""
+        if isinstance(error, ReplayCheckUnavailable):
+            message = {"message": error.description, "extensions": {"code": "UNAVAILABLE"}}
+            return _unavailable(error, {"errors": [message]})
         challenge = (
             f'DPoP error="{error.code}", error_description="{_quoted(error.description)}", '
             f'algs="{ALGS}"'
@@ -92,6 +117,11 @@ class DPoPChecker:
             status_code=401,
             headers=headers,
         )
+
+
+def _unavailable(error: ReplayCheckUnavailable, body: dict[str, object]) -> JSONResponse:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    return JSONResponse(body, status_code=error.status, headers=headers)
 
 
 def binding_problem(
