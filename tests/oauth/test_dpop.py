@@ -355,3 +355,17 @@ def test_a_replay_cache_that_cannot_answer_refuses_proofs_with_a_503(
         answer = call(http, issued.token, proof)
         assert answer.status_code == 503, answer.text
         assert answer.headers["retry-after"] == "5"
+
+
+def test_bound_tokens_spend_their_own_rate_limit_budget(
+    make_server: MakeServer, make_settings: object, seller: Account, db: Database
+) -> None:
+    settings: Settings = make_settings(rate_limit_token="2/minute")  # type: ignore[operator]
+    key = DPoPKey()
+    with db.session(write=True) as session:
+        issued = app_token(session, settings, seller.id, [Scope.READ_ORDERS], jkt=key.jkt)
+    with make_server(settings).client() as http:
+        url = api_url(settings)
+        answers = [call(http, issued.token, key.proof("POST", url, issued.token)) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[0].headers["ratelimit-limit"] == "2"
