@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench import nodes, wrk
+from bench import dpop, nodes, wrk
 from bench.fixtures import GATEWAY_ROUTES, UNLIMITED, seed
 from bench.postgres import throwaway_postgres
 from sellergate.config import Settings, load_settings
@@ -48,9 +48,11 @@ SCENARIOS = (
     "healthz",
     "graphql_me",
     "graphql_me_oauth",
+    "graphql_me_dpop",
     "gateway_verify",
     "introspect",
     "refresh",
+    "refresh_dpop",
     "orders_page",
     "heavy_query",
 )
@@ -136,21 +138,31 @@ def main() -> None:
         # Enough one-time refresh tokens for the refresh scenario at several thousand per second,
         # for every node count measured.
         per_run = 4000 * args.seconds if "refresh" in chosen else 0
-        print(f"seeding ({per_run * len(args.nodes)} refresh tokens)...", file=sys.stderr)
+        per_dpop_run = 4000 * args.seconds if "refresh_dpop" in chosen else 0
+        print(
+            f"seeding ({(per_run + per_dpop_run) * len(args.nodes)} refresh tokens)...",
+            file=sys.stderr,
+        )
         seeded = seed(
             settings,
             db,
             refresh_tokens=per_run * len(args.nodes),
             orders_seller=bool({"orders_page", "heavy_query"} & set(chosen)),
+            dpop_refresh_tokens=per_dpop_run * len(args.nodes),
         )
         db.dispose()
         print(_configuration(settings, args), file=sys.stderr if args.json else sys.stdout)
+        if {"graphql_me_dpop", "refresh_dpop"} & set(chosen) and seeded.dpop_key is not None:
+            api = settings.public_url + "/seller-api/graphql"
+            cost = dpop.verification_cost_us(seeded.dpop_key, api, seeded.dpop_access_token)
+            print(f"checking one ES256 DPoP proof costs {cost:.0f} us of CPU", file=sys.stderr)
 
         measured: dict[int, list[wrk.Result]] = {}
         rss: dict[int, list[float]] = {}
         for run, count in enumerate(args.nodes):
             tokens = seeded.refresh_tokens[run * per_run : (run + 1) * per_run]
-            this_run = dataclasses.replace(seeded, refresh_tokens=tokens)
+            bound = seeded.dpop_refresh_tokens[run * per_dpop_run : (run + 1) * per_dpop_run]
+            this_run = dataclasses.replace(seeded, refresh_tokens=tokens, dpop_refresh_tokens=bound)
             with nodes.serving(count, args.workers, env) as served:
                 measured[count] = [
                     _scenario(name, served.urls, this_run, workdir, wrk_path, args)
@@ -198,6 +210,8 @@ def _scenario(
     form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"}
     if name == "heavy_query":
         return _heavy_query(urls[0], seeded, workdir, wrk_path, args)
+    if name in ("graphql_me_dpop", "refresh_dpop"):
+        return _dpop_scenario(name, urls, seeded, workdir, wrk_path, args, form)
     url = urls[0]
     scripts: list[str]
     if name == "healthz":
@@ -267,6 +281,76 @@ def _scenario(
     if args.warmup > 0 and name != "refresh":
         nodes.spread([runner(index, args.warmup) for index in range(len(urls))])
     result = nodes.spread([runner(index, args.seconds) for index in range(len(urls))])
+    return dataclasses.replace(result, name=name)
+
+
+def _dpop_scenario(
+    name: str,
+    urls: list[str],
+    seeded: object,
+    workdir: Path,
+    wrk_path: str,
+    args: argparse.Namespace,
+    form: dict[str, str],
+) -> wrk.Result:
+    """RFC 9449: ``me`` with a bound token, or a refresh, each request with a proof of its own
+    (made before the load: wrk cannot sign)."""
+    from bench.fixtures import Seeded
+
+    assert isinstance(seeded, Seeded) and seeded.dpop_key is not None
+    key = seeded.dpop_key
+    public = load_settings().public_url
+    count = dpop.PROOFS_PER_SECOND * (args.seconds + max(args.warmup, 0))
+    if name == "graphql_me_dpop":
+        path = "/seller-api/graphql"
+        token = seeded.dpop_access_token
+        body = json.dumps({"query": "{ me { id username } }"})
+        headers = {"Content-Type": "application/json", "Authorization": f"DPoP {token}"}
+        _check(
+            urls[0], path, body, {**headers, "DPoP": dpop.proof(key, "POST", public + path, token)}
+        )
+        lines = [dpop.proof(key, "POST", public + path, token) for _ in range(count)]
+    else:
+        path = "/seller-api/rest/oauth/token"
+        body, headers = "", form
+        first, *rest = seeded.dpop_refresh_tokens
+        _check(
+            urls[0],
+            path,
+            urlencode({"grant_type": "refresh_token", "refresh_token": first}),
+            {**form, "DPoP": dpop.proof(key, "POST", public + path)},
+            expect='"token_type":"DPoP"',
+        )
+        lines = [
+            dpop.proof(key, "POST", public + path)
+            + "\t"
+            + urlencode({"grant_type": "refresh_token", "refresh_token": t})
+            for t in rest
+        ]
+    print(f"made {len(lines)} proofs for {name}", file=sys.stderr)
+
+    def runner(index: int, seconds: int, part: list[str]) -> Callable[[], wrk.Result]:
+        file = dpop.write_lines(workdir / f"{name}-{index}-{seconds}.txt", part)
+        script = wrk.lua_one_time_proofs(path, headers, file, body)
+        return lambda: wrk.run(
+            wrk_path,
+            f"{name}-{index}",
+            urls[index] + path,
+            script,
+            workdir,
+            threads=args.threads,
+            connections=max(args.connections // len(urls), 1),
+            seconds=seconds,
+        )
+
+    print(f"running {name} on {len(urls)} node(s) for {args.seconds}s...", file=sys.stderr)
+    nodes_count = len(urls)
+    if args.warmup > 0 and name != "refresh_dpop":
+        warm, lines = lines[: len(lines) // 4], lines[len(lines) // 4 :]
+        nodes.spread([runner(i, args.warmup, warm[i::nodes_count]) for i in range(nodes_count)])
+    result = nodes.spread(
+        [runner(i, args.seconds, lines[i::nodes_count]) for i in range(nodes_count)]
+    )
     return dataclasses.replace(result, name=name)
 
 

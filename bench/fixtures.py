@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+
+from joserfc.jwk import ECKey
 
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.clients import register_client
@@ -38,9 +40,20 @@ class Seeded:
     client_secret: str
     oauth_access_token: str
     refresh_tokens: list[str]
+    # RFC 9449: an access token bound to ``dpop_key``, and refresh tokens for refresh_dpop.
+    dpop_key: ECKey | None = None
+    dpop_access_token: str = ""
+    dpop_refresh_tokens: list[str] = field(default_factory=list)
 
 
-def seed(settings: Settings, db: Database, *, refresh_tokens: int, orders_seller: bool) -> Seeded:
+def seed(
+    settings: Settings,
+    db: Database,
+    *,
+    refresh_tokens: int,
+    orders_seller: bool,
+    dpop_refresh_tokens: int = 0,
+) -> Seeded:
     staging = not settings.production
     with db.session(write=True) as session:
         seller = create_seller(session, "bench", "bench@example.com", secrets.token_urlsafe(16))
@@ -74,14 +87,26 @@ def seed(settings: Settings, db: Database, *, refresh_tokens: int, orders_seller
             client_id=client.id,
             grant_id=grant_id,
         ).token
+        dpop_key = ECKey.generate_key("P-256")
+        dpop_token = mint_access_token(
+            session,
+            seller_id=seller.id,
+            scopes=OAUTH_SCOPES,
+            staging=staging,
+            expires_at=None,
+            client_id=client.id,
+            grant_id=grant_id,
+            jkt=dpop_key.thumbprint(),
+        ).token
         if orders_seller:
             # Two shops' worth (48 orders each), so that a page of 50 orders is full.
             for rng_seed in (1, 2):
                 seed_demo_shop(session, seller.id, rng_seed=rng_seed, products=40)
     refresh: list[str] = []
-    for start in range(0, refresh_tokens, 1000):
+    total = refresh_tokens + dpop_refresh_tokens
+    for start in range(0, total, 1000):
         with db.session(write=True) as session:
-            for _ in range(min(1000, refresh_tokens - start)):
+            for _ in range(min(1000, total - start)):
                 grant = create_grant(
                     session, seller_id=seller.id, client_pk=client.id, scopes=scopes
                 )
@@ -96,4 +121,13 @@ def seed(settings: Settings, db: Database, *, refresh_tokens: int, orders_seller
                         ttl=timedelta(days=1),
                     )
                 )
-    return Seeded(personal, registered.client_id, secret, oauth_token, refresh)
+    return Seeded(
+        personal,
+        registered.client_id,
+        secret,
+        oauth_token,
+        refresh[:refresh_tokens],
+        dpop_key,
+        dpop_token,
+        refresh[refresh_tokens:],
+    )

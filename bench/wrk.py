@@ -75,6 +75,43 @@ end
     )
 
 
+def lua_one_time_proofs(path: str, headers: dict[str, str], lines_file: Path, body: str) -> str:
+    """Each request sends the next line of ``lines_file`` as its ``DPoP`` header (RFC 9449: a
+    proof is accepted once); a line ``proof<TAB>body`` sends that body too."""
+    head = lua_post(path, body, headers)
+    return (
+        head
+        + f"""
+local counter = 0
+function setup(thread)
+  thread:set("index", counter)
+  counter = counter + 1
+end
+function init(args)
+  items = {{}}
+  local n = 0
+  for line in io.lines({_lua_string(str(lines_file))}) do
+    if n % {{THREADS}} == index then table.insert(items, line) end
+    n = n + 1
+  end
+  next_item = 1
+end
+function request()
+  local line = items[next_item] or items[#items]
+  next_item = next_item + 1
+  local tab = string.find(line, "\t", 1, true)
+  local body = nil
+  if tab then
+    body = string.sub(line, tab + 1)
+    line = string.sub(line, 1, tab - 1)
+  end
+  wrk.headers["DPoP"] = line
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+    )
+
+
 def _lua_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 

@@ -57,9 +57,9 @@ class Server(Protocol):
 
 
 class LiveServer:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, port: int | None = None) -> None:
         self.app = create_app(settings, db)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             self.app,

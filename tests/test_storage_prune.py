@@ -21,9 +21,11 @@ from sellergate.storage.models import (
     Grant,
     LeakReport,
     LoginAttempt,
+    PushedRequest,
     RefreshToken,
     SecureLink,
     SecurityEvent,
+    SpentDPoPProof,
     SpentLogoutToken,
     UpstreamSignin,
     WebSession,
@@ -118,9 +120,19 @@ class Rows:
             def logout(expires: datetime) -> SpentLogoutToken:
                 return SpentLogoutToken(jti_hash=self.digest(), expires_at=expires)
 
+            def proof(expires: datetime) -> SpentDPoPProof:
+                return SpentDPoPProof(key_hash=self.digest(), expires_at=expires)
+
+            def pushed(expires: datetime) -> PushedRequest:
+                return PushedRequest(
+                    uri_hash=self.digest(), client_id=client.id, query="a=b", expires_at=expires
+                )
+
             self.gone = [
                 upstream(now - timedelta(seconds=1)),  # a sign-in never finished
                 logout(now - timedelta(seconds=1)),  # a replay is refused as expired anyway
+                proof(now - timedelta(seconds=1)),  # a replay is refused as too old anyway
+                pushed(now - timedelta(seconds=1)),  # its request_uri expired unused
                 consent(now - timedelta(seconds=1)),  # can no longer be decided
                 attempts(now - timedelta(seconds=1)),  # its window ended
                 browser_session(now - timedelta(minutes=1)),  # idle or past its end
@@ -155,6 +167,8 @@ class Rows:
                 access(None, None),
                 code(now - DAY),
                 code(now + DAY),
+                proof(now + timedelta(minutes=5)),
+                pushed(now + timedelta(seconds=60)),
                 link(now + DAY, None),
                 link(now - DAY, now - DAY),
             ]
@@ -191,6 +205,8 @@ MODELS: dict[str, type[Base]] = {
         LeakReport,
         UpstreamSignin,
         SpentLogoutToken,
+        SpentDPoPProof,
+        PushedRequest,
     )
 }
 TABLES = tuple(MODELS)

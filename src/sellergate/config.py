@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     oidc_provisioning: Provisioning = Provisioning.AUTO
     oidc_timeout_seconds: float = 5.0
     password_login: bool = True
+    # RFC 9449 §8, §9: DPoP server nonces (docs/oauth.md); RFC 9126 §5: PAR for every app.
+    dpop_nonce: bool = False
+    require_par: bool = False
 
     @field_validator(
         "secure_link_ttl",

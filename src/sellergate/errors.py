@@ -6,6 +6,8 @@
     ├── OAuthError                   RFC 6749 §4.1.2.1 / §5.2, RFC 7009, RFC 7662
     │   └── InvalidGrant             a code or refresh token that is bad, expired or spent
     ├── InvalidToken                 RFC 6750 §3: 401 with WWW-Authenticate (expired, revoked, ...)
+    ├── InvalidDPoPProof             RFC 9449 §7.1 / §5: a DPoP proof that is missing or wrong
+    │   └── UseDPoPNonce             RFC 9449 §8, §9: retry with the server's nonce
     ├── NotFound                     an object that does not exist or is not the caller's
     │   └── UnknownReference         ... named by an ID in the input (names the field)
     ├── Gone                         a secure link already revealed or expired (410)
@@ -42,6 +44,26 @@ class InvalidToken(SellergateError):
 
     code = "invalid_token"
     status = 401
+
+
+class InvalidDPoPProof(SellergateError):
+    """RFC 9449 ``invalid_dpop_proof``: the ``DPoP`` proof is missing, malformed, expired,
+    replayed or does not match the request or the token's key. 401 at a resource (§7.1), 400 at
+    the token endpoint (§5)."""
+
+    code = "invalid_dpop_proof"
+    status = 401
+
+
+class UseDPoPNonce(InvalidDPoPProof):
+    """RFC 9449 §8, §9 ``use_dpop_nonce``: the proof must carry ``nonce``, the server's current
+    one, which travels back in the ``DPoP-Nonce`` response header."""
+
+    code = "use_dpop_nonce"
+
+    def __init__(self, description: str, *, nonce: str) -> None:
+        super().__init__(description)
+        self.nonce = nonce
 
 
 class NotFound(SellergateError):

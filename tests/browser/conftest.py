@@ -108,14 +108,25 @@ def page(chromium: Browser, request: pytest.FixtureRequest, javascript: bool) ->
 
 
 @pytest.fixture
-def server(live_server: LiveServer) -> LiveServer:
-    return live_server
+def port() -> int:
+    return free_port()
 
 
 @pytest.fixture
-def settings(make_settings: Any) -> Settings:
+def server(settings: Settings, db: Database, port: int) -> Iterator[LiveServer]:
+    """On the port its public URL names: the demo app's DPoP proofs name that URL."""
+    live = LiveServer(settings, db, port)
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def settings(make_settings: Any, port: int) -> Settings:
     # Last-used times are flushed often, so the dashboard shows them within the test.
-    made: Settings = make_settings(last_used_flush_seconds=0.2)
+    made: Settings = make_settings(
+        last_used_flush_seconds=0.2, public_url=f"http://127.0.0.1:{port}"
+    )
     return made
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import update
 
 from browser.conftest import DemoApp
-from browser.steps import start_connecting
+from browser.steps import me, start_connecting
 from live import Account, LiveServer
 from sellergate.storage.database import Database
 from sellergate.storage.models import AccessToken
@@ -38,6 +38,27 @@ def test_connect_sign_in_approve_and_see_orders(
     expect(orders.first).to_be_visible()
     assert orders.count() >= 5
     expect(page.locator("#listings li").first).to_be_visible()
+
+
+def test_the_apps_token_is_bound_and_useless_when_copied(
+    page: Page, demo_app: DemoApp, shop: Account, server: LiveServer
+) -> None:
+    """The demo app pushes its request (PAR) and holds DPoP-bound tokens: the curl command it
+    shows, the token sent as a Bearer token, is refused."""
+    start_connecting(page, demo_app.url, shop)
+    assert "request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A" in page.url
+    page.get_by_role("button", name="Approve and connect").click()
+    command = page.locator("#steal-command").inner_text()
+    token = re.search(r"Bearer (wn_access_tk_test_\w+)", command)
+    assert token is not None
+    assert command.startswith(f"curl -si {server.url}/seller-api/graphql")
+    stolen = me(server.url, token.group(1))
+    assert stolen.status_code == 401
+    assert stolen.headers["www-authenticate"].startswith('DPoP error="invalid_token"')
+    page.reload()  # the app itself, with its key, still gets through
+    expect(page.locator("#shop-name")).to_have_text(shop.username)
+    page.goto(server.url + "/dashboard")
+    expect(page.locator('[data-bound="dpop"]')).to_be_visible()
 
 
 @pytest.mark.parametrize("javascript", [False], ids=["no-js"], indirect=True)

@@ -29,13 +29,13 @@ PARAMS = [
     "grant_type", "code", "refresh_token", "client_id", "client_secret", "redirect_uri",
     "scope", "token", "token_type_hint", "code_verifier", "code_challenge",
     "code_challenge_method", "response_type", "state", "username", "password", "csrf_token",
-    "next", "label", "expires", "expires_on", "decision", "query",
+    "next", "label", "expires", "expires_on", "decision", "query", "request_uri", "dpop_jkt",
 ]  # fmt: skip
 VALUES = [
     "authorization_code", "refresh_token", "client_credentials", "read:inventory",
     "read:inventory write:inventory", "full_access", "S256", "plain", "code", "approve",
     "deny", "7", "30", "custom", "2030-01-01", "http://127.0.0.1:9/callback", "/dashboard",
-    "", " ", "\x00", "%00", "\t", "9" * 30, "-1",
+    "", " ", "\x00", "%00", "\t", "9" * 30, "-1", "urn:ietf:params:oauth:request_uri:x",
 ]  # fmt: skip
 
 
@@ -57,6 +57,15 @@ def _routes() -> list[tuple[str, list[str]]]:
 
 
 ROUTES = _routes()
+# RFC 9449 proofs that parse but are not what the server takes: a JWS of a different shape,
+# alg none, a header that is not JSON.
+DPOP_PROOFS = [
+    "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6Im5vbmUifQ.e30.",
+    "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7fX0.e30.AAAA",
+    "e30.e30.e30",
+    "a.b.c",
+    "x" * 5000,
+]
 SEGMENT = st.one_of(
     TEXT.map(lambda s: quote(s, safe="")),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
@@ -79,6 +88,7 @@ def requests(draw: st.DrawFn, target: Target) -> dict[str, Any]:
         ),
         st.binary(max_size=30).map(lambda b: "Basic " + base64.b64encode(b).decode()),
         HEADER_TEXT.map(lambda s: "Bearer " + s),
+        st.just(f"DPoP {target.token}"),
         HEADER_TEXT,
     )
     headers = draw(
@@ -90,6 +100,7 @@ def requests(draw: st.DrawFn, target: Target) -> dict[str, Any]:
                 "Cookie": HEADER_TEXT.map(lambda s: "sellergate_session=" + s),
                 "X-Forwarded-For": HEADER_TEXT,
                 "Origin": HEADER_TEXT,
+                "DPoP": HEADER_TEXT | st.sampled_from(DPOP_PROOFS),
             },
         )
     )

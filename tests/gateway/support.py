@@ -34,6 +34,7 @@ def app_token(
     seller_id: int,
     scopes: list[Scope],
     expires_at: datetime | None = None,
+    jkt: str | None = None,
 ) -> AppToken:
     """An OAuth access token of a registered app, as the token endpoint would have issued."""
     registered = register_client(
@@ -57,5 +58,6 @@ def app_token(
         expires_at=expires_at,
         client_id=client.id,
         grant_id=grant,
+        jkt=jkt,
     )
     return AppToken(minted.token, minted.token_id, registered.client_id, grant, secret)

@@ -43,6 +43,7 @@ class Code:
     expires_at: datetime
     used_at: datetime | None = None
     grant_id: int | None = None
+    dpop_jkt: str | None = None
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Token:
     parent_id: int | None = None
     access_token_id: int | None = None
     first_used_at: datetime | None = None  # an access token's first use on the API
+    jkt: str | None = None
 
 
 @dataclass
@@ -100,6 +102,7 @@ class MemoryStorage:
         code_challenge: str | None,
         code_challenge_method: str | None,
         ttl: timedelta,
+        dpop_jkt: str | None = None,
     ) -> None:
         with self._lock:
             self.codes[token_hash(code)] = Code(
@@ -111,6 +114,7 @@ class MemoryStorage:
                 code_challenge,
                 code_challenge_method,
                 utcnow() + ttl,
+                dpop_jkt=dpop_jkt,
             )
 
     def claim_code(self, code: str, client_pk: int) -> ClaimedCode | UnclaimedCode | None:
@@ -128,6 +132,7 @@ class MemoryStorage:
                 row.scopes,
                 row.code_challenge,
                 row.code_challenge_method,
+                row.dpop_jkt,
             )
 
     def create_family(self, *, seller_id: int, client_pk: int, scopes: str, code_id: int) -> int:
@@ -150,6 +155,7 @@ class MemoryStorage:
         ttl: timedelta,
         parent_id: int | None,
         access_token_id: int | None,
+        jkt: str | None = None,
     ) -> str:
         token = generate(TokenKind.REFRESH, staging=staging)
         with self._lock:
@@ -167,6 +173,7 @@ class MemoryStorage:
                 now + ttl,
                 parent_id=parent_id,
                 access_token_id=access_token_id,
+                jkt=jkt,
             )
         return token
 
@@ -221,6 +228,12 @@ class MemoryStorage:
             return None
         return row.scopes
 
+    def refresh_token_jkt(self, token: str, client_pk: int) -> str | None:
+        row = self.tokens.get(token_hash(token))
+        if row is None or row.kind is not TokenKind.REFRESH or row.client_pk != client_pk:
+            return None
+        return row.jkt
+
     def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
         with self._lock:
             family = self.families.get(grant_id)
@@ -247,6 +260,7 @@ class MemoryStorage:
         expires_at: datetime,
         client_pk: int,
         grant_id: int,
+        jkt: str | None = None,
     ) -> MintedToken:
         token = generate(TokenKind.ACCESS, staging=staging)
         with self._lock:
@@ -259,6 +273,7 @@ class MemoryStorage:
                 format_scopes(scopes),
                 utcnow(),
                 expires_at,
+                jkt=jkt,
             )
             self.tokens[token_hash(token)] = row
         return MintedToken(token, row.id)
@@ -289,7 +304,11 @@ class MemoryStorage:
             row.grant_id,
             row.created_at,
             row.expires_at,
+            row.jkt,
         )
+
+    def push_request(self, client_pk: int, query: str, ttl: timedelta) -> str:
+        raise AssertionError("pushed requests are tested on the databases")
 
     def revoke_access_token(self, token: str) -> None:
         with self._lock:

@@ -62,7 +62,8 @@ def test_signed_in_seller_goes_straight_to_consent(flow: Flow, browser: Browser)
 def test_approve_redirects_with_code_and_state(flow: Flow) -> None:
     location = flow.browser.connect(flow.url(), flow.seller)
     params = callback_params(location)
-    assert set(params) == {"code", "state"}
+    assert set(params) == {"code", "state", "iss"}
+    assert params["iss"] == "http://127.0.0.1:8000"  # RFC 9207: the issuer, on success
     assert params["state"] == "xyz-123"
 
 

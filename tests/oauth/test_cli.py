@@ -134,3 +134,40 @@ def test_unknown_client(run: Any) -> None:
     for command in ("rotate-secret", "disable"):
         result = run("clients", command, "nope", "--json")
         assert result.returncode != 0 and "no client" in result.stderr
+
+
+def test_dpop_mode_and_par_requirement(run: Any) -> None:
+    created = ok(
+        run(
+            "clients",
+            "create",
+            "--name",
+            "Bound App",
+            "--redirect-uri",
+            "https://bound.example/cb",
+            "--scope",
+            "read:orders",
+            "--dpop",
+            "required",
+            "--require-par",
+            "--json",
+        )
+    )
+    assert created["dpop"] == "required"
+    assert created["require_par"] is True
+    client_id = created["client_id"]
+    listed = ok(run("clients", "list", "--json"))["clients"]
+    shown = next(row for row in listed if row["client_id"] == client_id)
+    assert (shown["dpop"], shown["require_par"]) == ("required", True)
+
+    updated = ok(run("clients", "update", client_id, "--dpop", "off", "--no-require-par", "--json"))
+    assert updated == {**shown, "dpop": "off", "require_par": False}
+    kept = ok(run("clients", "update", client_id, "--require-par", "--json"))
+    assert (kept["dpop"], kept["require_par"]) == ("off", True)
+
+    human = run("clients", "update", client_id, "--dpop", "optional")
+    assert human.returncode == 0 and "dpop=optional  par-required" in human.stdout
+    bad = run("clients", "update", client_id, "--dpop", "sometimes")
+    assert bad.returncode != 0 and "--dpop must be one of off, optional, required" in bad.stderr
+    missing = run("clients", "update", "nosuchclient", "--dpop", "off")
+    assert missing.returncode != 0

@@ -52,6 +52,7 @@ def mint_access_token(
     label: str = "",
     client_id: int | None = None,
     grant_id: int | None = None,
+    jkt: str | None = None,
 ) -> MintedToken:
     """Store a new access token (its hash only) with one INSERT; the token is returned once."""
     token = generate(TokenKind.ACCESS, staging=staging)
@@ -66,6 +67,7 @@ def mint_access_token(
         "last_four": last_four(token),
         "created_at": utcnow(),
         "expires_at": expires_at,
+        "jkt": jkt,
     }
     returned = _INSERT.first(session.connection(), row)
     assert returned is not None  # an INSERT ... RETURNING returns its row

@@ -42,6 +42,8 @@ class AuthContext:
     client_id: int | None = None
     grant_id: int | None = None
     username: str = ""
+    # RFC 9449 §6: the thumbprint of the key a DPoP-bound token is bound to; None: a Bearer token.
+    jkt: str | None = None
     # Every scope the token grants, implied ones included: worked out once per request, since
     # every guarded field asks.
     granted: frozenset[Scope] = field(init=False)
@@ -77,6 +79,7 @@ _LOOKUP = Prebuilt(
         Grant.revoked_at.is_not(None),
         Client.disabled_at.is_not(None),
         AccessToken.first_used_at.is_(None),
+        AccessToken.jkt,
     )
     .join(Seller, Seller.id == AccessToken.seller_id)
     # Personal tokens have neither a grant nor an app: outer joins, on primary keys.
@@ -134,6 +137,7 @@ class BearerVerifier:
             grant_revoked,
             disabled,
             unused,
+            jkt,
         ) = row
         if disabled:
             raise InvalidToken("the app was disabled")
@@ -148,7 +152,7 @@ class BearerVerifier:
             self._first_use(token_id, now, connection)
         self.recorder.touch(token_id, now)
         return AuthContext(
-            token_id, seller_id, _parsed_scopes(scopes), client_id, grant_id, username
+            token_id, seller_id, _parsed_scopes(scopes), client_id, grant_id, username, jkt
         )
 
     def _first_use(self, token_id: int, now: datetime, connection: Connection | None) -> None:

@@ -35,6 +35,7 @@ def _of_client(model: type[AccessToken] | type[RefreshToken]) -> Prebuilt:
             Seller.username,
             Grant.revoked_at.is_not(None),
             Client.disabled_at.is_not(None),
+            model.jkt,
         )
         .join(Seller, Seller.id == model.seller_id)
         .join(Grant, Grant.id == model.grant_id)
@@ -68,7 +69,7 @@ def find_client_token(
     if found is None:
         return None
     scopes, seller_id, grant_id, created_at, expires_at, used_at, revoked_at = found[:7]
-    username, grant_revoked, disabled = found[7:]
+    username, grant_revoked, disabled, jkt = found[7:]
     if grant_id is None:  # a personal token's row: not an app's
         return None
     active = (
@@ -79,5 +80,5 @@ def find_client_token(
         and (expires_at is None or expires_at > utcnow())
     )
     return TokenInfo(
-        parsed.kind, active, scopes, seller_id, username, grant_id, created_at, expires_at
+        parsed.kind, active, scopes, seller_id, username, grant_id, created_at, expires_at, jkt
     )

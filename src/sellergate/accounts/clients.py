@@ -33,6 +33,7 @@ CLIENT_ID_LENGTH = 24
 MAX_NAME = 100
 MAX_REDIRECT_URI = 2000
 PURPOSE = "client_secret"
+DPOP_MODES = ("off", "optional", "required")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,8 @@ def register_client(
     scopes: Iterable[str],
     public: bool = False,
     registered_by: str = "",
+    dpop_mode: str = "optional",
+    require_par: bool = False,
 ) -> RegisteredClient:
     name = name.strip()
     if not name or len(name) > MAX_NAME:
@@ -106,6 +109,8 @@ def register_client(
         validate_redirect_uri(uri, production=settings.production)
     allowed = validate_client_scopes(scopes)
     client = Client(
+        dpop_mode=validate_dpop_mode(dpop_mode),
+        require_par=require_par,
         client_id=random_base62(CLIENT_ID_LENGTH),
         name=name,
         registered_by=registered_by,
@@ -155,6 +160,8 @@ _RECORD_BY_ID = Prebuilt(
         Client.redirect_uris,
         Client.scopes,
         Client.disabled_at.is_not(None),
+        Client.dpop_mode,
+        Client.require_par,
     ).where(Client.client_id == bindparam("client_id"))
 )
 
@@ -166,7 +173,7 @@ def find_client_record(connection: Connection, client_id: str) -> ClientRecord |
     row = _RECORD_BY_ID.first(connection, {"client_id": client_id})
     if row is None:
         return None
-    pk, client_id, name, public, secret_hash, uris, scopes, disabled = row
+    pk, client_id, name, public, secret_hash, uris, scopes, disabled, dpop_mode, require_par = row
     return ClientRecord(
         pk=pk,
         client_id=client_id,
@@ -176,6 +183,8 @@ def find_client_record(connection: Connection, client_id: str) -> ClientRecord |
         redirect_uris=_split_uris(uris),
         scopes=scopes,
         disabled=disabled,
+        dpop_mode=dpop_mode,
+        require_par=require_par,
     )
 
 
@@ -198,22 +207,52 @@ class ClientInfo:
     scopes: list[str]
     created_at: datetime
     disabled_at: datetime | None
+    dpop_mode: str = "optional"
+    require_par: bool = False
+
+
+def _info(row: Client) -> ClientInfo:
+    return ClientInfo(
+        row.client_id,
+        row.name,
+        row.registered_by,
+        row.public,
+        redirect_uris(row),
+        row.scopes.split(),
+        row.created_at,
+        row.disabled_at,
+        row.dpop_mode,
+        row.require_par,
+    )
 
 
 def list_clients(session: Session) -> list[ClientInfo]:
-    return [
-        ClientInfo(
-            row.client_id,
-            row.name,
-            row.registered_by,
-            row.public,
-            redirect_uris(row),
-            row.scopes.split(),
-            row.created_at,
-            row.disabled_at,
-        )
-        for row in session.scalars(select(Client).order_by(Client.id))
-    ]
+    return [_info(row) for row in session.scalars(select(Client).order_by(Client.id))]
+
+
+def validate_dpop_mode(mode: str) -> str:
+    """RFC 9449 per app: ``off``, ``optional`` or ``required`` (docs/oauth.md)."""
+    if mode not in DPOP_MODES:
+        raise InvalidInput(f"--dpop must be one of {', '.join(DPOP_MODES)}", field="dpop")
+    return mode
+
+
+def update_client(
+    session: Session,
+    client_id: str,
+    *,
+    dpop_mode: str | None = None,
+    require_par: bool | None = None,
+) -> ClientInfo:
+    """Change an app's DPoP mode (RFC 9449) or whether it must push its requests (RFC 9126);
+    what is left ``None`` stays. Tokens already bound stay bound."""
+    client = get_client(session, client_id)
+    if dpop_mode is not None:
+        client.dpop_mode = validate_dpop_mode(dpop_mode)
+    if require_par is not None:
+        client.require_par = require_par
+    session.flush()
+    return _info(client)
 
 
 def add_redirect_uri(session: Session, settings: Settings, client_id: str, uri: str) -> None:

@@ -29,6 +29,7 @@ def save_code(
     code_challenge: str | None,
     code_challenge_method: str | None,
     ttl: timedelta,
+    dpop_jkt: str | None = None,
 ) -> None:
     session.add(
         AuthorizationCode(
@@ -40,6 +41,7 @@ def save_code(
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
             expires_at=utcnow() + ttl,
+            dpop_jkt=dpop_jkt,
         )
     )
     session.flush()
@@ -66,6 +68,7 @@ def claim_code(session: Session, code: str, client_pk: int) -> ClaimedCode | Unc
             AuthorizationCode.scopes,
             AuthorizationCode.code_challenge,
             AuthorizationCode.code_challenge_method,
+            AuthorizationCode.dpop_jkt,
         )
         .execution_options(synchronize_session=False)
     ).one_or_none()

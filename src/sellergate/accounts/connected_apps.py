@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from sellergate.accounts.families import revoke_families
@@ -21,6 +21,7 @@ from sellergate.errors import NotFound
 from sellergate.oauth.records import Revocation, RevocationReason
 from sellergate.scopes import Scope, parse_scopes
 from sellergate.storage.models import AccessToken, Client, Grant
+from sellergate.storage.types import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class ConnectedApp:
     authorized_at: datetime  # the latest authorization
     first_authorized_at: datetime
     last_used_at: datetime | None
+    # It holds live access tokens bound to its key (DPoP, RFC 9449): a copy is useless alone.
+    bound: bool = False
 
 
 def list_connected_apps(session: Session, seller_id: int) -> list[ConnectedApp]:
@@ -55,14 +58,22 @@ def list_connected_apps(session: Session, seller_id: int) -> list[ConnectedApp]:
     ).all()
     if not grants:
         return []
-    last_used: dict[int | None, datetime | None] = {
-        grant_id: used
-        for grant_id, used in session.execute(
-            select(AccessToken.grant_id, func.max(AccessToken.last_used_at))
-            .where(AccessToken.grant_id.in_([row.id for row in grants]))
-            .group_by(AccessToken.grant_id)
+    live_bound = (
+        AccessToken.jkt.is_not(None)
+        & AccessToken.revoked_at.is_(None)
+        & (AccessToken.expires_at > utcnow())
+    )
+    usage = session.execute(
+        select(
+            AccessToken.grant_id,
+            func.max(AccessToken.last_used_at),
+            func.sum(case((live_bound, 1), else_=0)),
         )
-    }
+        .where(AccessToken.grant_id.in_([row.id for row in grants]))
+        .group_by(AccessToken.grant_id)
+    ).all()
+    last_used: dict[int | None, datetime | None] = {grant_id: used for grant_id, used, _ in usage}
+    bound = {grant_id for grant_id, _, count in usage if count}
     apps: dict[str, ConnectedApp] = {}
     for row in grants:
         scopes = set(parse_scopes(row.scopes))
@@ -80,6 +91,7 @@ def list_connected_apps(session: Session, seller_id: int) -> list[ConnectedApp]:
             authorized_at=row.created_at,
             first_authorized_at=seen.first_authorized_at if seen else row.created_at,
             last_used_at=used,
+            bound=row.id in bound or (seen is not None and seen.bound),
         )
     return sorted(apps.values(), key=lambda app: app.authorized_at, reverse=True)
 

@@ -14,7 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from sellergate.accounts import access_tokens, client_tokens, codes, families, refresh_tokens
+from sellergate.accounts import (
+    access_tokens,
+    client_tokens,
+    codes,
+    families,
+    pushed_requests,
+    refresh_tokens,
+)
 from sellergate.accounts.audit import Actor, EventKind, record_event
 from sellergate.accounts.clients import find_client_record, public_client_id
 from sellergate.oauth.records import (
@@ -68,6 +75,7 @@ class SqlOAuthStorage(DatabaseHandle):
         code_challenge: str | None,
         code_challenge_method: str | None,
         ttl: timedelta,
+        dpop_jkt: str | None = None,
     ) -> None:
         codes.save_code(
             self.session,
@@ -79,6 +87,7 @@ class SqlOAuthStorage(DatabaseHandle):
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
             ttl=ttl,
+            dpop_jkt=dpop_jkt,
         )
         record_event(
             self.session,
@@ -111,6 +120,7 @@ class SqlOAuthStorage(DatabaseHandle):
         ttl: timedelta,
         parent_id: int | None,
         access_token_id: int | None,
+        jkt: str | None = None,
     ) -> str:
         return refresh_tokens.mint_refresh_token(
             self.session,
@@ -122,6 +132,7 @@ class SqlOAuthStorage(DatabaseHandle):
             ttl=ttl,
             parent_id=parent_id,
             access_token_id=access_token_id,
+            jkt=jkt,
         )
 
     def lock_refresh_token(self, token: str, client_pk: int) -> PresentedRefreshToken | None:
@@ -135,6 +146,9 @@ class SqlOAuthStorage(DatabaseHandle):
 
     def refresh_token_scopes(self, token: str, client_pk: int) -> str | None:
         return refresh_tokens.refresh_token_scopes(self.connection, token, client_pk)
+
+    def refresh_token_jkt(self, token: str, client_pk: int) -> str | None:
+        return refresh_tokens.refresh_token_jkt(self.session, token, client_pk)
 
     def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
         """A detected refresh-token reuse is also recorded in the seller's security log, with
@@ -162,6 +176,7 @@ class SqlOAuthStorage(DatabaseHandle):
         expires_at: datetime,
         client_pk: int,
         grant_id: int,
+        jkt: str | None = None,
     ) -> MintedToken:
         return access_tokens.mint_access_token(
             self.session,
@@ -171,10 +186,14 @@ class SqlOAuthStorage(DatabaseHandle):
             expires_at=expires_at,
             client_id=client_pk,
             grant_id=grant_id,
+            jkt=jkt,
         )
 
     def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:
         return client_tokens.find_client_token(self.connection, token, client_pk, staging=staging)
+
+    def push_request(self, client_pk: int, query: str, ttl: timedelta) -> str:
+        return pushed_requests.push_request(self.session, client_pk, query, ttl)
 
     def revoke_access_token(self, token: str) -> None:
         access_tokens.revoke_access_tokens(

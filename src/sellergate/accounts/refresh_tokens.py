@@ -55,6 +55,7 @@ def mint_refresh_token(
     ttl: timedelta,
     parent_id: int | None = None,
     access_token_id: int | None = None,
+    jkt: str | None = None,
 ) -> str:
     """Store a new refresh token (its hash only); the token is returned once."""
     token = generate(TokenKind.REFRESH, staging=staging)
@@ -70,6 +71,7 @@ def mint_refresh_token(
         "expires_at": now + ttl,
         "parent_id": parent_id,
         "access_token_id": access_token_id,
+        "jkt": jkt,
     }
     _INSERT.rowcount(session.connection(), row)
     return token
@@ -195,3 +197,13 @@ def refresh_token_scopes(connection: Connection, token: str, client_pk: int) -> 
             RefreshToken.token_hash == token_hash(token), RefreshToken.client_id == client_pk
         )
     ).scalar_one_or_none()
+
+
+def refresh_token_jkt(session: Session, token: str, client_pk: int) -> str | None:
+    """The DPoP key a refresh token of the app ``client_pk`` is bound to (RFC 9449 §5), without
+    spending it; a row's key never changes, so checking it before the claim is sound."""
+    return session.scalars(
+        select(RefreshToken.jkt).where(
+            RefreshToken.token_hash == token_hash(token), RefreshToken.client_id == client_pk
+        )
+    ).one_or_none()

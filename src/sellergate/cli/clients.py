@@ -28,7 +28,23 @@ def _describe(client: clients.ClientInfo) -> dict[str, Any]:
         "scopes": client.scopes,
         "created_at": client.created_at,
         "disabled_at": client.disabled_at,
+        "dpop": client.dpop_mode,
+        "require_par": client.require_par,
     }
+
+
+def _line(row: dict[str, Any]) -> str:
+    return (
+        f"{row['client_id']}  {row['name']}  "
+        f"{'public' if row['public'] else 'confidential'}  {' '.join(row['scopes'])}"
+        f"  dpop={row['dpop']}" + ("  par-required" if row["require_par"] else "")
+    ) + (f"  DISABLED {when(row['disabled_at'])}" if row["disabled_at"] else "")
+
+
+DPOP_HELP = (
+    "DPoP (RFC 9449): off (tokens are always Bearer), optional (bound when the app sends a "
+    "proof), required (a token request without a proof is refused)."
+)
 
 
 @app.command("create")
@@ -43,6 +59,10 @@ def create(
     public: bool = typer.Option(
         False, "--public", help="A native or browser app without a secret (PKCE required)."
     ),
+    dpop: str = typer.Option("optional", "--dpop", help=DPOP_HELP),
+    require_par: bool = typer.Option(
+        False, "--require-par", help="Refuse authorization requests not pushed first (RFC 9126)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Register an app; a confidential app's secret comes through a one-time secure link."""
@@ -55,11 +75,15 @@ def create(
             redirect_uris=redirect_uri,
             scopes=[part for value in scope for part in value.split()],
             public=public,
+            dpop_mode=dpop,
+            require_par=require_par,
         )
     link = registered.link
     result: dict[str, Any] = {
         "client_id": registered.client_id,
         "public": public,
+        "dpop": dpop,
+        "require_par": require_par,
         "secure_link": link.url(settings.public_url) if link else None,
         "link_expires_at": link.expires_at if link else None,
     }
@@ -79,13 +103,27 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """List registered apps (never their secrets)."""
     with database_session() as session:
         rows = [_describe(client) for client in clients.list_clients(session)]
-    lines = [
-        f"{row['client_id']}  {row['name']}  "
-        f"{'public' if row['public'] else 'confidential'}  {' '.join(row['scopes'])}"
-        + (f"  DISABLED {when(row['disabled_at'])}" if row["disabled_at"] else "")
-        for row in rows
-    ]
+    lines = [_line(row) for row in rows]
     emit({"clients": rows}, as_json, "\n".join(lines) if rows else "no clients")
+
+
+@app.command("update")
+def update(
+    client_id: str = typer.Argument(..., help="The app to change."),
+    dpop: str | None = typer.Option(None, "--dpop", help=DPOP_HELP),
+    require_par: bool | None = typer.Option(
+        None,
+        "--require-par/--no-require-par",
+        help="Whether the app must push its authorization requests first (RFC 9126).",
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change an app's DPoP mode or PAR requirement; prints the app as `clients list` does."""
+    with database_session(write=True) as session:
+        row = _describe(
+            clients.update_client(session, client_id, dpop_mode=dpop, require_par=require_par)
+        )
+    emit(row, as_json, _line(row))
 
 
 @app.command("rotate-secret")

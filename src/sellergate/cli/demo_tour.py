@@ -225,8 +225,11 @@ See an app connect to your shop (under a minute):
   1. Open {app_url} and click "Connect with sellergate".
   2. Sign in as {DEMO_USER} / {password}, read what the app asks for, click "Approve".
   3. You are back in the app, looking at your listings and orders through the Seller API.
-  4. Open {public_url}/dashboard: the app is under "Connected apps". Disconnect it,
-     reload the app, and watch its token stop working.
+  4. Its token is bound to a key only the app holds (DPoP): copy the curl command under
+     "Try to steal this token" in the app and run it. sellergate refuses the token sent as
+     a Bearer token: 401, WWW-Authenticate: DPoP error="invalid_token".
+  5. Open {public_url}/dashboard: the app is under "Connected apps", marked as holding
+     key-bound tokens. Disconnect it, reload the app, and watch its token stop working.
 
 Or call the API yourself with a personal token:
   1. Reveal it once (in a browser: {link}), or from the shell:

@@ -130,7 +130,11 @@ def create_demo_app(config: ClientConfig, *, session_secret: str | None = None) 
         return render(request, "shop.html", shop=shop, connection=connection, message=message)
 
     async def connect(request: Request) -> Response:
-        pending = client.start()
+        try:
+            pending = await client.start()
+        except (Refused, httpx.HTTPError) as exc:
+            request.session["message"] = f"Could not start connecting: {exc}."
+            return RedirectResponse("/", status_code=303)
         sessions.pending[sessions.sid(request)] = pending
         return RedirectResponse(pending.url, status_code=303)
 

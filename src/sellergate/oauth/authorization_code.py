@@ -15,6 +15,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 
+from sellergate.oauth.dpop_binding import DPoPMode, check_key, requested_jkt
 from sellergate.oauth.models import CodeRecord, OAuthClient
 from sellergate.oauth.records import ClaimedCode, RevocationReason
 from sellergate.tokens.format import random_base62
@@ -58,6 +59,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         """§4.1.2: remember what the code stands for; only its hash is stored."""
         data = request.payload.data
         challenge = data.get("code_challenge")
+        dpop_jkt = None
+        if request.client.row.dpop_mode != DPoPMode.OFF:
+            dpop_jkt = requested_jkt(data.get("dpop_jkt"))
         self.server.storage.save_code(
             code,
             client_pk=request.client.pk,
@@ -67,6 +71,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             code_challenge=challenge,
             code_challenge_method=data.get("code_challenge_method") if challenge else None,
             ttl=self.server.settings.authorization_code_ttl,
+            dpop_jkt=dpop_jkt,
         )
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> CodeRecord:
@@ -74,6 +79,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         storage = self.server.storage
         claimed = storage.claim_code(code, client.pk)
         if isinstance(claimed, ClaimedCode):
+            check_key(claimed.dpop_jkt, self.request.dpop, "the authorization code")  # §10
             return CodeRecord(claimed)
         if claimed is None:
             raise InvalidGrantError("the authorization code is not valid for this client")

@@ -26,13 +26,21 @@ def payload(info: TokenInfo | None, client_id: str) -> dict[str, Any]:
         "scope": info.scopes,
         "client_id": client_id,
         "username": info.username,
-        "token_type": "Bearer" if info.kind is TokenKind.ACCESS else "refresh_token",
+        "token_type": _token_type(info),
         "iat": int(info.issued_at.timestamp()),
         "sub": str(info.seller_id),
     }
     if info.expires_at is not None:
         body["exp"] = int(info.expires_at.timestamp())
+    if info.jkt is not None:
+        body["cnf"] = {"jkt": info.jkt}  # RFC 9449 §6.2
     return body
+
+
+def _token_type(info: TokenInfo) -> str:
+    if info.kind is not TokenKind.ACCESS:
+        return "refresh_token"
+    return "DPoP" if info.jkt is not None else "Bearer"
 
 
 class Introspection(IntrospectionEndpoint):  # type: ignore[misc]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
 from sellergate.config import Settings
+from sellergate.oauth.dpop import ALGORITHMS
 from sellergate.oauth.models import CONFIDENTIAL_AUTH_METHODS, GRANT_TYPES
 from sellergate.oauth.pkce import METHOD
 from sellergate.scopes import OAUTH_SCOPES, Scope
@@ -15,6 +16,7 @@ AUTHORIZE_PATH = f"{BASE}/authorize"
 TOKEN_PATH = f"{BASE}/token"
 REVOKE_PATH = f"{BASE}/revoke"
 INTROSPECT_PATH = f"{BASE}/introspect"
+PAR_PATH = f"{BASE}/par"
 
 
 def metadata(settings: Settings) -> AuthorizationServerMetadata:
@@ -41,6 +43,13 @@ def metadata(settings: Settings) -> AuthorizationServerMetadata:
             "revocation_endpoint_auth_methods_supported": token_auth,
             "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH_METHODS),
             "scopes_supported": [scope.value for scope in Scope if scope in OAUTH_SCOPES],
+            # RFC 9449 §5.1
+            "dpop_signing_alg_values_supported": list(ALGORITHMS),
+            # RFC 9126 §5
+            "pushed_authorization_request_endpoint": issuer + PAR_PATH,
+            "require_pushed_authorization_requests": settings.require_par,
+            # RFC 9207 §3
+            "authorization_response_iss_parameter_supported": True,
         }
     )
     document.validate()

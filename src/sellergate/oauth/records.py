@@ -35,6 +35,7 @@ class TokenInfo:
     grant_id: int
     issued_at: datetime
     expires_at: datetime | None
+    jkt: str | None = None  # RFC 9449 §6.2: the key a DPoP-bound token is bound to
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,8 @@ class ClientRecord:
     redirect_uris: list[str]
     scopes: str  # the app's maximum, space-separated
     disabled: bool
+    dpop_mode: str = "optional"  # RFC 9449: off | optional | required
+    require_par: bool = False  # RFC 9126 §5
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ class ClaimedCode:
     scopes: str
     code_challenge: str | None
     code_challenge_method: str | None
+    dpop_jkt: str | None = None  # RFC 9449 §10
 
 
 @dataclass(frozen=True, slots=True)

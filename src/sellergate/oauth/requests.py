@@ -16,6 +16,8 @@ from urllib.parse import unquote
 
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 
+from sellergate.oauth.dpop import Proof
+
 Params = Sequence[tuple[str, str]]
 
 
@@ -58,6 +60,15 @@ class OAuthRequest(OAuth2Request):  # type: ignore[misc]
         self.credential = None
         self._scope = None
         self._params = params
+        # RFC 9449: what the request's DPoP proof proved, checked before the core runs.
+        self.dpop: Proof | None = None
+        # RFC 9126: the parameters came from a pushed authorization request.
+        self.pushed = False
+
+    @property
+    def payload_params(self) -> list[tuple[str, str]]:
+        """The parameters as sent, in order, repeated ones included."""
+        return list(self._params)
 
     @property
     def args(self) -> dict[str, str]:

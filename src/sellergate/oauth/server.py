@@ -20,6 +20,8 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestErro
 from sellergate.config import Settings
 from sellergate.errors import InvalidGrant, OAuthError
 from sellergate.oauth.authorization_code import AuthorizationCodeGrant, Owner
+from sellergate.oauth.dpop_binding import refresh_binding, require_proof, token_binding
+from sellergate.oauth.front_channel import require_pushed, with_issuer
 from sellergate.oauth.introspection import Introspection
 from sellergate.oauth.models import OAuthClient
 from sellergate.oauth.pkce import S256CodeChallenge
@@ -107,6 +109,9 @@ class Server(AuthorizationServer):  # type: ignore[misc]
                 ) from None
             refresh_scopes = token["scope"]
         staging = not self.settings.production
+        jkt = token_binding(client, request.dpop)
+        if jkt is not None:
+            token["token_type"] = "DPoP"  # noqa: S105 (RFC 9449 §5: a token type, no secret)
         minted = self.storage.mint_access_token(
             seller_id=seller_id,
             scopes=parse_scopes(token["scope"]),
@@ -114,6 +119,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             expires_at=datetime.now(UTC) + self.settings.access_token_ttl,
             client_pk=client.pk,
             grant_id=grant_id,
+            jkt=jkt,
         )
         token["access_token"] = minted.token
         if "refresh_token" in token:
@@ -126,6 +132,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
                 ttl=self.settings.refresh_token_ttl,
                 parent_id=parent_id,
                 access_token_id=minted.token_id,
+                jkt=refresh_binding(client, jkt),
             )
 
     def create_oauth2_request(self, request: OAuthRequest) -> OAuthRequest:
@@ -153,10 +160,14 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         return self.handle_response(*error(self.get_error_uri(request, error)))
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """Authlib's signal hook; nothing listens."""
+        """Authlib's signal hook: once a token request's client is known, an app that must
+        use DPoP is refused a request without a proof (RFC 9449 §5) before anything is spent."""
+        grant = kwargs.get("grant")
+        if name == "after_authenticate_client" and grant is not None:
+            require_proof(kwargs["client"], grant.request.dpop)
 
 
-def _refuse_malformed(request: OAuthRequest, server: Server) -> OAuthResponse | None:
+def refuse_malformed(request: OAuthRequest, server: Server) -> OAuthResponse | None:
     """``invalid_request`` for a repeated parameter (§3.2) or two client authentications (§2.3)."""
     repeated = request.repeated()
     if repeated:
@@ -173,7 +184,7 @@ def token_response(
 ) -> OAuthResponse:
     """The token endpoint (§3.2): ``authorization_code`` and ``refresh_token`` grants."""
     server = Server(storage, settings)
-    refused = _refuse_malformed(request, server)
+    refused = refuse_malformed(request, server)
     if refused is not None:
         return refused
     if not request.payload.grant_type:
@@ -186,7 +197,7 @@ def _endpoint_response(
     name: str, storage: OAuthStorage, settings: Settings, request: OAuthRequest
 ) -> OAuthResponse:
     server = Server(storage, settings)
-    refused = _refuse_malformed(request, server)
+    refused = refuse_malformed(request, server)
     if refused is not None:
         return refused
     result: OAuthResponse = server.create_endpoint_response(name, request)
@@ -243,9 +254,10 @@ def check_authorization(
     except OAuth2Error as error:
         if error.redirect_uri:
             response: OAuthResponse = server.handle_error_response(request, error)
-            return response
+            return with_issuer(response, settings.public_url)
         raise OAuthError(error.get_error_description() or "", code=error.error) from None
     client: OAuthClient = grant.client
+    require_pushed(client, settings, request)
     return AuthorizationRequest(
         client_id=client.get_client_id(),
         client_name=client.name,
@@ -265,9 +277,10 @@ def authorization_response(
     except OAuth2Error as error:
         if error.redirect_uri:
             refused: OAuthResponse = server.handle_error_response(request, error)
-            return refused
+            return with_issuer(refused, settings.public_url)
         raise OAuthError(error.get_error_description() or "", code=error.error) from None
+    require_pushed(grant.client, settings, request)
     result: OAuthResponse = server.create_authorization_response(
         request, grant_user=owner if approved else None, grant=grant
     )
-    return result
+    return with_issuer(result, settings.public_url)

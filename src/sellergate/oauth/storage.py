@@ -56,6 +56,7 @@ class CodeStorage(Protocol):
         code_challenge: str | None,
         code_challenge_method: str | None,
         ttl: timedelta,
+        dpop_jkt: str | None = None,
     ) -> None: ...
 
     def claim_code(self, code: str, client_pk: int) -> ClaimedCode | UnclaimedCode | None:
@@ -82,6 +83,7 @@ class FamilyStorage(Protocol):
         ttl: timedelta,
         parent_id: int | None,
         access_token_id: int | None,
+        jkt: str | None = None,
     ) -> str: ...
 
     def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
@@ -112,6 +114,10 @@ class RefreshTokenStorage(Protocol):
 
     def refresh_token_scopes(self, token: str, client_pk: int) -> str | None: ...
 
+    def refresh_token_jkt(self, token: str, client_pk: int) -> str | None:
+        """The DPoP key thumbprint the token is bound to (RFC 9449 §5), without spending it."""
+        ...
+
 
 class AccessTokenStorage(Protocol):
     def mint_access_token(
@@ -123,6 +129,7 @@ class AccessTokenStorage(Protocol):
         expires_at: datetime,
         client_pk: int,
         grant_id: int,
+        jkt: str | None = None,
     ) -> MintedToken: ...
 
     def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:
@@ -133,7 +140,21 @@ class AccessTokenStorage(Protocol):
     def revoke_access_token(self, token: str) -> None: ...
 
 
+class PushedRequestStorage(Protocol):
+    """Pushed authorization requests (RFC 9126 §2)."""
+
+    def push_request(self, client_pk: int, query: str, ttl: timedelta) -> str:
+        """Store the parameters ``query`` of the app ``client_pk``; the ``request_uri``."""
+        ...
+
+
 class OAuthStorage(
-    ClientStorage, CodeStorage, FamilyStorage, RefreshTokenStorage, AccessTokenStorage, Protocol
+    ClientStorage,
+    CodeStorage,
+    FamilyStorage,
+    RefreshTokenStorage,
+    AccessTokenStorage,
+    PushedRequestStorage,
+    Protocol,
 ):
     """Everything the core needs, as one object per request."""

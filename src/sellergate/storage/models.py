@@ -58,6 +58,9 @@ class Client(Base):
     scopes: Mapped[str] = mapped_column(String(255))  # space-separated
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # RFC 9449: off, optional or required (docs/oauth.md); RFC 9126: refuse plain requests.
+    dpop_mode: Mapped[str] = mapped_column(String(10), default="optional")
+    require_par: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Grant(Base):
@@ -97,6 +100,8 @@ class AccessToken(Base):
     # once the access token it would replace has been used (docs/oauth.md §5).
     first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replaced_by_id: Mapped[int | None] = mapped_column(Id)
+    # RFC 9449 §6: the RFC 7638 thumbprint of the key a DPoP-bound token is bound to.
+    jkt: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (
         Index("ix_access_tokens_seller", "seller_id"),
         Index("ix_access_tokens_grant", "grant_id"),
@@ -128,6 +133,8 @@ class RefreshToken(Base):
     access_token_id: Mapped[int | None] = mapped_column(
         ForeignKey("access_tokens.id", ondelete="SET NULL")
     )
+    # RFC 9449 §5: a public app's refresh token is bound to its DPoP key's thumbprint.
+    jkt: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (Index("ix_refresh_tokens_grant", "grant_id"),)
 
 
@@ -145,6 +152,8 @@ class AuthorizationCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id", ondelete="SET NULL"))
+    # RFC 9449 §10: the ``dpop_jkt`` of the authorization request; the exchange must prove it.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuthorizationRequest(Base):
@@ -279,4 +288,25 @@ class SpentLogoutToken(Base):
 
     __tablename__ = "spent_logout_tokens"
     jti_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SpentDPoPProof(Base):
+    """A DPoP proof accepted (RFC 9449 §11.1): a hash of its key's thumbprint and ``jti``, kept
+    until the proof would be refused as too old anyway, so a replay is refused on every node."""
+
+    __tablename__ = "spent_dpop_proofs"
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PushedRequest(Base):
+    """A pushed authorization request (RFC 9126 §2): the parameters an app posted, found by the
+    hash of its ``request_uri``, for that app only, claimed (deleted) by the one authorization
+    request that uses it."""
+
+    __tablename__ = "pushed_requests"
+    uri_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    query: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

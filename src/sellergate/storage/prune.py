@@ -59,9 +59,11 @@ from sellergate.storage.models import (
     Grant,
     LeakReport,
     LoginAttempt,
+    PushedRequest,
     RefreshToken,
     SecureLink,
     SecurityEvent,
+    SpentDPoPProof,
     SpentLogoutToken,
     UpstreamSignin,
     WebSession,
@@ -154,6 +156,14 @@ def _spent_logout_tokens(now: datetime, s: Settings) -> ColumnElement[bool]:
     return SpentLogoutToken.expires_at <= now  # a replay would be refused as expired anyway
 
 
+def _spent_dpop_proofs(now: datetime, s: Settings) -> ColumnElement[bool]:
+    return SpentDPoPProof.expires_at <= now  # a replay would be refused as too old anyway
+
+
+def _pushed_requests(now: datetime, s: Settings) -> ColumnElement[bool]:
+    return PushedRequest.expires_at <= now  # never used at the authorization endpoint
+
+
 RULES: tuple[Rule, ...] = (
     Rule(AuthorizationCode, _codes),
     Rule(AuthorizationRequest, _authorization_requests),
@@ -167,6 +177,8 @@ RULES: tuple[Rule, ...] = (
     Rule(LeakReport, _leak_reports),
     Rule(UpstreamSignin, _upstream_signins),
     Rule(SpentLogoutToken, _spent_logout_tokens),
+    Rule(SpentDPoPProof, _spent_dpop_proofs),
+    Rule(PushedRequest, _pushed_requests),
 )
 
 

@@ -20,6 +20,7 @@ from sellergate.config import Settings
 from sellergate.storage.database import Database
 from sellergate.web import gateway, health, oauth, secret_scanning, secure_links
 from sellergate.web.budgets import Limiter
+from sellergate.web.dpop import DPoPChecker
 from sellergate.web.errors import FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.jobs import background_jobs
@@ -44,7 +45,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         introspection=settings.introspection_enabled,
         max_cost=settings.graphql_max_cost,
     )
-    graphql = GraphQLEndpoint(settings, database, verifier, operations)
+    dpop = DPoPChecker(settings, database)
+    graphql = GraphQLEndpoint(settings, database, verifier, operations, dpop)
 
     pages = create_pages_app(settings, database)
     # The pages app answers its own exceptions before they reach the main app's barrier.
@@ -53,10 +55,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     route_list: list[BaseRoute] = [
         Route("/seller-api/graphql", graphql.handle, methods=["GET", "POST"]),
         # Next: the gateway decision is as hot as the API, and routes are tried in order.
-        *gateway.routes(database, verifier, settings.gateway_routes),
+        *gateway.routes(database, verifier, settings.gateway_routes, dpop),
         *health.routes(database, metrics),
         *secure_links.routes(database),
-        *oauth.routes(settings, database),
+        *oauth.routes(settings, database, dpop),
         *secret_scanning.routes(settings, database),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         # Last: the session-backed pages; requests routed above never touch the session.

@@ -9,7 +9,7 @@ the redirect URI are validated is shown here as a 400 page and never redirected 
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,6 +18,7 @@ from starlette.routing import Route
 from sellergate.accounts.authorization_requests import claim_request, remember_request
 from sellergate.accounts.clients import find_client
 from sellergate.accounts.oauth_storage import SqlOAuthStorage
+from sellergate.accounts.pushed_requests import claim_pushed, hand_over, peek_pushed
 from sellergate.config import Settings
 from sellergate.errors import OAuthError
 from sellergate.oauth.metadata import AUTHORIZE_PATH
@@ -50,6 +51,27 @@ def error_page(request: Request, error: OAuthError) -> Response:
     )
 
 
+UNUSABLE_REQUEST_URI = OAuthError(
+    "the request_uri is unknown, expired, already used or not this app's (RFC 9126)",
+    code="invalid_request",
+)
+
+
+def pushed_request(request: Request, pushed: str) -> OAuthRequest:
+    """RFC 9126 §4: the pushed parameters are the request; anything else sent is ignored."""
+    oauth_request = query_string_request(request, pushed)
+    oauth_request.pushed = True
+    return oauth_request
+
+
+def named_request_uri(params: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """``(client_id, request_uri)`` of a request that names a pushed one."""
+    values = dict(params)
+    if "request_uri" not in values:
+        return None
+    return values.get("client_id", ""), values["request_uri"]
+
+
 def login_redirect(consent_url: str) -> Response:
     return RedirectResponse("/login?next=" + quote(consent_url, safe=""), status_code=302)
 
@@ -64,6 +86,20 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             client = find_client(session, client_id)
             return client.registered_by if client else ""
 
+    def take_over(client_id: str, request_uri: str) -> tuple[str, str] | None:
+        """Spend the app's request_uri: a new one for the consent page, and the parameters."""
+        with db.session(write=True) as session:
+            handed = hand_over(session, request_uri, client_id)
+            if handed is None:
+                return None
+            pushed = peek_pushed(session, handed, client_id)
+            assert pushed is not None
+            return handed, pushed
+
+    def peek(client_id: str, request_uri: str) -> str | None:
+        with db.session() as session:
+            return peek_pushed(session, request_uri, client_id)
+
     def remember(seller_id: int, client_id: str, query: str) -> str:
         with db.session(write=True) as session:
             return remember_request(session, seller_id=seller_id, client_id=client_id, query=query)
@@ -77,6 +113,12 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             if query is None:
                 return None
             oauth_request = query_string_request(request, query)
+            named = named_request_uri(parse_qsl(query))
+            if named is not None:
+                pushed = claim_pushed(session, named[1], named[0])
+                if pushed is None:
+                    return None
+                oauth_request = pushed_request(request, pushed)
             address = client_address(request, settings.trusted_proxy_networks)
             storage = SqlOAuthStorage(session, address)
             return authorization_response(storage, settings, oauth_request, seller_id, approved)
@@ -95,16 +137,32 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         return to_response(checked) if isinstance(checked, OAuthResponse) else checked
 
     async def authorize(request: Request) -> Response:
-        checked = await validated(request, query_request(request))
+        oauth_request = query_request(request)
+        consent_query = request.url.query
+        named = named_request_uri(list(request.query_params.multi_items()))
+        if named is not None:
+            handed = await in_thread(take_over, *named)
+            if handed is None:
+                return error_page(request, UNUSABLE_REQUEST_URI)
+            oauth_request = pushed_request(request, handed[1])
+            consent_query = urlencode({"client_id": named[0], "request_uri": handed[0]})
+        checked = await validated(request, oauth_request)
         if isinstance(checked, Response):
             return checked
-        consent_url = f"{CONSENT_PATH}?{request.url.query}"
+        consent_url = f"{CONSENT_PATH}?{consent_query}"
         if signed_in_seller(request) is None:
             return login_redirect(consent_url)
         return RedirectResponse(consent_url, status_code=302)
 
     async def consent(request: Request) -> Response:
-        checked = await validated(request, query_request(request))
+        oauth_request = query_request(request)
+        named = named_request_uri(list(request.query_params.multi_items()))
+        if named is not None:
+            pushed = await in_thread(peek, *named)
+            if pushed is None:
+                return error_page(request, UNUSABLE_REQUEST_URI)
+            oauth_request = pushed_request(request, pushed)
+        checked = await validated(request, oauth_request)
         if isinstance(checked, Response):
             return checked
         seller_id = signed_in_seller(request)

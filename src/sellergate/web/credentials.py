@@ -10,11 +10,36 @@ runs where the request holds its database connection.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sellergate.accounts.bearer import BearerVerifier, credentials_from_header
 from sellergate.errors import InvalidToken
 
 QUERY_TOKEN = "access_token"  # noqa: S105 (the parameter's name, not a secret)
+
+
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """The token and its scheme: ``Bearer``, or ``DPoP`` (RFC 9449 §7.1) when ``dpop``."""
+
+    token: str
+    dpop: bool = False
+
+
+def presented(
+    headers: Mapping[str, str], query: Mapping[str, str], verifier: BearerVerifier
+) -> Presented:
+    """Like :func:`presented_token`, the ``DPoP`` scheme (case-insensitive) accepted too."""
+    scheme, _, value = (headers.get("authorization") or "").strip().partition(" ")
+    if scheme.lower() != "dpop":
+        return Presented(presented_token(headers, query, verifier))
+    if QUERY_TOKEN in query:
+        raise InvalidToken("tokens are accepted only in the Authorization header")
+    token = value.strip()
+    if not token:
+        raise InvalidToken("the DPoP scheme needs a token: 'Authorization: DPoP <token>'")
+    verifier.check_offline(token)
+    return Presented(token, dpop=True)
 
 
 def presented_token(

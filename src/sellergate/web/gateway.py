@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from sellergate.accounts.bearer import AuthContext, BearerVerifier
 from sellergate.accounts.clients import public_client_id
-from sellergate.errors import InvalidToken
+from sellergate.errors import InvalidDPoPProof, InvalidToken
 from sellergate.gateway.decision import decide, forged_identity, identity_headers
 from sellergate.gateway.paths import (
     AmbiguousPath,
@@ -36,8 +36,9 @@ from sellergate.gateway.paths import (
 )
 from sellergate.gateway.routes import RouteTable, load_routes
 from sellergate.storage.database import Database
-from sellergate.web.credentials import presented_token
+from sellergate.web.credentials import presented
 from sellergate.web.dbcall import DatabaseCalls
+from sellergate.web.dpop import DPoPChecker, binding_problem
 from sellergate.web.errors import invalid_token_response
 
 PREFIX = "/gateway/verify"
@@ -117,8 +118,24 @@ def original_request(scope: Scope, headers: Headers) -> tuple[str, str]:
     return _single(headers, names[0]), _single(headers, names[1])
 
 
+def original_url(scope: Scope, headers: Headers, path: str) -> str:
+    """The original request's URL as its client addressed it, for a DPoP proof's ``htu``
+    (RFC 9449 §4.3): the scheme and host the gateway forwards (``X-Forwarded-Proto``,
+    ``X-Forwarded-Host``, else the ``Host`` it sent) and the original path."""
+    scheme = headers.get("x-forwarded-proto") or str(scope.get("scheme", "http"))
+    host = headers.get("x-forwarded-host") or headers.get("host") or ""
+    return f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}{path}"
+
+
 class GatewayVerify:
-    def __init__(self, db: Database, verifier: BearerVerifier, routes: RouteTable | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        verifier: BearerVerifier,
+        routes: RouteTable | None,
+        dpop: DPoPChecker,
+    ) -> None:
+        self.dpop = dpop
         self.verifier = verifier
         self.routes = routes
         self.calls = DatabaseCalls(db)
@@ -142,15 +159,28 @@ class GatewayVerify:
         try:
             method, target = original_request(scope, headers)
             path, query = split_target(target)
-            token = presented_token(headers, _parameters(query), self.verifier)
+            token = presented(headers, _parameters(query), self.verifier)
+            url = original_url(scope, headers, path)
             method, path = normalise_method(method), normalise_path(path)
         except (AmbiguousPath, MissingOriginal) as exc:
             return _refused("invalid_request", str(exc))
         except InvalidToken as exc:
             return invalid_token_response(exc)
-        found = await self.calls.read(False, self._lookup, token)
+        proof = None
+        if token.dpop:
+            try:
+                proof = self.dpop.verify(headers, method, url, token.token)
+                if proof is None:
+                    raise InvalidDPoPProof("the DPoP scheme needs a DPoP proof header")
+                await self.calls.write(self.dpop.remember, proof)
+            except InvalidDPoPProof as exc:
+                return self.dpop.challenge(exc)
+        found = await self.calls.read(False, self._lookup, token.token)
         if isinstance(found, InvalidToken):
             return invalid_token_response(found)
+        problem = binding_problem(found, token.dpop, proof)
+        if problem is not None:
+            return self.dpop.challenge(problem)
         route = self.routes.find(method, path)
         if route is None:
             return _refused("no_route", f"no gateway route allows {method} {path}")
@@ -192,8 +222,10 @@ def _public_client_id(connection: Connection, client_pk: int) -> str | None:
         return public_client_id(session, client_pk)
 
 
-def routes(db: Database, verifier: BearerVerifier, routes_file: str) -> list[BaseRoute]:
+def routes(
+    db: Database, verifier: BearerVerifier, routes_file: str, dpop: DPoPChecker
+) -> list[BaseRoute]:
     """The decision endpoint, in both styles; without a routes file it refuses everything."""
     table = load_routes(routes_file) if routes_file else None
-    endpoint = GatewayVerify(db, verifier, table)
+    endpoint = GatewayVerify(db, verifier, table, dpop)
     return [Route(PREFIX, endpoint), Route(PREFIX + "/{original:path}", endpoint)]

@@ -28,12 +28,14 @@ from sellergate.api.cost import operation_cost
 from sellergate.api.execution import Operations
 from sellergate.api.limits import MAX_TOKENS
 from sellergate.config import Settings
-from sellergate.errors import InvalidToken, SellergateError
+from sellergate.errors import InvalidDPoPProof, InvalidToken, SellergateError
+from sellergate.oauth.dpop import Proof
 from sellergate.storage.database import Database
 from sellergate.storage.faults import is_fault
 from sellergate.web.body import BodyTooLarge, nesting_exceeds, read_limited
-from sellergate.web.credentials import presented_token
+from sellergate.web.credentials import Presented, presented
 from sellergate.web.dbcall import DatabaseCalls
+from sellergate.web.dpop import DPoPChecker, binding_problem
 from sellergate.web.errors import (
     internal_error_message,
     invalid_token_response,
@@ -45,6 +47,7 @@ from sellergate.web.graphiql import graphiql_page
 # Operations cheaper than this run on the event loop for reads on SQLite (microseconds);
 # anything dearer goes to a worker thread.
 INLINE_COST = 2_000
+PATH = "/seller-api/graphql"
 # JSON nesting allowed in a request body: far more than any real variables need.
 MAX_JSON_DEPTH = 32
 
@@ -73,8 +76,11 @@ class GraphQLEndpoint:
         db: Database,
         verifier: BearerVerifier,
         operations: Operations,
+        dpop: DPoPChecker | None = None,
     ) -> None:
         self.settings = settings
+        self.dpop = dpop or DPoPChecker(settings, db)
+        self.url = settings.public_url + PATH
         self.db = db
         self.verifier = verifier
         self.operations = operations
@@ -87,9 +93,15 @@ class GraphQLEndpoint:
                 return _error("GraphiQL is disabled; POST GraphQL requests here", 405)
             return graphiql_page()
         try:
-            token = presented_token(request.headers, request.query_params, self.verifier)
+            token = presented(request.headers, request.query_params, self.verifier)
         except InvalidToken as exc:
             return invalid_token_response(exc)
+        proof = None
+        if token.dpop:
+            try:
+                proof = await self._proof(request, token.token)
+            except InvalidDPoPProof as exc:
+                return self.dpop.challenge(exc)
         if not request.headers.get("content-type", "").startswith("application/json"):
             return _error("send the operation as JSON (Content-Type: application/json)", 415)
         try:
@@ -123,14 +135,25 @@ class GraphQLEndpoint:
         if problem is not None:
             return _error(problem, 400)
         if _may_write(query):
-            response = await self.calls.write(self._write, token, query, variables, operation)
+            response = await self.calls.write(
+                self._write, token, proof, query, variables, operation
+            )
         else:
             response = await self.calls.read(
-                cost > INLINE_COST, self._read, token, query, variables, operation
+                cost > INLINE_COST, self._read, token, proof, query, variables, operation
             )
         if planned is None and response.status_code != 401:
             self.plans.put(key, (cost, problem), len(query))
         return response
+
+    async def _proof(self, request: Request, token: str) -> Proof:
+        """RFC 9449 §7.1: the proof that must come with a DPoP-scheme token, checked and
+        spent before the token is looked up."""
+        proof = self.dpop.verify(request.headers, "POST", self.url, token)
+        if proof is None:
+            raise InvalidDPoPProof("the DPoP scheme needs a DPoP proof header")
+        await self.calls.write(self.dpop.remember, proof)
+        return proof
 
     def _plan(self, query: str, operation: str | None) -> tuple[int, str | None]:
         """The cost of the operation to run and, if ``operationName`` cannot pick one, why.
@@ -156,7 +179,8 @@ class GraphQLEndpoint:
     def _read(
         self,
         connection: Connection,
-        token: str,
+        token: Presented,
+        proof: Proof | None,
         query: str,
         variables: dict[str, Any] | None,
         operation: str | None,
@@ -164,20 +188,31 @@ class GraphQLEndpoint:
         """A query: the bearer lookup and the operation on one connection, with an ORM session
         over it only if a resolver asks for one (``me`` never does)."""
         try:
-            auth = self.verifier.lookup(token, connection)
+            auth = self.verifier.lookup(token.token, connection)
         except InvalidToken as exc:
             return invalid_token_response(exc)
+        problem = binding_problem(auth, token.dpop, proof)
+        if problem is not None:
+            return self.dpop.challenge(problem)
         context = ApiContext(auth, self.settings, connection=connection)
         return self._response(self.operations.execute(query, variables, operation, context))
 
     def _write(
-        self, token: str, query: str, variables: dict[str, Any] | None, operation: str | None
+        self,
+        token: Presented,
+        proof: Proof | None,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation: str | None,
     ) -> Response:
         with self.db.session(write=True) as session:
             try:
-                auth = self.verifier.lookup(token, session.connection())
+                auth = self.verifier.lookup(token.token, session.connection())
             except InvalidToken as exc:
                 return invalid_token_response(exc)
+            problem = binding_problem(auth, token.dpop, proof)
+            if problem is not None:
+                return self.dpop.challenge(problem)
             context = ApiContext(auth, self.settings, session=session)
             # Inside the session: a database fault raised again here rolls it back.
             return self._response(self.operations.execute(query, variables, operation, context))

@@ -18,7 +18,9 @@ from starlette.routing import Route
 
 from sellergate.accounts.oauth_storage import SqlOAuthStorage
 from sellergate.config import Settings
+from sellergate.errors import InvalidDPoPProof
 from sellergate.oauth import metadata as rfc8414
+from sellergate.oauth.par import par_response
 from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.server import introspection_response, revocation_response, token_response
 from sellergate.oauth.storage import OAuthStorage
@@ -26,6 +28,7 @@ from sellergate.storage.database import Database
 from sellergate.web.addresses import client_address
 from sellergate.web.body import BodyTooLarge, read_limited
 from sellergate.web.dbcall import DatabaseCalls
+from sellergate.web.dpop import DPoPChecker
 from sellergate.web.ratelimit import CLIENT_AUTHENTICATED
 
 MAX_FORM_BYTES = 16_384
@@ -85,8 +88,11 @@ def to_response(result: OAuthResponse) -> Response:
     return JSONResponse(result.body, status_code=result.status, headers=headers)
 
 
-def routes(settings: Settings, db: Database) -> list[Route]:
+def routes(settings: Settings, db: Database, dpop: DPoPChecker | None = None) -> list[Route]:
     calls = DatabaseCalls(db)
+    checker = dpop or DPoPChecker(settings, db)
+    token_url = settings.public_url + rfc8414.TOKEN_PATH
+    par_url = settings.public_url + rfc8414.PAR_PATH
 
     networks = settings.trusted_proxy_networks
 
@@ -100,6 +106,53 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         return handler(
             SqlOAuthStorage(address=address, connection=connection), settings, oauth_request
         )
+
+    def exchange(oauth_request: OAuthRequest, address: str) -> OAuthResponse:
+        """RFC 9449 §5: the proof (checked offline by the caller) is spent first, in its own
+        transaction, then the grant runs knowing what it proved."""
+        if oauth_request.dpop is not None:
+            checker.remember(oauth_request.dpop)
+        return write(token_response, oauth_request, address)
+
+    async def token(request: Request) -> Response:
+        if request.method != "POST":
+            response = _invalid_request("use POST", 405)
+            response.headers["Allow"] = "POST"
+            return response
+        parsed = await form_request(request)
+        if isinstance(parsed, Response):
+            return parsed
+        address = client_address(request, networks)
+        try:
+            parsed.dpop = checker.verify(request.headers, "POST", token_url)
+            result = to_response(await calls.write(exchange, parsed, address))
+        except InvalidDPoPProof as exc:
+            return checker.token_endpoint_error(exc)
+        result.headers.update(checker.nonce_headers())
+        return result
+
+    def push(oauth_request: OAuthRequest, address: str) -> OAuthResponse:
+        if oauth_request.dpop is not None:
+            checker.remember(oauth_request.dpop)
+        return write(par_response, oauth_request, address)
+
+    async def par(request: Request) -> Response:
+        """RFC 9126 §2; a DPoP proof sent with it binds the code (RFC 9449 §10.1)."""
+        if request.method != "POST":
+            response = _invalid_request("use POST", 405)
+            response.headers["Allow"] = "POST"
+            return response
+        parsed = await form_request(request)
+        if isinstance(parsed, Response):
+            return parsed
+        address = client_address(request, networks)
+        try:
+            parsed.dpop = checker.verify(request.headers, "POST", par_url)
+            result = to_response(await calls.write(push, parsed, address))
+        except InvalidDPoPProof as exc:
+            return checker.token_endpoint_error(exc)
+        result.headers.update(checker.nonce_headers())
+        return result
 
     def endpoint(handler: Handler, *, writes: bool) -> Callable[[Request], object]:
         async def handle(request: Request) -> Response:
@@ -130,7 +183,8 @@ def routes(settings: Settings, db: Database) -> list[Route]:
 
     return [
         Route(rfc8414.WELL_KNOWN_PATH, well_known, methods=["GET"]),
-        Route(rfc8414.TOKEN_PATH, endpoint(token_response, writes=True), methods=ANY),
+        Route(rfc8414.TOKEN_PATH, token, methods=ANY),
+        Route(rfc8414.PAR_PATH, par, methods=ANY),
         Route(rfc8414.REVOKE_PATH, endpoint(revocation_response, writes=True), methods=ANY),
         Route(rfc8414.INTROSPECT_PATH, endpoint(introspection_response, writes=False), methods=ANY),
     ]

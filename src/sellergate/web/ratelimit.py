@@ -126,7 +126,8 @@ def _header(scope: Scope, name: bytes) -> str:
 
 def _bearer_digest(scope: Scope) -> str | None:
     scheme, _, value = _header(scope, b"authorization").strip().partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    # RFC 9449 §7.1: a DPoP-bound token is charged to its budget like a Bearer one.
+    if scheme.lower() not in ("bearer", "dpop") or not value.strip():
         return None
     return token_hash(value.strip())
 
