@@ -43,6 +43,7 @@ def test_details_must_be_plain_values(db: Database) -> None:
         ("x" * 201, "x" * 199 + "…"),
         ("y" * 190 + ACCESS, "y" * 190 + "wn_access…"),
     ],
+    ids=["token", "token-in-text", "secret-part", "bare-prefix", "file-name", "long", "cut"],
 )
 def test_text_that_could_hold_a_secret_is_redacted_and_bounded(
     db: Database, text: str, recorded: str

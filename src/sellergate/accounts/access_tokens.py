@@ -32,6 +32,7 @@ _MINTED = (
     "last_four",
     "created_at",
     "expires_at",
+    "jkt",
 )
 # Prebuilt (:mod:`sellergate.storage.prebuilt`): minting runs on every token grant, and
 # SQLAlchemy's bookkeeping around one INSERT costs more than the INSERT.

@@ -40,6 +40,7 @@ _MINTED = (
     "expires_at",
     "parent_id",
     "access_token_id",
+    "jkt",
 )
 _INSERT = Prebuilt(insert(_REFRESH).values({name: bindparam(name) for name in _MINTED}))
 

@@ -29,6 +29,7 @@ from sellergate.oauth.dpop import (
 )
 from sellergate.oauth.dpop_nonce import NonceSource
 from sellergate.storage.database import Database
+from sellergate.web.errors import UNAVAILABLE_CODE
 
 ALGS = " ".join(ALGORITHMS)
 RETRY_AFTER_SECONDS = 5
@@ -103,7 +104,7 @@ class DPoPChecker:
     def challenge(self, error: InvalidDPoPProof | InvalidToken) -> JSONResponse:
         """§7.1: 401 with a ``DPoP`` challenge naming the error and the algorithms accepted."""
         if isinstance(error, ReplayCheckUnavailable):
-            message = {"message": error.description, "extensions": {"code": "UNAVAILABLE"}}
+            message = {"message": error.description, "extensions": {"code": UNAVAILABLE_CODE}}
             return _unavailable(error, {"errors": [message]})
         challenge = (
             f'DPoP error="{error.code}", error_description="{_quoted(error.description)}", '

@@ -56,6 +56,8 @@ _JSON_PATHS = (
 )
 
 UNAVAILABLE = "the service is temporarily unavailable; retry shortly"
+# The one GraphQL error code of an outage (database, Redis, the rate-limit store): docs/api.md.
+UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
 
 
 def _kind(request: Request) -> str:
@@ -80,7 +82,7 @@ def unavailable_response(request: Request) -> Response:
             "error_description": UNAVAILABLE,
         }
     elif kind == "graphql":
-        body = {"errors": [{"message": UNAVAILABLE, "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
+        body = {"errors": [{"message": UNAVAILABLE, "extensions": {"code": UNAVAILABLE_CODE}}]}
     elif kind == "json":
         body = {"error": "unavailable", "message": UNAVAILABLE}
     else:

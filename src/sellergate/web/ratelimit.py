@@ -44,6 +44,7 @@ from sellergate.oauth import metadata as rfc8414
 from sellergate.tokens.hashing import token_hash
 from sellergate.web.addresses import Networks, scope_address
 from sellergate.web.budgets import Charge, Limiter, LimiterUnavailable, Verdict
+from sellergate.web.errors import RETRY_AFTER_SECONDS, UNAVAILABLE, UNAVAILABLE_CODE
 
 log = logging.getLogger("sellergate.ratelimit")
 
@@ -357,10 +358,11 @@ async def _refuse(send: Send, verdict: Verdict, *, graphql: bool) -> None:
 
 
 async def _unavailable(send: Send, *, graphql: bool) -> None:
-    message = "the service is briefly unavailable; retry shortly"
+    """The store of the budgets cannot answer and they fail closed: the outage answer of
+    :mod:`sellergate.web.errors`, in the endpoint's own shape."""
     body: dict[str, object]
     if graphql:
-        body = {"errors": [{"message": message, "extensions": {"code": "UNAVAILABLE"}}]}
+        body = {"errors": [{"message": UNAVAILABLE, "extensions": {"code": UNAVAILABLE_CODE}}]}
     else:
-        body = {"error": "temporarily_unavailable", "error_description": message}
-    await _respond(send, 503, body, [(b"retry-after", b"5")])
+        body = {"error": "temporarily_unavailable", "error_description": UNAVAILABLE}
+    await _respond(send, 503, body, [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
