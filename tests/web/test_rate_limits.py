@@ -12,7 +12,7 @@ import pytest
 from live import Account, MakeServer, MakeToken, Server, free_port
 from oauth.conftest import App, Flow
 from sellergate.config import Settings
-from sellergate.oauth.metadata import INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH
+from sellergate.oauth.metadata import INTROSPECT_PATH, PAR_PATH, REVOKE_PATH, TOKEN_PATH
 from sellergate.tokens.format import TokenKind, generate
 
 ME = {"query": "{ me { username } }"}
@@ -227,6 +227,24 @@ def test_requests_refused_before_client_authentication_do_not_spend_the_apps_bud
         return post(live, INTROSPECT_PATH, data={"token": "x"}, auth=(app.client_id, app.secret))
 
     assert [introspect().status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_token_and_par_requests_of_an_authenticated_client_spend_its_budget(
+    start_server: StartServer, app: App
+) -> None:
+    live = start_server(rate_limit_client="3/minute")
+    assert app.secret is not None
+    auth = (app.client_id, app.secret)
+    refresh = {"grant_type": "refresh_token", "refresh_token": "wn_refresh_tk_test_x"}
+    pushed = {"response_type": "code", "client_id": app.client_id}
+    statuses = [
+        post(live, TOKEN_PATH, data=refresh, auth=auth).status_code,
+        post(live, PAR_PATH, data=pushed, auth=auth).status_code,
+        post(live, TOKEN_PATH, data=refresh, auth=auth).status_code,
+        post(live, TOKEN_PATH, data=refresh, auth=auth).status_code,
+    ]
+    # A refused refresh (invalid_grant) and a pushed request each cost the app one request.
+    assert statuses == [400, 201, 400, 429], statuses
 
 
 def test_a_concurrent_burst_cannot_pass_the_client_budget(

@@ -160,10 +160,13 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         return self.handle_response(*error(self.get_error_uri(request, error)))
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """Authlib's signal hook: once a token request's client is known, an app that must
-        use DPoP is refused a request without a proof (RFC 9449 §5) before anything is spent."""
+        """Authlib's signal hook: once a token request's client is known, the request says so
+        (the web layer's rate limiter charges the client's budget only for a client that
+        authenticated, whatever the grant then answers), and an app that must use DPoP is
+        refused a request without a proof (RFC 9449 §5) before anything is spent."""
         grant = kwargs.get("grant")
         if name == "after_authenticate_client" and grant is not None:
+            grant.request.client = kwargs["client"]
             require_proof(kwargs["client"], grant.request.dpop)
 
 

@@ -107,72 +107,51 @@ def routes(settings: Settings, db: Database, dpop: DPoPChecker | None = None) ->
             SqlOAuthStorage(address=address, connection=connection), settings, oauth_request
         )
 
-    def exchange(oauth_request: OAuthRequest, address: str) -> OAuthResponse:
+    def spending_proof(handler: Handler) -> Callable[[OAuthRequest, str], OAuthResponse]:
         """RFC 9449 §5: the proof (checked offline by the caller) is spent first, in its own
-        transaction, then the grant runs knowing what it proved."""
-        if oauth_request.dpop is not None:
-            checker.remember(oauth_request.dpop)
-        return write(token_response, oauth_request, address)
+        transaction, then the handler runs knowing what it proved."""
 
-    async def token(request: Request) -> Response:
-        if request.method != "POST":
-            response = _invalid_request("use POST", 405)
-            response.headers["Allow"] = "POST"
-            return response
-        parsed = await form_request(request)
-        if isinstance(parsed, Response):
-            return parsed
-        address = client_address(request, networks)
-        try:
-            parsed.dpop = checker.verify(request.headers, "POST", token_url)
-            result = to_response(await calls.write(exchange, parsed, address))
-        except InvalidDPoPProof as exc:
-            return checker.token_endpoint_error(exc)
-        result.headers.update(checker.nonce_headers())
-        return result
+        def run(oauth_request: OAuthRequest, address: str) -> OAuthResponse:
+            if oauth_request.dpop is not None:
+                checker.remember(oauth_request.dpop)
+            return write(handler, oauth_request, address)
 
-    def push(oauth_request: OAuthRequest, address: str) -> OAuthResponse:
-        if oauth_request.dpop is not None:
-            checker.remember(oauth_request.dpop)
-        return write(par_response, oauth_request, address)
+        return run
 
-    async def par(request: Request) -> Response:
-        """RFC 9126 §2; a DPoP proof sent with it binds the code (RFC 9449 §10.1)."""
-        if request.method != "POST":
-            response = _invalid_request("use POST", 405)
-            response.headers["Allow"] = "POST"
-            return response
-        parsed = await form_request(request)
-        if isinstance(parsed, Response):
-            return parsed
-        address = client_address(request, networks)
-        try:
-            parsed.dpop = checker.verify(request.headers, "POST", par_url)
-            result = to_response(await calls.write(push, parsed, address))
-        except InvalidDPoPProof as exc:
-            return checker.token_endpoint_error(exc)
-        result.headers.update(checker.nonce_headers())
-        return result
+    def endpoint(
+        handler: Handler, *, writes: bool, proof_url: str | None = None
+    ) -> Callable[[Request], object]:
+        """A form endpoint; with ``proof_url`` (the token and PAR endpoints) a ``DPoP`` proof
+        for that URL is checked, spent, and handed to the handler."""
+        with_proof = spending_proof(handler)
 
-    def endpoint(handler: Handler, *, writes: bool) -> Callable[[Request], object]:
         async def handle(request: Request) -> Response:
             if request.method != "POST":
                 # Answered here: the pages app mounted last would otherwise make this a 404.
-                response = _invalid_request("use POST", 405)
-                response.headers["Allow"] = "POST"
-                return response
+                refused = _invalid_request("use POST", 405)
+                refused.headers["Allow"] = "POST"
+                return refused
             parsed = await form_request(request)
             if isinstance(parsed, Response):
                 return parsed
             address = client_address(request, networks)
-            if writes:
+            if proof_url is not None:
+                try:
+                    parsed.dpop = checker.verify(request.headers, "POST", proof_url)
+                    result = await calls.write(with_proof, parsed, address)
+                except InvalidDPoPProof as exc:
+                    return checker.token_endpoint_error(exc)
+            elif writes:
                 result = await calls.write(write, handler, parsed, address)
             else:
                 result = await calls.read(False, read, handler, parsed, address)
             # For the rate limiter: the client's budget pays only for a client that proved
             # who it is (see web.ratelimit).
             request.scope[CLIENT_AUTHENTICATED] = parsed.client is not None
-            return to_response(result)
+            answer = to_response(result)
+            if proof_url is not None:
+                answer.headers.update(checker.nonce_headers())
+            return answer
 
         return handle
 
@@ -183,8 +162,14 @@ def routes(settings: Settings, db: Database, dpop: DPoPChecker | None = None) ->
 
     return [
         Route(rfc8414.WELL_KNOWN_PATH, well_known, methods=["GET"]),
-        Route(rfc8414.TOKEN_PATH, token, methods=ANY),
-        Route(rfc8414.PAR_PATH, par, methods=ANY),
+        Route(
+            rfc8414.TOKEN_PATH,
+            endpoint(token_response, writes=True, proof_url=token_url),
+            methods=ANY,
+        ),
+        Route(
+            rfc8414.PAR_PATH, endpoint(par_response, writes=True, proof_url=par_url), methods=ANY
+        ),
         Route(rfc8414.REVOKE_PATH, endpoint(revocation_response, writes=True), methods=ANY),
         Route(rfc8414.INTROSPECT_PATH, endpoint(introspection_response, writes=False), methods=ANY),
     ]

@@ -52,7 +52,9 @@ GRAPHQL_PATH = "/seller-api/graphql"
 # Set in the request's scope by the OAuth endpoints once they authenticated the client.
 CLIENT_AUTHENTICATED = "sellergate.client_authenticated"
 GATEWAY_PATH = "/gateway/verify"
-OAUTH_PATHS = frozenset({rfc8414.TOKEN_PATH, rfc8414.REVOKE_PATH, rfc8414.INTROSPECT_PATH})
+OAUTH_PATHS = frozenset(
+    {rfc8414.TOKEN_PATH, rfc8414.PAR_PATH, rfc8414.REVOKE_PATH, rfc8414.INTROSPECT_PATH}
+)
 # The OAuth endpoints accept no larger form (web.oauth); the client id is read from it.
 MAX_FORM_BYTES = 16_384
 KNOWN_APPS = 100_000
