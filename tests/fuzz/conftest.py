@@ -12,10 +12,10 @@ import pytest
 from api.support import make_shop
 from fuzz.support import Target
 from live import Account
-from oauth.conftest import Register, register
+from oauth.conftest import Register, browser, register
 from sellergate.storage.database import Database
 
-__all__ = ["register", "target"]
+__all__ = ["browser", "register", "target"]
 
 
 @pytest.fixture

@@ -22,8 +22,29 @@ from sellergate.errors import InvalidInput, NotFound
 from sellergate.scopes import Scope
 from sellergate.storage.models import AccessToken, Seller
 from sellergate.storage.types import utcnow
+from sellergate.tokens.format import TokenKind
 
 MAX_LABEL = 100
+
+
+def check_label(label: str) -> None:
+    """A token's label is a name a person gives it: printable text, and never anything that
+    looks like a secret (a token prefix: a label is shown, logged and sent to scanners' lookups
+    as plain text, where a token-like string would be redacted, refused or mistaken for a
+    leak). Raises :class:`InvalidInput` naming the field; nothing is changed."""
+    if len(label) > MAX_LABEL:
+        raise InvalidInput(f"label is longer than {MAX_LABEL} characters", field="label")
+    if not label.isprintable() or any("\ud800" <= char <= "\udfff" for char in label):
+        raise InvalidInput("label must be printable text", field="label")
+    lowered = label.lower()
+    if any(kind.value in lowered for kind in TokenKind):
+        raise InvalidInput(
+            "label must not contain a token prefix such as wn_access_tk_: name where the token "
+            "is used instead",
+            field="label",
+        )
+
+
 MAX_LIFETIME = timedelta(days=3650)
 PURPOSE = "personal_token"
 
@@ -55,8 +76,7 @@ def _issue(
     expires_in: timedelta | None,
     label: str,
 ) -> IssuedToken:
-    if len(label) > MAX_LABEL:
-        raise InvalidInput(f"label is longer than {MAX_LABEL} characters", field="label")
+    check_label(label)
     if expires_in is not None and not timedelta(0) < expires_in <= MAX_LIFETIME:
         raise InvalidInput("expiry must be between 1 second and 10 years", field="expires_in")
     minted = mint_access_token(
