@@ -307,3 +307,23 @@ def test_a_bug_is_a_500_with_a_reference_logged_once(
         logged = [r for r in caplog.records if reference.group(1) in r.getMessage()]
         assert len(logged) == 1 and logged[0].exc_info
         assert link.link not in logged[0].getMessage()  # secure-link paths are secrets
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # An enum variable, a mutation's string, a key: each once a 500 or an INTERNAL error.
+        '{"query": "query($s: OrderStatus) { orders(status: $s) { edges { cursor } } }",'
+        ' "variables": {"s": "\\ud800"}}',
+        '{"query": "mutation { productCreate(input: {title: \\"a\\udc00b\\"}) '
+        '{ product { id } } }"}',
+        '{"query": "{ me { id } }", "variables": {"\\udfff": 1}}',
+    ],
+    ids=["enum-variable", "mutation-string", "variable-name"],
+)
+def test_lone_surrogates_in_graphql_bodies_are_refused_before_anything_runs(
+    http: httpx.Client, seller: Account, content: str
+) -> None:
+    response = gql(http, seller.token, content=content)
+    assert_clean(response, 400)
+    assert "lone UTF-16 surrogate" in response.text

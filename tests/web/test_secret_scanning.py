@@ -247,3 +247,24 @@ def test_a_report_whose_url_or_source_names_a_token_prefix_still_revokes(
     [details] = leak_events(db)
     assert details["url"] == "https://example.com/repo/blob/main/wn_access_tk_[redacted].md"
     assert details["source"] == "wn_access_tk_[redacted]"
+
+
+def test_a_report_with_a_lone_surrogate_is_refused_before_anything_is_applied(
+    http: httpx.Client, private_key: ec.EllipticCurvePrivateKey, seller: Account, db: Database
+) -> None:
+    """Regression: a report holding "\\ud800" was a 500 after it had been applied (and its
+    retry was then refused as a replay)."""
+    text = json.dumps([item(seller.token)])[:-2] + ', "source": "\\ud800"}]'
+    body = text.encode()
+    signature = base64.b64encode(private_key.sign(body, ec.ECDSA(hashes.SHA256()))).decode()
+    headers = {
+        "Github-Public-Key-Identifier": KEY_ID,
+        "Github-Public-Key-Signature": signature,
+        "Content-Type": "application/json",
+    }
+    for _ in range(2):  # the retry gets the same answer, not "replay"
+        response = http.post(PATH, content=body, headers=headers)
+        assert response.status_code == 400, response.text
+        assert "surrogate" in response.text
+    assert me(http, seller.token) == 200
+    assert leak_events(db) == []

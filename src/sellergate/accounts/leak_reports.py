@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +26,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy.orm import Session
 
+from sellergate import strictjson
 from sellergate.accounts.audit import Actor
 from sellergate.accounts.leaks import forget_old_reports, handle_leak, remember_report
 from sellergate.config import Settings
 from sellergate.errors import BadSignature, InvalidInput
+from sellergate.strictjson import LoneSurrogate
 
 MAX_TOKENS = 1000
 MAX_TOKEN_LENGTH = 512
@@ -71,7 +72,9 @@ class ReportVerifier:
 
 def parse_report(body: bytes) -> list[ReportedToken]:
     try:
-        items: Any = json.loads(body)
+        items: Any = strictjson.loads(body)
+    except LoneSurrogate as exc:
+        raise InvalidInput(str(exc)) from None
     except (UnicodeDecodeError, ValueError):
         raise InvalidInput("the body is not JSON") from None
     if not isinstance(items, list) or not 0 < len(items) <= MAX_TOKENS:

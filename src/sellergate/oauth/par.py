@@ -42,7 +42,7 @@ def par_response(storage: OAuthStorage, settings: Settings, request: OAuthReques
         return refused
     try:
         client: OAuthClient = server.authenticate_client(request, AUTH_METHODS, endpoint="par")
-        request.client = client  # known now, whatever is answered (the client's rate budget)
+        request.client = client  # type: ignore[assignment]  # known now, whatever is answered (the client's rate budget)
         if "request_uri" in request.payload.data:
             raise InvalidRequestError("request_uri may not be pushed (RFC 9126 section 2.1)")
         params = [(k, v) for k, v in request.payload_params if k not in _NOT_STORED]

@@ -13,7 +13,6 @@ once with its stack; a database fault becomes a 503 for the whole request.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
@@ -21,6 +20,7 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sellergate import strictjson
 from sellergate.accounts.bearer import BearerVerifier
 from sellergate.api.cache import DocumentCache
 from sellergate.api.context import ApiContext
@@ -32,6 +32,7 @@ from sellergate.errors import InvalidDPoPProof, InvalidToken, SellergateError
 from sellergate.oauth.dpop import Proof
 from sellergate.storage.database import Database
 from sellergate.storage.faults import is_fault
+from sellergate.strictjson import LoneSurrogate
 from sellergate.web.body import BodyTooLarge, nesting_exceeds, read_limited
 from sellergate.web.credentials import Presented, presented
 from sellergate.web.dbcall import DatabaseCalls
@@ -109,11 +110,13 @@ class GraphQLEndpoint:
         except BodyTooLarge:
             return _error(f"request body exceeds {self.settings.max_body_bytes} bytes", 413)
         try:
-            payload = json.loads(body)
+            payload = strictjson.loads(body)
             if nesting_exceeds(payload, MAX_JSON_DEPTH + 1):
                 raise RecursionError
         except RecursionError:
             return _error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels", 400)
+        except LoneSurrogate as exc:
+            return _error(str(exc), 400)
         except ValueError:
             return _error("request body is not valid JSON", 400)
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
