@@ -10,7 +10,6 @@ import threading
 import time
 from datetime import timedelta
 
-import redis
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -18,10 +17,10 @@ from sellergate.config import Settings
 from sellergate.oauth.dpop import ReplayCache
 from sellergate.storage.database import Database
 from sellergate.storage.models import SpentDPoPProof
+from sellergate.storage.redisstore import redis_client
 from sellergate.storage.types import utcnow
 
 PRUNE_EVERY_SECONDS = 60.0
-REDIS_TIMEOUT_SECONDS = 2.0
 
 
 class DatabaseReplayCache:
@@ -62,14 +61,10 @@ class RedisReplayCache:
     """``SET key 1 NX EX seconds``: atomic in Redis, expired by Redis itself."""
 
     def __init__(self, url: str) -> None:
-        self.client = redis.Redis.from_url(
-            url,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        )
+        self.client = redis_client(url)
 
     def first_use(self, key: str, seconds: int) -> bool:
-        return bool(self.client.set(f"sellergate-dpop:{key}", b"1", nx=True, ex=seconds))
+        return bool(self.client.set(f"sellergate-dpop:{key}", "1", nx=True, ex=seconds))
 
 
 def make_replay_cache(settings: Settings, db: Database) -> ReplayCache:
