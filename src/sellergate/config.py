@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-import json
 import os
 import re
 import time
@@ -17,12 +16,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sellergate.durations import parse_duration
+from sellergate.scanning_keys import scanning_keys
 
 
 class Environment(enum.StrEnum):
@@ -362,37 +360,6 @@ class Settings(BaseSettings):
                 return key
             time.sleep(0.01)
         raise ConfigError(f"{path} is empty: delete it, or set SELLERGATE_SECRET_KEY")
-
-
-def scanning_keys(value: str) -> dict[str, str]:
-    """Parse ``SELLERGATE_SECRET_SCANNING_KEYS``: GitHub's public-key document, inline or a path.
-
-    The document is ``{"public_keys": [{"key_identifier": ..., "key": PEM}, ...]}``, as GitHub
-    publishes its secret-scanning keys; every key must be an ECDSA public key in PEM.
-    """
-    text = value.strip()
-    if not text:
-        return {}
-    if not text.startswith("{"):
-        try:
-            text = Path(text).read_text()
-        except OSError as exc:
-            raise ValueError(f"cannot read the key file: {exc.strerror}") from None
-    try:
-        entries = json.loads(text)["public_keys"]
-        keys = {str(entry["key_identifier"]): str(entry["key"]) for entry in entries}
-    except (ValueError, KeyError, TypeError):
-        raise ValueError(
-            'must be {"public_keys": [{"key_identifier": ..., "key": PEM}]} or a path to it'
-        ) from None
-    for identifier, pem in keys.items():
-        try:
-            loaded = load_pem_public_key(pem.encode())
-        except ValueError:
-            raise ValueError(f"key {identifier!r} is not a PEM public key") from None
-        if not isinstance(loaded, ec.EllipticCurvePublicKey):
-            raise ValueError(f"key {identifier!r} is not an ECDSA key")
-    return keys
 
 
 # Settings whose value is never repeated in an error message.

@@ -17,6 +17,7 @@ from sellergate.accounts.throttling import (
     address_group,
 )
 from sellergate.config import Settings
+from sellergate.storage.cadence import Cadence
 from sellergate.storage.database import Database
 from sellergate.storage.models import LoginAttempt
 from sellergate.storage.types import utcnow
@@ -111,7 +112,7 @@ def test_windows_that_ended_are_deleted(db: Database, settings: Settings) -> Non
     counter.hit("old", 60)
     with db.session(write=True) as session:
         session.execute(update(LoginAttempt).values(expires_at=utcnow() - timedelta(seconds=1)))
-    counter._pruned_at = 0.0
+    counter._prune_cadence = Cadence(0.0)  # the next hit prunes, without a minute's wait
     counter.hit("new", 60)
     with db.session() as session:
         assert list(session.scalars(select(LoginAttempt.key))) == ["new"]

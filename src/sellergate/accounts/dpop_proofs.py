@@ -6,8 +6,6 @@ are forgotten once a replay would be refused as too old anyway.
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import timedelta
 
 from sqlalchemy import delete
@@ -15,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from sellergate.config import Settings
 from sellergate.oauth.dpop import ReplayCache
+from sellergate.storage.cadence import Cadence
 from sellergate.storage.database import Database
 from sellergate.storage.models import SpentDPoPProof
 from sellergate.storage.redisstore import redis_client
@@ -30,8 +29,7 @@ class DatabaseReplayCache:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._insert = sqlite.insert if db.engine.dialect.name == "sqlite" else postgresql.insert
-        self._pruned_at = 0.0
-        self._lock = threading.Lock()
+        self._prune_cadence = Cadence(PRUNE_EVERY_SECONDS)
 
     def first_use(self, key: str, seconds: int) -> bool:
         now = utcnow()
@@ -48,11 +46,8 @@ class DatabaseReplayCache:
 
     def _prune(self) -> None:
         """Forget proofs past their window, at most once a minute per process."""
-        now = time.monotonic()
-        with self._lock:
-            if now - self._pruned_at < PRUNE_EVERY_SECONDS:
-                return
-            self._pruned_at = now
+        if not self._prune_cadence.due():
+            return
         with self.db.session(write=True) as session:
             session.execute(delete(SpentDPoPProof).where(SpentDPoPProof.expires_at <= utcnow()))
 

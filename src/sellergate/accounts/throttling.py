@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +29,7 @@ from sqlalchemy import case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sellergate.config import Settings
+from sellergate.storage.cadence import Cadence
 from sellergate.storage.database import Database
 from sellergate.storage.models import LoginAttempt
 from sellergate.storage.redisstore import client_options
@@ -57,8 +57,7 @@ class DatabaseCounter:
         self.db = db
         dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
         self._insert = dialect.insert
-        self._pruned_at = 0.0
-        self._lock = threading.Lock()
+        self._prune_cadence = Cadence(PRUNE_EVERY_SECONDS)
 
     def hit(self, key: str, seconds: int) -> tuple[int, float]:
         now = utcnow()
@@ -97,11 +96,8 @@ class DatabaseCounter:
 
     def _prune(self) -> None:
         """Delete windows that have ended, at most once a minute per process."""
-        now = time.monotonic()
-        with self._lock:
-            if now - self._pruned_at < PRUNE_EVERY_SECONDS:
-                return
-            self._pruned_at = now
+        if not self._prune_cadence.due():
+            return
         with self.db.session(write=True) as session:
             session.execute(delete(LoginAttempt).where(LoginAttempt.expires_at <= utcnow()))
 
