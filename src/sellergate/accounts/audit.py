@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sellergate.storage.database import Database
 from sellergate.storage.models import SecurityEvent, Seller
 from sellergate.tokens.format import redact_tokens
 
@@ -104,6 +105,22 @@ def record_event(
         )
     )
     session.flush()
+
+
+def record_seller_event(
+    db: Database,
+    kind: EventKind,
+    *,
+    seller_id: int | None,
+    address: str,
+    details: Mapping[str, Detail] | None = None,
+) -> None:
+    """Append one event of a seller's own doing (sign-in, sign-out) in a transaction of its
+    own: for what is not a change of its own, or whose change is committed elsewhere."""
+    with db.session(write=True) as session:
+        record_event(
+            session, kind, actor=Actor.SELLER, seller_id=seller_id, address=address, details=details
+        )
 
 
 def list_events(

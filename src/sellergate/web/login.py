@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from sellergate.accounts.audit import Actor, Detail, EventKind, record_event
+from sellergate.accounts.audit import Actor, Detail, EventKind, record_event, record_seller_event
 from sellergate.accounts.passwords import MAX_LENGTH, verify_password
 from sellergate.accounts.sellers import find_seller
 from sellergate.accounts.throttling import LoginThrottle, Verdict
@@ -107,15 +107,7 @@ def routes(
     def log(
         kind: EventKind, seller_id: int, address: str, details: dict[str, Detail] | None = None
     ) -> None:
-        with db.session(write=True) as session:
-            record_event(
-                session,
-                kind,
-                actor=Actor.SELLER,
-                seller_id=seller_id,
-                address=address,
-                details=details,
-            )
+        record_seller_event(db, kind, seller_id=seller_id, address=address, details=details)
 
     def form_page(
         request: Request, next_url: str, status: int = 200, error: str = "", username: str = ""

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from sellergate.accounts.audit import Actor, Detail, EventKind, record_event
+from sellergate.accounts.audit import Detail, EventKind, record_seller_event
 from sellergate.accounts.identities import UpstreamUser, find_linked, sign_in_upstream
 from sellergate.accounts.throttling import LoginThrottle
 from sellergate.accounts.upstream_signins import (
@@ -83,15 +83,9 @@ def routes(
     def log(
         kind: EventKind, seller_id: int | None, address: str, details: dict[str, Detail]
     ) -> None:
-        with db.session(write=True) as session:
-            record_event(
-                session,
-                kind,
-                actor=Actor.SELLER,
-                seller_id=seller_id,
-                address=address,
-                details={"method": "oidc", **details},
-            )
+        record_seller_event(
+            db, kind, seller_id=seller_id, address=address, details={"method": "oidc", **details}
+        )
 
     def failure(request: Request, error: SigninFailed) -> Response:
         return page(
@@ -259,15 +253,13 @@ def routes(
         if seller_id is None:
             return 0  # nobody here is signed in as that account: nothing to end
         ended = store.end_upstream(seller_id, request.sid)
-        with db.session(write=True) as session:
-            record_event(
-                session,
-                EventKind.SESSION_ENDED,
-                actor=Actor.SELLER,
-                seller_id=seller_id,
-                address=address,
-                details={"reason": "upstream_logout", "sessions": ended},
-            )
+        record_seller_event(
+            db,
+            EventKind.SESSION_ENDED,
+            seller_id=seller_id,
+            address=address,
+            details={"reason": "upstream_logout", "sessions": ended},
+        )
         return ended
 
     async def backchannel_logout(request: Request) -> Response:
