@@ -111,6 +111,24 @@ def test_an_app_budget_spans_its_tokens(
     assert api(live, seller.token).status_code == 200
 
 
+def test_a_fresh_token_per_request_cannot_pass_the_app_budget(
+    start_server: StartServer, flow: Flow
+) -> None:
+    """Regression: the app of a token was learnt only once its first request had run, so an app
+    minting a fresh access token for every call was never refused. And the headers show the
+    budget closest to running out: here the app's, not the token's."""
+    tokens = [flow.tokens()["access_token"] for _ in range(5)]
+    live = start_server(rate_limit_app="4/minute", rate_limit_token="100/minute")
+    for remaining, token in zip((3, 2, 1, 0), tokens, strict=False):
+        response = api(live, token)
+        assert response.status_code == 200
+        assert_headers(response, 4, remaining)
+    refused = api(live, tokens[4])
+    assert refused.status_code == 429
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert int(refused.headers["retry-after"]) >= 1
+
+
 def test_a_client_over_its_budget_gets_an_oauth_error(
     start_server: StartServer, flow: Flow, register: Callable[..., App]
 ) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -41,6 +41,18 @@ _INSERT = Prebuilt(
     .values({name: bindparam(name) for name in _MINTED})
     .returning(AccessToken.id)
 )
+
+
+_APP_OF = Prebuilt(
+    select(AccessToken.client_id).where(AccessToken.token_hash == bindparam("digest"))
+)
+
+
+def app_of_token(connection: Connection, digest: str) -> tuple[bool, int | None]:
+    """Whether a token with this SHA-256 ``digest`` exists and, if so, its app's row id (none
+    for a personal token). It never changes for a token, dead or alive."""
+    row = _APP_OF.first(connection, {"digest": digest})
+    return (False, None) if row is None else (True, row[0])
 
 
 def mint_access_token(

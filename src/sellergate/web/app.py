@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from sellergate.accounts.bearer import LastUsedRecorder
+from sellergate.accounts.bearer import BearerVerifier, LastUsedRecorder
 from sellergate.api.execution import Operations
 from sellergate.api.schema import build_schema
 from sellergate.config import Settings
@@ -26,7 +26,7 @@ from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.jobs import background_jobs
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
-from sellergate.web.ratelimit import AppCache, AppRecordingVerifier, RateLimitMiddleware
+from sellergate.web.ratelimit import RateLimitMiddleware, TokenApps
 from sellergate.web.requestlog import RequestLogMiddleware
 
 GIL_SWITCH_SECONDS = 0.001
@@ -35,10 +35,7 @@ GIL_SWITCH_SECONDS = 0.001
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     database = db or Database(settings)
     recorder = LastUsedRecorder()
-    apps = AppCache()
-    verifier = AppRecordingVerifier(
-        database.engine, staging=not settings.production, recorder=recorder, apps=apps
-    )
+    verifier = BearerVerifier(database.engine, staging=not settings.production, recorder=recorder)
     metrics = Metrics()
     operations = Operations(
         build_schema(settings),
@@ -95,7 +92,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             Middleware(
                 RateLimitMiddleware,
                 limiter=Limiter(settings),
-                apps=apps,
+                apps=TokenApps(database),
                 proxies=settings.trusted_proxy_networks,
             ),
             # The fault barrier inside the request log, the metrics and the limiter: each of

@@ -17,9 +17,10 @@ The counting is :mod:`sellergate.web.budgets`'s. Every response of these endpoin
 headers of the budget closest to running out; over it, ``429`` with ``Retry-After`` in the
 endpoint's own error shape.
 
-Which app a token belongs to is learnt when the endpoint looks the token up (see
-:class:`AppRecordingVerifier`) and remembered per process: it never changes for a token. The
-first request of a token in a process is therefore charged to its app after it ran, not refused.
+Which app a token belongs to is looked up (:class:`TokenApps`) the first time a process sees the
+token, before its request runs, and then remembered: it never changes for a token. So every
+request, the first of a fresh token too, is charged to its app and refused over the app's budget
+before it runs.
 """
 
 from __future__ import annotations
@@ -36,14 +37,16 @@ from collections import OrderedDict
 from urllib.parse import parse_qsl, unquote
 
 from limits import RateLimitItem
-from sqlalchemy import Connection, Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sellergate.accounts.bearer import AuthContext, BearerVerifier, LastUsedRecorder
+from sellergate.accounts.access_tokens import app_of_token
 from sellergate.oauth import metadata as rfc8414
+from sellergate.storage.database import Database
+from sellergate.storage.faults import is_fault
 from sellergate.tokens.hashing import token_hash
 from sellergate.web.addresses import Networks, scope_address
 from sellergate.web.budgets import Charge, Limiter, LimiterUnavailable, Verdict
+from sellergate.web.dbcall import DatabaseCalls
 from sellergate.web.errors import RETRY_AFTER_SECONDS, UNAVAILABLE, UNAVAILABLE_CODE
 
 log = logging.getLogger("sellergate.ratelimit")
@@ -60,38 +63,25 @@ MAX_FORM_BYTES = 16_384
 KNOWN_APPS = 100_000
 
 
-class AppCache:
-    """Which app (client row id, or none) each token hash belongs to, for this process."""
+class TokenApps:
+    """Which app (client row id, or none) each token belongs to, by the token's hash: read from
+    the database the first time this process sees a token, then remembered. Unknown tokens are
+    not remembered (made-up ones would only fill the memory); their request is answered 401."""
 
-    def __init__(self, size: int = KNOWN_APPS) -> None:
+    def __init__(self, db: Database, size: int = KNOWN_APPS) -> None:
+        self._calls = DatabaseCalls(db)
         self._apps: OrderedDict[str, int | None] = OrderedDict()
         self._size = size
 
-    def get(self, digest: str) -> tuple[bool, int | None]:
+    async def app_of(self, digest: str) -> int | None:
         if digest in self._apps:
-            return True, self._apps[digest]
-        return False, None
-
-    def remember(self, digest: str, app: int | None) -> None:
-        # A plain dict write is atomic under the GIL; lookups run in worker threads.
-        self._apps[digest] = app
-        if len(self._apps) > self._size:
-            self._apps.popitem(last=False)
-
-
-class AppRecordingVerifier(BearerVerifier):
-    """The bearer check, also remembering each token's app for the limiter."""
-
-    def __init__(
-        self, engine: Engine, *, staging: bool, recorder: LastUsedRecorder, apps: AppCache
-    ) -> None:
-        super().__init__(engine, staging=staging, recorder=recorder)
-        self.apps = apps
-
-    def lookup(self, token: str, connection: Connection | None = None) -> AuthContext:
-        auth = super().lookup(token, connection)
-        self.apps.remember(token_hash(token), auth.client_id)
-        return auth
+            return self._apps[digest]
+        found, app = await self._calls.read(False, app_of_token, digest)
+        if found:
+            self._apps[digest] = app
+            if len(self._apps) > self._size:
+                self._apps.popitem(last=False)
+        return app
 
 
 class RefusedAddresses:
@@ -151,7 +141,7 @@ class RateLimitMiddleware:
     """Charges API and OAuth requests to their budgets and adds the headers to the response."""
 
     def __init__(
-        self, app: ASGIApp, limiter: Limiter, apps: AppCache, proxies: Networks = ()
+        self, app: ASGIApp, limiter: Limiter, apps: TokenApps, proxies: Networks = ()
     ) -> None:
         self.app = app
         self.limiter = limiter
@@ -181,7 +171,6 @@ class RateLimitMiddleware:
         digest = _bearer_digest(scope)
         address = self._address(scope)
         charges: list[Charge] = []
-        app_known = True
         if digest is None:
             _add(charges, limiter.address, "address:" + address)
         else:
@@ -189,9 +178,16 @@ class RateLimitMiddleware:
                 await _refuse(send, blocked, graphql=graphql)
                 return
             _add(charges, limiter.token, "token:" + digest)
-            app_known, app = self.apps.get(digest)
-            if app is not None:
-                _add(charges, limiter.app, f"app:{app}")
+            if limiter.app is not None:
+                try:
+                    app = await self.apps.app_of(digest)
+                except Exception as exc:
+                    if not is_fault(exc):
+                        raise
+                    await _unavailable(send, graphql=graphql)
+                    return
+                if app is not None:
+                    _add(charges, limiter.app, f"app:{app}")
         status = 0
 
         async def noting_status(message: Message) -> None:
@@ -211,10 +207,6 @@ class RateLimitMiddleware:
                 verdict = await limiter.charge([(limiter.address, "address:" + address)])
                 if verdict is not None and not verdict.allowed:
                     self.refused_addresses.remember(address, verdict)
-            elif not app_known:
-                _, app = self.apps.get(digest)
-                if app is not None and limiter.app is not None:
-                    await limiter.charge([(limiter.app, f"app:{app}")])
 
     async def _oauth(self, scope: Scope, receive: Receive, send: Send) -> None:
         limiter = self.limiter
