@@ -66,7 +66,8 @@ class Target:
 
 
 def check(response: httpx.Response) -> None:
-    """No 5xx and nothing internal in the body, whatever was asked."""
+    """No 5xx and nothing internal in the body, whatever was asked; every refusal in the shape
+    its endpoint promises."""
     assert response.status_code < 500, (response.status_code, response.text[:500])
     assert not INTERNAL.search(response.text), response.text[:500]
     if response.content and response.headers.get("content-type", "").startswith("application/json"):
@@ -75,3 +76,28 @@ def check(response: httpx.Response) -> None:
         for error in errors or ():
             code = (error.get("extensions") or {}).get("code")
             assert code != "INTERNAL", error  # a masked bug is still a bug
+    if response.status_code >= 400:
+        check_error_shape(response)
+
+
+def check_error_shape(response: httpx.Response) -> None:
+    """The one catalogue's shapes (docs/api.md, docs/oauth.md): GraphQL errors with a code at
+    the Seller API, ``error`` and ``error_description`` at every other JSON endpoint, a page for
+    people; never a refusal without a body or with ``Cache-Control`` that lets it be stored."""
+    path = response.request.url.path
+    kind = response.headers.get("content-type", "")
+    assert response.headers.get("cache-control", "").startswith("no-store") or kind.startswith(
+        "text/html"
+    ), (path, response.status_code, response.headers)
+    if kind.startswith("text/html"):
+        assert response.text.strip(), (path, response.status_code)
+        return
+    assert kind.startswith("application/json"), (path, response.status_code, kind)
+    body = response.json()
+    if path.startswith("/seller-api/graphql"):
+        (error,) = body["errors"]
+        assert isinstance(error["message"], str) and error["message"]
+        assert isinstance(error["extensions"]["code"], str), error
+    else:
+        assert isinstance(body["error"], str) and body["error"], body
+        assert isinstance(body["error_description"], str), body

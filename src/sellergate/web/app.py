@@ -21,7 +21,7 @@ from sellergate.storage.database import Database
 from sellergate.web import gateway, health, oauth, secret_scanning, secure_links
 from sellergate.web.budgets import Limiter
 from sellergate.web.dpop import DPoPChecker
-from sellergate.web.errors import FaultBarrier
+from sellergate.web.errors import HTTP_EXCEPTIONS, FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.jobs import background_jobs
 from sellergate.web.metrics import Metrics, MetricsMiddleware
@@ -100,6 +100,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             Middleware(FaultBarrier),
         ],
         lifespan=lifespan,
+        exception_handlers=HTTP_EXCEPTIONS,
     )
     app.state.settings = settings
     app.state.db = database

@@ -20,7 +20,7 @@ from sellergate.accounts.clients import find_client
 from sellergate.accounts.oauth_storage import SqlOAuthStorage
 from sellergate.accounts.pushed_requests import claim_pushed, hand_over, peek_pushed
 from sellergate.config import Settings
-from sellergate.errors import OAuthError
+from sellergate.errors import BadRequest, OAuthError
 from sellergate.oauth.metadata import AUTHORIZE_PATH
 from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.server import (
@@ -32,6 +32,7 @@ from sellergate.scopes import DESCRIPTIONS
 from sellergate.storage.database import Database
 from sellergate.web.addresses import client_address
 from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
+from sellergate.web.errors import Shape, error_response, expired_form_response
 from sellergate.web.login import signed_in_seller, signed_in_username
 from sellergate.web.oauth import query_request, query_string_request, to_response
 from sellergate.web.templates import page
@@ -186,13 +187,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         form = await request.form(max_files=0, max_fields=10)
         seller_id = signed_in_seller(request)
         if not csrf_valid(request, form.get(FIELD)) or seller_id is None:
-            return page(
-                request,
-                "message.html",
-                400,
-                title="This page expired",
-                message="Go back to the app and start connecting again.",
-            )
+            return expired_form_response(request, "Go back to the app and start connecting again.")
         choice = form.get("decision")
         if choice not in ("approve", "deny"):
             return error_page(request, OAuthError("choose Approve or Deny", code="invalid_request"))
@@ -202,10 +197,10 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         except OAuthError as exc:
             return error_page(request, exc)
         if result is None:
-            return page(
-                request,
-                "message.html",
-                400,
+            return error_response(
+                BadRequest("the authorization request cannot be answered"),
+                Shape.PAGE,
+                request=request,
                 title="This request cannot be answered",
                 message=(
                     "It was already answered, it expired, or it is not the request you were "

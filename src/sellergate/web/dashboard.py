@@ -41,6 +41,7 @@ from sellergate.storage.database import Database
 from sellergate.storage.types import utcnow
 from sellergate.web.addresses import client_address
 from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
+from sellergate.web.errors import expired_form_response
 from sellergate.web.login import signed_in_seller, signed_in_username
 from sellergate.web.paths import ROW_ID
 from sellergate.web.sessions import flash_message, take_flash
@@ -221,14 +222,10 @@ def routes(settings: Settings, db: Database) -> list[Route]:
         return RedirectResponse(DASHBOARD_PATH, status_code=303)
 
     def expired_form(request: Request) -> Response:
-        return page(
+        return expired_form_response(
             request,
-            "message.html",
-            400,
-            title="This page expired",
-            message="Nothing was changed. Go back to your dashboard and try again.",
-            link=DASHBOARD_PATH,
-            link_text="Back to the dashboard",
+            "Nothing was changed. Go back to your dashboard and try again.",
+            (DASHBOARD_PATH, "Back to the dashboard"),
         )
 
     async def guarded(request: Request) -> tuple[int, FormData] | Response:

@@ -13,7 +13,7 @@ import time
 
 import redis
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from sellergate.accounts.bearer import AuthContext
 from sellergate.accounts.dpop_proofs import make_replay_cache
@@ -29,10 +29,9 @@ from sellergate.oauth.dpop import (
 )
 from sellergate.oauth.dpop_nonce import NonceSource
 from sellergate.storage.database import Database
-from sellergate.web.errors import UNAVAILABLE_CODE
+from sellergate.web.errors import Shape, error_response, quoted
 
 ALGS = " ".join(ALGORITHMS)
-RETRY_AFTER_SECONDS = 5
 log = logging.getLogger("sellergate.web")
 
 
@@ -41,11 +40,8 @@ class ReplayCheckUnavailable(InvalidDPoPProof):
     (fail closed); the caller gets a 503 to retry, not a refusal of its proof."""
 
     code = "temporarily_unavailable"
+    api_code = "SERVICE_UNAVAILABLE"
     status = 503
-
-
-def _quoted(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 class DPoPChecker:
@@ -86,43 +82,28 @@ class DPoPChecker:
             return {}
         return {NONCE_HEADER: self.nonces.current(time.time())}
 
-    def token_endpoint_error(self, error: InvalidDPoPProof) -> JSONResponse:
+    def token_endpoint_error(self, error: InvalidDPoPProof) -> Response:
         """§5: a 400 in the shape of RFC 6749 §5.2; ``use_dpop_nonce`` carries the nonce."""
-        headers = {"Cache-Control": "no-store", "Pragma": "no-cache", **self.nonce_headers()}
-        if isinstance(error, ReplayCheckUnavailable):
-            return _unavailable(
-                error, {"error": error.code, "error_description": error.description}
-            )
+        headers = {"Pragma": "no-cache", **self.nonce_headers()}
         if isinstance(error, UseDPoPNonce):
             headers[NONCE_HEADER] = error.nonce
-        return JSONResponse(
-            {"error": error.code, "error_description": error.description},
-            status_code=400,
-            headers=headers,
-        )
+        status = None if isinstance(error, ReplayCheckUnavailable) else 400
+        return error_response(error, Shape.JSON, headers=headers, status=status)
 
-    def challenge(self, error: InvalidDPoPProof | InvalidToken) -> JSONResponse:
+    def challenge(
+        self, error: InvalidDPoPProof | InvalidToken, shape: Shape = Shape.GRAPHQL
+    ) -> Response:
         """§7.1: 401 with a ``DPoP`` challenge naming the error and the algorithms accepted."""
         if isinstance(error, ReplayCheckUnavailable):
-            message = {"message": error.description, "extensions": {"code": UNAVAILABLE_CODE}}
-            return _unavailable(error, {"errors": [message]})
+            return error_response(error, shape)
         challenge = (
-            f'DPoP error="{error.code}", error_description="{_quoted(error.description)}", '
+            f'DPoP error="{error.code}", error_description="{quoted(error.description)}", '
             f'algs="{ALGS}"'
         )
-        headers = {"WWW-Authenticate": challenge, "Cache-Control": "no-store"}
+        headers = {"WWW-Authenticate": challenge}
         if isinstance(error, UseDPoPNonce):
             headers[NONCE_HEADER] = error.nonce
-        return JSONResponse(
-            {"errors": [{"message": error.description, "extensions": {"code": "UNAUTHENTICATED"}}]},
-            status_code=401,
-            headers=headers,
-        )
-
-
-def _unavailable(error: ReplayCheckUnavailable, body: dict[str, object]) -> JSONResponse:
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
-    return JSONResponse(body, status_code=error.status, headers=headers)
+        return error_response(error, shape, headers=headers)
 
 
 def binding_problem(

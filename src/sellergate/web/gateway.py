@@ -20,13 +20,13 @@ from urllib.parse import parse_qsl
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from sellergate.accounts.bearer import AuthContext, BearerVerifier
 from sellergate.accounts.clients import public_client_id
-from sellergate.errors import InvalidDPoPProof, InvalidToken
+from sellergate.errors import Forbidden, InsufficientScope, InvalidDPoPProof, InvalidToken
 from sellergate.gateway.decision import decide, forged_identity, identity_headers
 from sellergate.gateway.paths import (
     AmbiguousPath,
@@ -39,7 +39,7 @@ from sellergate.storage.database import Database
 from sellergate.web.credentials import presented
 from sellergate.web.dbcall import DatabaseCalls
 from sellergate.web.dpop import DPoPChecker, binding_problem
-from sellergate.web.errors import invalid_token_response
+from sellergate.web.errors import Shape, bearer_challenge, error_response, invalid_token_response
 
 PREFIX = "/gateway/verify"
 KNOWN_APPS = 10_000
@@ -51,30 +51,14 @@ class MissingOriginal(Exception):
     """The gateway did not say which request it asks about."""
 
 
-def _refused(code: str, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": code, "error_description": message},
-        status_code=403,
-        headers={"Cache-Control": "no-store"},
-    )
+def _refused(code: str, message: str) -> Response:
+    return error_response(Forbidden(message, code=code), Shape.JSON)
 
 
-def _quoted(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def insufficient_scope(scopes: str) -> JSONResponse:
+def insufficient_scope(scopes: str) -> Response:
     """RFC 6750 §3.1 ``insufficient_scope``: 403, naming the scopes the request needs."""
-    message = f"this request needs the scope {scopes}"
-    challenge = (
-        f'Bearer realm="sellergate", error="insufficient_scope", '
-        f'error_description="{_quoted(message)}", scope="{scopes}"'
-    )
-    return JSONResponse(
-        {"error": "insufficient_scope", "error_description": message, "scope": scopes},
-        status_code=403,
-        headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"},
-    )
+    error = InsufficientScope(f"this request needs the scope {scopes}", scope=scopes)
+    return error_response(error, Shape.JSON, headers={"WWW-Authenticate": bearer_challenge(error)})
 
 
 def _single(headers: Headers, name: str) -> str:
@@ -165,7 +149,7 @@ class GatewayVerify:
         except (AmbiguousPath, MissingOriginal) as exc:
             return _refused("invalid_request", str(exc))
         except InvalidToken as exc:
-            return invalid_token_response(exc)
+            return invalid_token_response(exc, Shape.JSON)
         proof = None
         if token.dpop:
             try:
@@ -174,13 +158,13 @@ class GatewayVerify:
                     raise InvalidDPoPProof("the DPoP scheme needs a DPoP proof header")
                 await self.calls.write(self.dpop.remember, proof)
             except InvalidDPoPProof as exc:
-                return self.dpop.challenge(exc)
+                return self.dpop.challenge(exc, Shape.JSON)
         found = await self.calls.read(False, self._lookup, token.token)
         if isinstance(found, InvalidToken):
-            return invalid_token_response(found)
+            return invalid_token_response(found, Shape.JSON)
         problem = binding_problem(found, token.dpop, proof)
         if problem is not None:
-            return self.dpop.challenge(problem)
+            return self.dpop.challenge(problem, Shape.JSON)
         route = self.routes.find(method, path)
         if route is None:
             return _refused("no_route", f"no gateway route allows {method} {path}")

@@ -28,7 +28,13 @@ from sellergate.api.cost import operation_cost
 from sellergate.api.execution import Operations
 from sellergate.api.limits import MAX_TOKENS
 from sellergate.config import Settings
-from sellergate.errors import InvalidDPoPProof, InvalidToken, SellergateError
+from sellergate.errors import (
+    BadRequest,
+    InternalError,
+    InvalidDPoPProof,
+    InvalidToken,
+    SellergateError,
+)
 from sellergate.oauth.dpop import Proof
 from sellergate.storage.database import Database
 from sellergate.storage.faults import is_fault
@@ -38,7 +44,9 @@ from sellergate.web.credentials import Presented, presented
 from sellergate.web.dbcall import DatabaseCalls
 from sellergate.web.dpop import DPoPChecker, binding_problem
 from sellergate.web.errors import (
-    internal_error_message,
+    Shape,
+    error_body,
+    error_response,
     invalid_token_response,
     log_internal_error,
     new_error_id,
@@ -53,8 +61,8 @@ PATH = "/seller-api/graphql"
 MAX_JSON_DEPTH = 32
 
 
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message}]}, status_code=status)
+def _error(message: str, status: int) -> Response:
+    return error_response(BadRequest(message, status=status), Shape.GRAPHQL)
 
 
 def _may_write(query: str) -> bool:
@@ -238,10 +246,7 @@ class GraphQLEndpoint:
             return dict(error.formatted)
         error_id = new_error_id()
         log_internal_error(error_id, original or error, "/seller-api")
-        formatted: dict[str, Any] = {
-            "message": internal_error_message(error_id),
-            "extensions": {"code": "INTERNAL", "errorId": error_id},
-        }
+        formatted: dict[str, Any] = error_body(InternalError(error_id), Shape.GRAPHQL)["errors"][0]
         if error.path:
             formatted["path"] = error.path
         return formatted

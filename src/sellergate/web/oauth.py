@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from sellergate.accounts.oauth_storage import SqlOAuthStorage
 from sellergate.config import Settings
-from sellergate.errors import InvalidDPoPProof
+from sellergate.errors import BadRequest, InvalidDPoPProof
 from sellergate.oauth import metadata as rfc8414
 from sellergate.oauth.par import par_response
 from sellergate.oauth.requests import OAuthRequest, OAuthResponse
@@ -29,6 +29,7 @@ from sellergate.web.addresses import client_address
 from sellergate.web.body import BodyTooLarge, read_limited
 from sellergate.web.dbcall import DatabaseCalls
 from sellergate.web.dpop import DPoPChecker
+from sellergate.web.errors import Shape, error_response
 from sellergate.web.ratelimit import CLIENT_AUTHENTICATED
 
 MAX_FORM_BYTES = 16_384
@@ -39,12 +40,8 @@ ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 Handler = Callable[[OAuthStorage, Settings, OAuthRequest], OAuthResponse]
 
 
-def _invalid_request(description: str, status: int = 400) -> JSONResponse:
-    return JSONResponse(
-        {"error": "invalid_request", "error_description": description},
-        status_code=status,
-        headers=NO_STORE,
-    )
+def _invalid_request(description: str, status: int = 400) -> Response:
+    return error_response(BadRequest(description, status=status), Shape.JSON, headers=NO_STORE)
 
 
 def query_request(request: Request) -> OAuthRequest:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from sellergate.accounts.audit import Detail, EventKind, record_seller_event
@@ -35,15 +35,15 @@ from sellergate.accounts.upstream_signins import (
 )
 from sellergate.accounts.web_sessions import SessionStore
 from sellergate.config import Provisioning, Settings
-from sellergate.errors import SigninFailed
+from sellergate.errors import BadRequest, NotFound, ServiceUnavailable, SigninFailed
 from sellergate.identity.flow import CodeFlow, known_error
 from sellergate.identity.id_tokens import validate_logout_token
 from sellergate.identity.provider import Provider
 from sellergate.storage.database import Database
 from sellergate.web.addresses import client_address
+from sellergate.web.errors import Shape, error_response
 from sellergate.web.login import safe_next
 from sellergate.web.sessions import session_state
-from sellergate.web.templates import page
 from sellergate.web.threads import in_thread
 
 BROWSER_COOKIE = "sellergate_oidc"
@@ -57,14 +57,13 @@ def routes(
     if not settings.oidc_enabled:
 
         async def not_configured(request: Request) -> Response:
-            return page(
-                request,
-                "message.html",
-                404,
+            return error_response(
+                NotFound("sign-in through another provider is not set up here"),
+                Shape.PAGE,
+                request=request,
                 title="Not available",
                 message="Sign-in through another provider is not set up here.",
-                link="/login",
-                link_text="Sign in",
+                link=("/login", "Sign in"),
             )
 
         return [
@@ -88,14 +87,13 @@ def routes(
         )
 
     def failure(request: Request, error: SigninFailed) -> Response:
-        return page(
-            request,
-            "message.html",
-            error.status,
+        return error_response(
+            error,
+            Shape.PAGE,
+            request=request,
             title=f"Sign-in with {name} failed",
             message=error.description,
-            link="/login",
-            link_text="Back to sign-in",
+            link=("/login", "Back to sign-in"),
         )
 
     async def guarded(
@@ -263,29 +261,21 @@ def routes(
         return ended
 
     async def backchannel_logout(request: Request) -> Response:
-        headers = {"Cache-Control": "no-store"}
         form = await request.form(max_files=0, max_fields=5)
         raw = form.get("logout_token")
         address = client_address(request, networks)
         if not isinstance(raw, str) or not raw:
-            return JSONResponse(
-                {"error": "invalid_request", "error_description": "logout_token is missing"},
-                400,
-                headers=headers,
-            )
+            return error_response(BadRequest("logout_token is missing"), Shape.JSON)
         try:
             await in_thread(logout, raw, address)
         except SigninFailed as error:
             await in_thread(
                 log, EventKind.SIGNIN_FAILED, None, address, {"error": "logout: " + error.code[:80]}
             )
-            status = 503 if error.status == 503 else 400
-            return JSONResponse(
-                {"error": "invalid_request", "error_description": "the logout token is not valid"},
-                status,
-                headers=headers,
-            )
-        return Response(status_code=200, headers=headers)
+            if error.status == 503:
+                return error_response(ServiceUnavailable(), Shape.JSON)
+            return error_response(BadRequest("the logout token is not valid"), Shape.JSON)
+        return Response(status_code=200, headers={"Cache-Control": "no-store"})
 
     return [
         Route("/login/oidc", start, methods=["GET"]),

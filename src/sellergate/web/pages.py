@@ -15,6 +15,7 @@ from sellergate.accounts.web_sessions import make_session_store
 from sellergate.config import Settings
 from sellergate.storage.database import Database
 from sellergate.web import consent, dashboard, login, oidc_login, security_pages
+from sellergate.web.errors import HTTP_EXCEPTIONS
 from sellergate.web.sessions import SessionMiddleware
 
 
@@ -30,4 +31,5 @@ def create_pages_app(settings: Settings, db: Database) -> Starlette:
             *security_pages.routes(settings, db, store),
         ],
         middleware=[Middleware(SessionMiddleware, settings=settings, store=store)],
+        exception_handlers=HTTP_EXCEPTIONS,
     )

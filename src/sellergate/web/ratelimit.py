@@ -29,7 +29,6 @@ import base64
 import binascii
 import contextlib
 import dataclasses
-import json
 import logging
 import math
 import time
@@ -40,14 +39,16 @@ from limits import RateLimitItem
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sellergate.accounts.access_tokens import app_of_token
+from sellergate.errors import RateLimited, ServiceUnavailable
 from sellergate.oauth import metadata as rfc8414
 from sellergate.storage.database import Database
 from sellergate.storage.faults import is_fault
+from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
 from sellergate.web.addresses import Networks, scope_address
 from sellergate.web.budgets import Charge, Limiter, LimiterUnavailable, Verdict
 from sellergate.web.dbcall import DatabaseCalls
-from sellergate.web.errors import RETRY_AFTER_SECONDS, UNAVAILABLE, UNAVAILABLE_CODE
+from sellergate.web.errors import Shape, error_response
 
 log = logging.getLogger("sellergate.ratelimit")
 
@@ -117,12 +118,21 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-def _bearer_digest(scope: Scope) -> str | None:
+def _bearer_token(scope: Scope) -> str | None:
     scheme, _, value = _header(scope, b"authorization").strip().partition(" ")
     # RFC 9449 §7.1: a DPoP-bound token is charged to its budget like a Bearer one.
     if scheme.lower() not in ("bearer", "dpop") or not value.strip():
         return None
-    return token_hash(value.strip())
+    return value.strip()
+
+
+def _may_have_app(token: str) -> bool:
+    """Whether the token is well-formed enough to be looked up: a mistyped or made-up one is
+    refused by the endpoint without touching the database, and so it is here."""
+    try:
+        return parse(token).kind is TokenKind.ACCESS
+    except MalformedToken:
+        return False
 
 
 def _basic_client(scope: Scope) -> str | None:
@@ -155,36 +165,35 @@ class RateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if path == GRAPHQL_PATH and scope["method"] == "POST":
-            await self._graphql(scope, receive, send)
+            await self._api(scope, receive, send, Shape.GRAPHQL)
         elif path == GATEWAY_PATH or path.startswith(GATEWAY_PATH + "/"):
             # The gateway decision spends the same budgets as the API call it admits.
-            await self._graphql(scope, receive, send, graphql=False)
+            await self._api(scope, receive, send, Shape.JSON)
         elif path in OAUTH_PATHS:
             await self._oauth(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
-    async def _graphql(
-        self, scope: Scope, receive: Receive, send: Send, *, graphql: bool = True
-    ) -> None:
+    async def _api(self, scope: Scope, receive: Receive, send: Send, shape: Shape) -> None:
         limiter = self.limiter
-        digest = _bearer_digest(scope)
+        token = _bearer_token(scope)
+        digest = None if token is None else token_hash(token)
         address = self._address(scope)
         charges: list[Charge] = []
         if digest is None:
             _add(charges, limiter.address, "address:" + address)
         else:
             if (blocked := self.refused_addresses.verdict(address)) is not None:
-                await _refuse(send, blocked, graphql=graphql)
+                await _refuse(scope, receive, send, blocked, shape)
                 return
             _add(charges, limiter.token, "token:" + digest)
-            if limiter.app is not None:
+            if limiter.app is not None and token is not None and _may_have_app(token):
                 try:
                     app = await self.apps.app_of(digest)
                 except Exception as exc:
                     if not is_fault(exc):
                         raise
-                    await _unavailable(send, graphql=graphql)
+                    await _unavailable(scope, receive, send, shape)
                     return
                 if app is not None:
                     _add(charges, limiter.app, f"app:{app}")
@@ -196,7 +205,7 @@ class RateLimitMiddleware:
                 status = message["status"]
             await send(message)
 
-        await self._charged(charges, scope, receive, noting_status, graphql=graphql)
+        await self._charged(charges, scope, receive, noting_status, shape)
         if digest is None:
             return
         # The request has been answered: with the store down there is nothing left to refuse.
@@ -217,7 +226,7 @@ class RateLimitMiddleware:
         address: list[Charge] = []
         _add(address, limiter.address, "address:" + self._address(scope))
         if client_id is None:
-            await self._charged(address, scope, receive, send, graphql=False)
+            await self._charged(address, scope, receive, send, Shape.JSON)
             return
         named: list[Charge] = []
         _add(named, limiter.client, "client:" + client_id)
@@ -231,10 +240,10 @@ class RateLimitMiddleware:
         try:
             verdict = await limiter.charge(named, consume=charge_first)
         except LimiterUnavailable:
-            await _unavailable(send, graphql=False)
+            await _unavailable(scope, receive, send, Shape.JSON)
             return
         if verdict is not None and not verdict.allowed:
-            await _refuse(send, verdict, graphql=False)
+            await _refuse(scope, receive, send, verdict, Shape.JSON)
             return
 
         async def charge_on_answer(message: Message) -> None:
@@ -257,15 +266,15 @@ class RateLimitMiddleware:
         await self.app(scope, receive, charge_on_answer)
 
     async def _charged(
-        self, charges: list[Charge], scope: Scope, receive: Receive, send: Send, *, graphql: bool
+        self, charges: list[Charge], scope: Scope, receive: Receive, send: Send, shape: Shape
     ) -> None:
         try:
             verdict = await self.limiter.charge(charges)
         except LimiterUnavailable:
-            await _unavailable(send, graphql=graphql)
+            await _unavailable(scope, receive, send, shape)
             return
         if verdict is not None and not verdict.allowed:
-            await _refuse(send, verdict, graphql=graphql)
+            await _refuse(scope, receive, send, verdict, shape)
             return
         await self.app(scope, receive, _with_headers(send, verdict))
 
@@ -321,42 +330,15 @@ def _with_headers(send: Send, verdict: Verdict | None) -> Send:
     return wrapped
 
 
-async def _respond(
-    send: Send, status: int, body: dict[str, object], headers: list[tuple[bytes, bytes]]
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, verdict: Verdict, shape: Shape
 ) -> None:
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"cache-control", b"no-store"),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
-async def _refuse(send: Send, verdict: Verdict, *, graphql: bool) -> None:
     message = f"rate limit exceeded: {verdict.limit} requests per window; retry in {verdict.reset}s"
-    body: dict[str, object]
-    if graphql:
-        body = {"errors": [{"message": message, "extensions": {"code": "RATE_LIMITED"}}]}
-    else:
-        # RFC 6749 §5.2 has no error code for this; clients key on the 429 and Retry-After.
-        body = {"error": "rate_limited", "error_description": message}
-    await _respond(send, 429, body, verdict.headers())
+    headers = {name.decode(): value.decode() for name, value in verdict.headers()}
+    await error_response(RateLimited(message), shape, headers=headers)(scope, receive, send)
 
 
-async def _unavailable(send: Send, *, graphql: bool) -> None:
-    """The store of the budgets cannot answer and they fail closed: the outage answer of
-    :mod:`sellergate.web.errors`, in the endpoint's own shape."""
-    body: dict[str, object]
-    if graphql:
-        body = {"errors": [{"message": UNAVAILABLE, "extensions": {"code": UNAVAILABLE_CODE}}]}
-    else:
-        body = {"error": "temporarily_unavailable", "error_description": UNAVAILABLE}
-    await _respond(send, 503, body, [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
+async def _unavailable(scope: Scope, receive: Receive, send: Send, shape: Shape) -> None:
+    """A store the limits need (the budgets', or the database that tells a token's app) cannot
+    answer and they fail closed: the one outage answer, in the endpoint's own shape."""
+    await error_response(ServiceUnavailable(), shape)(scope, receive, send)

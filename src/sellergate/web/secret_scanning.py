@@ -14,21 +14,16 @@ from sellergate.accounts.leak_reports import (
     process_report,
 )
 from sellergate.config import Settings
-from sellergate.errors import SellergateError
+from sellergate.errors import BadRequest, NotFound, SellergateError
 from sellergate.storage.database import Database
 from sellergate.web.body import BodyTooLarge, read_limited
+from sellergate.web.errors import Shape, error_response
 from sellergate.web.threads import in_thread
 
 REPORT_PATH = "/secret-scanning/report"
 KEY_HEADER = "github-public-key-identifier"
 SIGNATURE_HEADER = "github-public-key-signature"
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _error(status: int, code: str, description: str) -> Response:
-    return JSONResponse(
-        {"error": code, "error_description": description}, status_code=status, headers=NO_STORE
-    )
 
 
 def routes(settings: Settings, db: Database) -> list[Route]:
@@ -40,11 +35,13 @@ def routes(settings: Settings, db: Database) -> list[Route]:
 
     async def report(request: Request) -> Response:
         if not verifier.enabled:
-            return _error(404, "not_found", "leak reports are not enabled on this server")
+            return error_response(
+                NotFound("leak reports are not enabled on this server"), Shape.JSON
+            )
         try:
             body = await read_limited(request, settings.max_body_bytes)
         except BodyTooLarge:
-            return _error(413, "invalid_request", "the report is too large")
+            return error_response(BadRequest("the report is too large", status=413), Shape.JSON)
         try:
             verifier.verify(
                 request.headers.get(KEY_HEADER, ""),
@@ -54,7 +51,7 @@ def routes(settings: Settings, db: Database) -> list[Route]:
             reported = parse_report(body)
             answer = await in_thread(process, body, reported)
         except SellergateError as exc:
-            return _error(exc.status, exc.code, exc.description)
+            return error_response(exc, Shape.JSON)
         return JSONResponse(answer, headers=NO_STORE)
 
     return [Route(REPORT_PATH, report, methods=["POST"])]

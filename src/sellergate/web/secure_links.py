@@ -14,6 +14,7 @@ from sellergate.accounts.secure_links import LinkState, RevealedSecret, inspect_
 from sellergate.errors import Gone, NotFound
 from sellergate.storage.database import Database
 from sellergate.web.addresses import client_address
+from sellergate.web.errors import Shape, error_response
 from sellergate.web.templates import PAGE_HEADERS, page
 from sellergate.web.threads import in_thread
 
@@ -38,11 +39,11 @@ def routes(db: Database) -> list[Route]:
         link = request.path_params["link"]
         try:
             state = await in_thread(inspect, link)
-        except NotFound:
-            return page(
-                request,
-                "message.html",
-                404,
+        except NotFound as exc:
+            return error_response(
+                exc,
+                Shape.PAGE,
+                request=request,
                 title="Link not found",
                 message="This link does not exist. Check that it was copied whole.",
             )
@@ -61,18 +62,10 @@ def routes(db: Database) -> list[Route]:
             secret = await in_thread(reveal, link, address)
         except (NotFound, Gone) as exc:
             if _wants_json(request):
-                return JSONResponse(
-                    {"error": exc.code, "error_description": exc.description},
-                    status_code=exc.status,
-                    headers={"Cache-Control": "no-store"},
-                )
+                return error_response(exc, Shape.JSON)
             title = "Link not found" if isinstance(exc, NotFound) else "Link no longer valid"
-            return page(
-                request,
-                "message.html",
-                exc.status,
-                title=title,
-                message=f"Sorry: {exc.description}.",
+            return error_response(
+                exc, Shape.PAGE, request=request, title=title, message=f"Sorry: {exc.description}."
             )
         if _wants_json(request):
             return JSONResponse(

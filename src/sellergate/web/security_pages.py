@@ -19,6 +19,7 @@ from sellergate.storage.types import utcnow
 from sellergate.web.addresses import client_address
 from sellergate.web.csrf import FIELD, csrf_token, csrf_valid
 from sellergate.web.dashboard import when
+from sellergate.web.errors import expired_form_response
 from sellergate.web.sessions import flash_message, signed_in, take_flash
 from sellergate.web.templates import page
 from sellergate.web.threads import in_thread
@@ -133,14 +134,10 @@ def routes(settings: Settings, db: Database, store: SessionStore) -> list[Route]
             return login_redirect(SESSIONS_PATH)
         form = await request.form(max_files=0, max_fields=5)
         if not csrf_valid(request, form.get(FIELD)):
-            return page(
+            return expired_form_response(
                 request,
-                "message.html",
-                400,
-                title="This page expired",
-                message="Nothing was changed. Go back and try again.",
-                link=SESSIONS_PATH,
-                link_text="Back to your sessions",
+                "Nothing was changed. Go back and try again.",
+                (SESSIONS_PATH, "Back to your sessions"),
             )
         address = client_address(request, settings.trusted_proxy_networks)
         ended = await in_thread(sign_out_others, active, address)
