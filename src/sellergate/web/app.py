@@ -24,6 +24,7 @@ from sellergate.web.dpop import DPoPChecker
 from sellergate.web.errors import FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.jobs import background_jobs
+from sellergate.web.lookups import BearerLookups
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
 from sellergate.web.ratelimit import AppCache, AppRecordingVerifier, RateLimitMiddleware
@@ -46,7 +47,14 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         max_cost=settings.graphql_max_cost,
     )
     dpop = DPoPChecker(settings, database)
-    graphql = GraphQLEndpoint(settings, database, verifier, operations, dpop)
+    # One per process, shared by the API and the gateway, so that their lookups batch together.
+    lookups = BearerLookups(
+        database,
+        verifier,
+        coalesce=settings.coalesce_lookups,
+        observe=metrics.lookup_batch.labels("bearer").observe,
+    )
+    graphql = GraphQLEndpoint(settings, database, verifier, operations, dpop, lookups)
 
     pages = create_pages_app(settings, database)
     # The pages app answers its own exceptions before they reach the main app's barrier.
@@ -55,7 +63,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     route_list: list[BaseRoute] = [
         Route("/seller-api/graphql", graphql.handle, methods=["GET", "POST"]),
         # Next: the gateway decision is as hot as the API, and routes are tried in order.
-        *gateway.routes(database, verifier, settings.gateway_routes, dpop),
+        *gateway.routes(database, verifier, settings.gateway_routes, dpop, lookups),
         *health.routes(database, metrics),
         *secure_links.routes(database),
         *oauth.routes(settings, database, dpop),
@@ -109,4 +117,5 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     app.state.verifier = verifier
     app.state.recorder = recorder
     app.state.graphql = graphql
+    app.state.lookups = lookups
     return app

@@ -39,7 +39,7 @@ from limits import RateLimitItem
 from sqlalchemy import Connection, Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sellergate.accounts.bearer import AuthContext, BearerVerifier, LastUsedRecorder
+from sellergate.accounts.bearer import AuthContext, BearerVerifier, LastUsedRecorder, Row
 from sellergate.oauth import metadata as rfc8414
 from sellergate.tokens.hashing import token_hash
 from sellergate.web.addresses import Networks, scope_address
@@ -88,9 +88,9 @@ class AppRecordingVerifier(BearerVerifier):
         super().__init__(engine, staging=staging, recorder=recorder)
         self.apps = apps
 
-    def lookup(self, token: str, connection: Connection | None = None) -> AuthContext:
-        auth = super().lookup(token, connection)
-        self.apps.remember(token_hash(token), auth.client_id)
+    def admit(self, digest: str, row: Row | None, connection: Connection | None) -> AuthContext:
+        auth = super().admit(digest, row, connection)
+        self.apps.remember(digest, auth.client_id)
         return auth
 
 
