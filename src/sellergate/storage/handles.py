@@ -6,6 +6,10 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 
+class NoDatabase(RuntimeError):
+    """Work planned to need no database asked for it (the caller may run it again with one)."""
+
+
 class DatabaseHandle:
     """Give either the request's ``session`` or the ``connection`` it holds.
 
@@ -46,5 +50,5 @@ class DatabaseHandle:
     def _needed(self) -> Connection:
         if self._connection is None:
             # Offline work was planned to need no database (``api.offline``): a bug, not a 503.
-            raise RuntimeError("this work was planned to need no database")
+            raise NoDatabase("this work was planned to need no database")
         return self._connection

@@ -24,7 +24,7 @@ from sellergate.web.dpop import DPoPChecker
 from sellergate.web.errors import FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.jobs import background_jobs
-from sellergate.web.lookups import BearerLookups
+from sellergate.web.lookups import BearerLookups, IntrospectionLookups
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
 from sellergate.web.ratelimit import AppCache, AppRecordingVerifier, RateLimitMiddleware
@@ -55,6 +55,12 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         observe=metrics.lookup_batch.labels("bearer").observe,
     )
     graphql = GraphQLEndpoint(settings, database, verifier, operations, dpop, lookups)
+    introspection = IntrospectionLookups(
+        database,
+        staging=not settings.production,
+        coalesce=settings.coalesce_lookups,
+        observe=metrics.lookup_batch.labels("introspection").observe,
+    )
 
     pages = create_pages_app(settings, database)
     # The pages app answers its own exceptions before they reach the main app's barrier.
@@ -66,7 +72,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *gateway.routes(database, verifier, settings.gateway_routes, dpop, lookups),
         *health.routes(database, metrics),
         *secure_links.routes(database),
-        *oauth.routes(settings, database, dpop),
+        *oauth.routes(settings, database, dpop, introspection),
         *secret_scanning.routes(settings, database),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         # Last: the session-backed pages; requests routed above never touch the session.
@@ -118,4 +124,5 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     app.state.recorder = recorder
     app.state.graphql = graphql
     app.state.lookups = lookups
+    app.state.introspection = introspection
     return app
