@@ -24,21 +24,24 @@ from sellergate.accounts.bearer import AuthContext, BearerVerifier, LastUsedReco
 from sellergate.accounts.clients import disable_client, get_client, register_client
 from sellergate.accounts.families import create_grant, revoke_family
 from sellergate.accounts.personal_tokens import revoke_token
+from sellergate.accounts.secure_links import reveal_link
 from sellergate.accounts.sellers import create_seller
 from sellergate.api.context import ApiContext
 from sellergate.api.offline import needs_database
 from sellergate.config import Settings, load_settings
 from sellergate.errors import InvalidToken
-from sellergate.oauth.records import RevocationReason
+from sellergate.oauth.metadata import INTROSPECT_PATH
+from sellergate.oauth.records import ClientRecord, RevocationReason
 from sellergate.scopes import Scope
 from sellergate.storage.coalesce import Coalescer
 from sellergate.storage.database import Database
+from sellergate.storage.handles import NoDatabase
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import TokenKind, generate
 from sellergate.tokens.hashing import token_hash
 from sellergate.web.app import create_app
 from sellergate.web.dbcall import DatabaseCalls
-from sellergate.web.lookups import BearerLookups
+from sellergate.web.lookups import BearerLookups, Prefetched, PrefetchedStorage
 
 T = TypeVar("T")
 ME = {"query": "{ me { id username } }"}
@@ -413,3 +416,106 @@ def test_a_fragment_bomb_is_judged_in_linear_time() -> None:
     parsed = parse(f"{{ me {{ ...F0 }} }} {fragments} fragment F{levels} on Seller {{ username }}")
     operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
     assert needs_database(operation, parsed.definitions) is False
+
+
+# Introspection (RFC 7662): the app and the token of concurrent requests, read together.
+
+
+@pytest.fixture
+def selects_seen(db: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        if str(args[2]).lstrip().upper().startswith("SELECT"):
+            seen.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.mark.databases("postgresql")
+def test_concurrent_introspections_share_their_reads(
+    make_settings: Callable[..., Settings], db: Database, selects_seen: list[str]
+) -> None:
+    settings = make_settings()
+    tokens = seed(db, staging=True)
+    with db.session(write=True) as session:
+        registered = register_client(
+            session,
+            settings,
+            name="Resource server",
+            redirect_uris=["http://127.0.0.1:9/cb"],
+            scopes=[s.value for s in OAUTH_SCOPES],
+        )
+        assert registered.link is not None
+        secret = reveal_link(session, registered.link.link).secret
+        client = get_client(session, registered.client_id)
+        seller_id = session.execute(text("SELECT min(id) FROM sellers")).scalar_one()
+        grant = create_grant(session, seller_id=seller_id, client_pk=client.id, scopes="")
+        own = mint_access_token(
+            session,
+            seller_id=seller_id,
+            scopes=OAUTH_SCOPES,
+            staging=True,
+            expires_at=None,
+            client_id=client.id,
+            grant_id=grant,
+        ).token
+    basic = httpx.BasicAuth(registered.client_id, secret)
+    wrong = httpx.BasicAuth(registered.client_id, "not-the-secret")
+    asked = [
+        (own, basic, 200, True),
+        (tokens.oauth, basic, 200, False),  # another app's token
+        (tokens.good, basic, 200, False),  # a personal token
+        (tokens.unknown, basic, 200, False),
+        (own, wrong, 401, None),
+        (own, basic, 200, True),
+    ]
+    app = _app(settings, db)
+
+    async def main() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as h:
+            return list(
+                await asyncio.gather(
+                    *(
+                        h.post(INTROSPECT_PATH, data={"token": token}, auth=auth)
+                        for token, auth, _, _ in asked
+                    )
+                )
+            )
+
+    selects_seen.clear()
+    answers = run(main)
+    for (_, _, status, active), answer in zip(asked, answers, strict=True):
+        assert answer.status_code == status
+        if active is not None:
+            assert answer.json()["active"] is active
+    assert answers[0].json()["client_id"] == registered.client_id
+    sizes = app.state.introspection.batches.sizes
+    assert (sizes.batches, sizes.largest) == (1, len(asked))
+    # One read of the apps, one of the access tokens: for the whole batch.
+    assert len(selects_seen) == 2, selects_seen
+
+
+def test_prefetched_storage_reads_nothing_else(db: Database) -> None:
+    record = ClientRecord(
+        pk=1,
+        client_id="app",
+        name="App",
+        public=False,
+        secret_hash=None,
+        redirect_uris=[],
+        scopes="",
+        disabled=False,
+        dpop_mode="optional",
+        require_par=False,
+    )
+    storage = PrefetchedStorage(Prefetched(("app", "tok"), record, None), "", staging=True)
+    assert storage.find_client("app") is record
+    assert storage.find_client_token("tok", 1, staging=True) is None
+    with pytest.raises(NoDatabase):
+        storage.find_client("another")
+    with pytest.raises(NoDatabase):
+        storage.find_client_token("another", 1, staging=True)
