@@ -250,6 +250,10 @@ def test_concurrent_api_and_gateway_requests_share_one_lookup(
         assert message in by_name[name].headers["www-authenticate"], name
     verdict = responses[-1]
     assert verdict.status_code == 200 and "x-sellergate-seller-id" in verdict.headers
+    # The batch's size is in /metrics.
+    metrics = run(lambda: _concurrently(app, [("GET", "/metrics", {})]))[0].text
+    assert 'sellergate_lookup_batch_size_count{lookup="bearer"} 1.0' in metrics
+    assert f'sellergate_lookup_batch_size_sum{{lookup="bearer"}} {len(requests)}.0' in metrics
 
 
 @pytest.mark.databases("postgresql")

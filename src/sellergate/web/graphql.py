@@ -4,7 +4,10 @@ A plain Starlette endpoint, no framework machinery on the hot path: read the bod
 check the bearer token, then run the whole operation synchronously on one database connection:
 at most a single hop off the event loop, and none for cheap reads on the embedded SQLite file
 (an operation whose cost, :mod:`sellergate.api.cost`, passes :data:`INLINE_COST` runs in a
-worker thread, so it cannot stall other requests).
+worker thread, so it cannot stall other requests). On PostgreSQL a query that reads only what
+the bearer check found (``me``, see :mod:`sellergate.api.offline`) takes no connection: its
+lookup is batched with other requests' (:mod:`sellergate.web.lookups`) and it runs on the
+event loop.
 
 Errors: what the client got wrong (syntax, validation, a missing scope, a bad ID) keeps its
 message; anything else raised by a resolver becomes a generic message with a reference, logged
