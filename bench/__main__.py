@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -164,10 +165,13 @@ def main() -> None:
             bound = seeded.dpop_refresh_tokens[run * per_dpop_run : (run + 1) * per_dpop_run]
             this_run = dataclasses.replace(seeded, refresh_tokens=tokens, dpop_refresh_tokens=bound)
             with nodes.serving(count, args.workers, env) as served:
-                measured[count] = [
-                    _scenario(name, served.urls, this_run, workdir, wrk_path, args)
-                    for name in chosen
-                ]
+                measured[count] = []
+                for name in chosen:
+                    before = _batch_sizes(served.urls)
+                    measured[count].append(
+                        _scenario(name, served.urls, this_run, workdir, wrk_path, args)
+                    )
+                    _print_batches(name, before, _batch_sizes(served.urls))
                 rss[count] = [size for pid in served.pids for size in nodes.worker_rss_mb(pid)]
     if args.json:
         print(
@@ -182,6 +186,35 @@ def main() -> None:
         _compare(measured)
 
 
+BATCH_LINE = re.compile(r'^sellergate_lookup_batch_size_(sum|count)\{lookup="(\w+)"\} (\S+)$')
+
+
+def _batch_sizes(urls: list[str]) -> dict[tuple[str, str], float]:
+    """The coalesced lookups' batch-size totals of every node (web.lookups), from /metrics."""
+    totals: dict[tuple[str, str], float] = {}
+    for url in urls:
+        for line in httpx.get(url + "/metrics", timeout=30).text.splitlines():
+            match = BATCH_LINE.match(line)
+            if match:
+                key = (match[2], match[1])
+                totals[key] = totals.get(key, 0.0) + float(match[3])
+    return totals
+
+
+def _print_batches(
+    name: str, before: dict[tuple[str, str], float], after: dict[tuple[str, str], float]
+) -> None:
+    for lookup in sorted({lookup for lookup, _ in after}):
+        batches = after[(lookup, "count")] - before.get((lookup, "count"), 0.0)
+        requests = after[(lookup, "sum")] - before.get((lookup, "sum"), 0.0)
+        if batches:
+            print(
+                f"  {name}: {lookup} lookups coalesced, {requests:.0f} requests in "
+                f"{batches:.0f} batches, {requests / batches:.1f} per batch",
+                file=sys.stderr,
+            )
+
+
 def _configuration(settings: Settings, args: argparse.Namespace) -> str:
     """What the server ran with: the defaults a deployment gets, but for the budgets."""
     return (
@@ -190,7 +223,8 @@ def _configuration(settings: Settings, args: argparse.Namespace) -> str:
         f"access log {'on' if settings.access_log else 'off'}, "
         f"rate limits on (budgets {UNLIMITED}, out of reach), "
         f"{'Redis ' if settings.redis_url else 'in-process '}budgets, "
-        f"{args.workers} worker(s) a node"
+        f"{args.workers} worker(s) a node, "
+        f"coalesced lookups {'on' if settings.coalesce_lookups else 'off'}"
     )
 
 

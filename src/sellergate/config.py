@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     # Operations.
     log_format: LogFormat = LogFormat.JSON
     access_log: bool = True
+    # Concurrent bearer lookups share one statement on a networked database (web.lookups).
+    coalesce_lookups: bool = True
     shutdown_timeout_seconds: int = 30
     # The gateway decision endpoint's routes file (docs/gateway.md); empty: it refuses all.
     gateway_routes: str = ""

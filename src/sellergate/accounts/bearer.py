@@ -15,12 +15,14 @@ request runs. Until then a lost-response retry of the refresh that issued it may
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, select, update
+from sqlalchemy import Connection, Engine, Select, String, Table, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from sellergate.errors import InvalidToken
 from sellergate.scopes import Scope, expand, parse_scopes
@@ -62,31 +64,49 @@ def credentials_from_header(header: str | None) -> str:
     return value.strip()
 
 
+# The columns the bearer check reads. Flags rather than timestamps: only whether they are set
+# matters here, and a flag costs no datetime parsing per request.
+_COLUMNS = (
+    AccessToken.id,
+    AccessToken.seller_id,
+    AccessToken.client_id,
+    AccessToken.grant_id,
+    AccessToken.scopes,
+    AccessToken.expires_at,
+    Seller.username,
+    AccessToken.revoked_at.is_not(None),
+    Grant.revoked_at.is_not(None),
+    Client.disabled_at.is_not(None),
+    AccessToken.first_used_at.is_(None),
+    AccessToken.jkt,
+)
+
+
+def _joined(statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    return (
+        statement.join(Seller, Seller.id == AccessToken.seller_id)
+        # Personal tokens have neither a grant nor an app: outer joins, on primary keys.
+        .outerjoin(Grant, Grant.id == AccessToken.grant_id)
+        .outerjoin(Client, Client.id == AccessToken.client_id)
+    )
+
+
 # Prebuilt: it runs on every API request, and SQLAlchemy's bookkeeping around one execution
 # costs more than the statement itself (see :mod:`sellergate.storage.prebuilt`).
-_LOOKUP = Prebuilt(
-    select(
-        AccessToken.id,
-        AccessToken.seller_id,
-        AccessToken.client_id,
-        AccessToken.grant_id,
-        AccessToken.scopes,
-        AccessToken.expires_at,
-        Seller.username,
-        # Flags rather than timestamps: only whether they are set matters here, and a flag
-        # costs no datetime parsing per request.
-        AccessToken.revoked_at.is_not(None),
-        Grant.revoked_at.is_not(None),
-        Client.disabled_at.is_not(None),
-        AccessToken.first_used_at.is_(None),
-        AccessToken.jkt,
+_LOOKUP = Prebuilt(_joined(select(*_COLUMNS)).where(AccessToken.token_hash == bindparam("digest")))
+# The same for several tokens at once (:meth:`BearerVerifier.lookup_many`), each row led by its
+# token's hash. PostgreSQL takes the hashes as one array parameter, so the statement's text is
+# the same whatever their number (one prepared statement); elsewhere an ``IN`` list.
+_LOOKUP_ANY = Prebuilt(
+    _joined(select(AccessToken.token_hash, *_COLUMNS)).where(
+        AccessToken.token_hash == any_(bindparam("digests", type_=ARRAY(String)))
     )
-    .join(Seller, Seller.id == AccessToken.seller_id)
-    # Personal tokens have neither a grant nor an app: outer joins, on primary keys.
-    .outerjoin(Grant, Grant.id == AccessToken.grant_id)
-    .outerjoin(Client, Client.id == AccessToken.client_id)
-    .where(AccessToken.token_hash == bindparam("digest"))
 )
+_LOOKUP_IN = _joined(select(AccessToken.token_hash, *_COLUMNS)).where(
+    AccessToken.token_hash.in_(bindparam("digests", expanding=True))
+)
+
+Row = tuple[Any, ...]
 
 
 # A token's scopes column holds one of few distinct strings: parse each once, not per request.
@@ -117,12 +137,38 @@ class BearerVerifier:
         :class:`InvalidToken` saying what is wrong. Pass the request's own ``connection`` to
         save a checkout from the pool.
         """
-        parameters = {"digest": token_hash(token)}
+        digest = token_hash(token)
+        parameters = {"digest": digest}
         if connection is not None:
             row = _LOOKUP.first(connection, parameters)
         else:
             with self.engine.connect() as conn:
                 row = _LOOKUP.first(conn, parameters)
+        return self.admit(digest, row, connection)
+
+    def lookup_many(
+        self, tokens: Sequence[str], connection: Connection
+    ) -> list[AuthContext | Exception]:
+        """:meth:`lookup` for several tokens with one statement: each token's caller, or the
+        error for it alone (:class:`InvalidToken` for an unknown, revoked or expired token).
+        An error of the statement itself is raised: it concerns them all."""
+        digests = [token_hash(token) for token in tokens]
+        if connection.dialect.name == "postgresql":
+            rows = _LOOKUP_ANY.all(connection, {"digests": digests})
+        else:
+            rows = [tuple(row) for row in connection.execute(_LOOKUP_IN, {"digests": digests})]
+        found: dict[str, Row] = {row[0]: row[1:] for row in rows}
+        answers: list[AuthContext | Exception] = []
+        for digest in digests:
+            try:
+                answers.append(self.admit(digest, found.get(digest), connection))
+            except Exception as error:  # this caller's alone (its first-use write, say)
+                answers.append(error)
+        return answers
+
+    def admit(self, digest: str, row: Row | None, connection: Connection | None) -> AuthContext:
+        """The checks on a token's row, however it was found: the one place that decides.
+        Raises :class:`InvalidToken` saying what is wrong."""
         if row is None:
             raise InvalidToken("unknown token")
         (

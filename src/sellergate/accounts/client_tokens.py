@@ -7,7 +7,11 @@ grant or a disabled app is inactive whatever its own row says (see
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, null, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, String, any_, bindparam, null, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from sellergate.oauth.records import TokenInfo
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken, Seller
@@ -20,10 +24,10 @@ from sellergate.tokens.hashing import token_hash
 # Prebuilt (see :mod:`sellergate.storage.prebuilt`): resource servers call introspection at
 # high rates. Inner joins: an app's token always has a grant and an app; the grant and app
 # states are read in the same statement.
-def _of_client(model: type[AccessToken] | type[RefreshToken]) -> Prebuilt:
+def _of_client(model: type[AccessToken] | type[RefreshToken]) -> Select[*tuple[Any, ...]]:
     """One row shape for both kinds: an access token is never "used" (a NULL in its place)."""
     used_at = model.used_at if model is RefreshToken else null()
-    return Prebuilt(
+    return (
         select(
             model.scopes,
             model.seller_id,
@@ -36,18 +40,51 @@ def _of_client(model: type[AccessToken] | type[RefreshToken]) -> Prebuilt:
             Grant.revoked_at.is_not(None),
             Client.disabled_at.is_not(None),
             model.jkt,
+            # Last: which app's and which token, for the batched lookup to sort its rows.
+            model.client_id,
+            model.token_hash,
         )
         .join(Seller, Seller.id == model.seller_id)
         .join(Grant, Grant.id == model.grant_id)
         .join(Client, Client.id == model.client_id)
-        .where(model.token_hash == bindparam("digest"), model.client_id == bindparam("client_pk"))
     )
 
 
-_OF_CLIENT = {
-    TokenKind.ACCESS: _of_client(AccessToken),
-    TokenKind.REFRESH: _of_client(RefreshToken),
+_MODELS: dict[TokenKind, type[AccessToken] | type[RefreshToken]] = {
+    TokenKind.ACCESS: AccessToken,
+    TokenKind.REFRESH: RefreshToken,
 }
+_OF_CLIENT = {
+    kind: Prebuilt(
+        _of_client(model).where(
+            model.token_hash == bindparam("digest"), model.client_id == bindparam("client_pk")
+        )
+    )
+    for kind, model in _MODELS.items()
+}
+# Several tokens of one kind at once (coalesced introspection requests); each row is then
+# matched to the app that asked (:func:`find_client_tokens`).
+_MANY_ANY = {
+    kind: Prebuilt(
+        _of_client(model).where(model.token_hash == any_(bindparam("digests", type_=ARRAY(String))))
+    )
+    for kind, model in _MODELS.items()
+}
+_MANY_IN = {
+    kind: _of_client(model).where(model.token_hash.in_(bindparam("digests", expanding=True)))
+    for kind, model in _MODELS.items()
+}
+
+
+def _kind(token: str, staging: bool) -> TokenKind | None:
+    """Which table may hold ``token`` (the prefix says), or None for a token no app has."""
+    try:
+        parsed = parse(token)
+    except MalformedToken:
+        return None
+    if parsed.staging != staging or parsed.kind is TokenKind.CLIENT_SECRET:
+        return None
+    return parsed.kind
 
 
 def find_client_token(
@@ -58,18 +95,42 @@ def find_client_token(
     The prefix says which table to look in, so this is one indexed SELECT; personal tokens and
     other apps' tokens are never returned.
     """
-    try:
-        parsed = parse(token)
-    except MalformedToken:
-        return None
-    if parsed.staging != staging or parsed.kind is TokenKind.CLIENT_SECRET:
+    kind = _kind(token, staging)
+    if kind is None:
         return None
     parameters = {"digest": token_hash(token), "client_pk": client_pk}
-    found = _OF_CLIENT[parsed.kind].first(connection, parameters)
+    return _info(kind, _OF_CLIENT[kind].first(connection, parameters))
+
+
+def find_client_tokens(
+    connection: Connection, wanted: Sequence[tuple[str, int]], *, staging: bool
+) -> list[TokenInfo | None]:
+    """:func:`find_client_token` for several ``(token, client_pk)`` pairs: one statement per
+    kind of token asked for, whatever their number."""
+    kinds = [_kind(token, staging) for token, _ in wanted]
+    digests = [token_hash(token) for token, _ in wanted]
+    rows: dict[tuple[str, int], tuple[Any, ...]] = {}
+    for kind in set(kinds) - {None}:
+        assert kind is not None
+        of_kind = list({d for d, k in zip(digests, kinds, strict=True) if k is kind})
+        if connection.dialect.name == "postgresql":
+            found = _MANY_ANY[kind].all(connection, {"digests": of_kind})
+        else:
+            found = [tuple(r) for r in connection.execute(_MANY_IN[kind], {"digests": of_kind})]
+        rows.update({(row[-1], row[-2]): row for row in found})
+    return [
+        None if kind is None else _info(kind, rows.get((digest, client_pk)))
+        for kind, digest, (_, client_pk) in zip(kinds, digests, wanted, strict=True)
+    ]
+
+
+def _info(kind: TokenKind, found: tuple[Any, ...] | None) -> TokenInfo | None:
+    """What introspection and revocation are told of a token's row: the one place that says
+    whether it is active."""
     if found is None:
         return None
     scopes, seller_id, grant_id, created_at, expires_at, used_at, revoked_at = found[:7]
-    username, grant_revoked, disabled, jkt = found[7:]
+    username, grant_revoked, disabled, jkt = found[7:11]
     if grant_id is None:  # a personal token's row: not an app's
         return None
     active = (
@@ -80,5 +141,5 @@ def find_client_token(
         and (expires_at is None or expires_at > utcnow())
     )
     return TokenInfo(
-        parsed.kind, active, scopes, seller_id, username, grant_id, created_at, expires_at, jkt
+        kind, active, scopes, seller_id, username, grant_id, created_at, expires_at, jkt
     )

@@ -57,8 +57,9 @@ class SqlOAuthStorage(DatabaseHandle):
         address: str = "",
         *,
         connection: Connection | None = None,
+        offline: bool = False,
     ) -> None:
-        super().__init__(session=session, connection=connection)
+        super().__init__(session=session, connection=connection, offline=offline)
         self.address = address
 
     def find_client(self, client_id: str) -> ClientRecord | None:

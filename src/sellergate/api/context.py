@@ -26,8 +26,9 @@ class ApiContext(DatabaseHandle):
         *,
         session: Session | None = None,
         connection: Connection | None = None,
+        offline: bool = False,
     ) -> None:
-        super().__init__(session=session, connection=connection)
+        super().__init__(session=session, connection=connection, offline=offline)
         self.auth = auth
         self.settings = settings
         self.cache: dict[Any, Any] = {}

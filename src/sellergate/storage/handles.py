@@ -6,33 +6,49 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 
+class NoDatabase(RuntimeError):
+    """Work planned to need no database asked for it (the caller may run it again with one)."""
+
+
 class DatabaseHandle:
     """Give either the request's ``session`` or the ``connection`` it holds.
 
     Over a connection the ORM session is made the first time something asks for it: reads that
     run on Core statements (the bearer check, introspection, ``me``) never do, and a session
     costs more to set up than their SQL. The session joins the connection's transaction, if
-    any, and never ends it: whoever opened the connection does.
+    any, and never ends it: whoever opened the connection does. ``offline`` work (planned to
+    need no database) gets neither, and asking for one is an error.
     """
 
     __slots__ = ("_connection", "_session")
 
     def __init__(
-        self, *, session: Session | None = None, connection: Connection | None = None
+        self,
+        *,
+        session: Session | None = None,
+        connection: Connection | None = None,
+        offline: bool = False,
     ) -> None:
-        if (session is None) == (connection is None):
-            raise ValueError("give either a session or a connection")
+        given = (session is not None) + (connection is not None)
+        if given != (0 if offline else 1):
+            raise ValueError("give either a session or a connection, or neither when offline")
         self._session = session
         self._connection = connection
 
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session(bind=self._connection, expire_on_commit=False)
+            self._session = Session(bind=self._needed(), expire_on_commit=False)
         return self._session
 
     @property
     def connection(self) -> Connection:
         if self._connection is None:
             self._connection = self.session.connection()
+        return self._connection
+
+    def _needed(self) -> Connection:
+        if self._connection is None:
+            # Offline work was planned to need no database (``api.offline``): a bug, not a 503.
+            raise NoDatabase("this work was planned to need no database")
         return self._connection

@@ -65,21 +65,28 @@ class Prebuilt:
         """The first row (selected or returned), converted as SQLAlchemy would, or ``None``.
         It runs in whatever transaction ``connection`` holds (none in autocommit: the statement
         stands alone)."""
-        return self._run(connection, parameters)[0]
+        rows, _ = self._run(connection, parameters, every=False)
+        return rows[0] if rows else None
+
+    def all(self, connection: Connection, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row, converted as SQLAlchemy would (a batched lookup's answers)."""
+        return self._run(connection, parameters, every=True)[0]
 
     def rowcount(self, connection: Connection, parameters: Mapping[str, Any]) -> int:
         """Run a write that returns nothing; the number of rows it changed."""
-        return self._run(connection, parameters)[1]
+        return self._run(connection, parameters, every=False)[1]
 
     def _run(
-        self, connection: Connection, parameters: Mapping[str, Any]
-    ) -> tuple[tuple[Any, ...] | None, int]:
+        self, connection: Connection, parameters: Mapping[str, Any], *, every: bool
+    ) -> tuple[list[tuple[Any, ...]], int]:
         if connection.dispatch.before_cursor_execute or connection.engine.echo:
             result = connection.execute(self.statement, parameters)
             if not result.returns_rows:
-                return None, result.rowcount
+                return [], result.rowcount
+            if every:
+                return [tuple(row) for row in result.all()], 0
             row = result.first()
-            return (None if row is None else tuple(row)), 0
+            return ([] if row is None else [tuple(row)]), 0
         dialect = connection.dialect
         compiled = self._by_dialect.get(dialect.name)
         if compiled is None:
@@ -94,11 +101,18 @@ class Prebuilt:
             else tuple(values[name] for name in compiled.positions)
         )
         driver: Any = connection.connection.driver_connection
+        fetched: list[Any]
         try:
             cursor = driver.cursor()
             try:
                 cursor.execute(compiled.sql, arguments)
-                row = cursor.fetchone() if compiled.results else None
+                if not compiled.results:
+                    fetched = []
+                elif every:
+                    fetched = cursor.fetchall()
+                else:
+                    row = cursor.fetchone()
+                    fetched = [] if row is None else [row]
                 count = cursor.rowcount
             finally:
                 cursor.close()
@@ -109,10 +123,12 @@ class Prebuilt:
             # transaction instead of the error itself): SQLAlchemy is pinned below 2.2 and
             # tests/test_prebuilt.py fails when an upgrade changes it.
             connection._handle_dbapi_exception(error, compiled.sql, arguments, None, None)
-        if row is None:
-            return None, count
-        converted = tuple(
-            value if process is None else process(value)
-            for process, value in zip(compiled.results, row, strict=True)
-        )
+        processes = compiled.results
+        converted = [
+            tuple(
+                value if process is None else process(value)
+                for process, value in zip(processes, row, strict=True)
+            )
+            for row in fetched
+        ]
         return converted, count

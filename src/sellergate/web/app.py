@@ -24,6 +24,7 @@ from sellergate.web.dpop import DPoPChecker
 from sellergate.web.errors import HTTP_EXCEPTIONS, FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.jobs import background_jobs
+from sellergate.web.lookups import BearerLookups, IntrospectionLookups
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
 from sellergate.web.ratelimit import RateLimitMiddleware, TokenApps
@@ -43,7 +44,20 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         max_cost=settings.graphql_max_cost,
     )
     dpop = DPoPChecker(settings, database)
-    graphql = GraphQLEndpoint(settings, database, verifier, operations, dpop)
+    # One per process, shared by the API and the gateway, so that their lookups batch together.
+    lookups = BearerLookups(
+        database,
+        verifier,
+        coalesce=settings.coalesce_lookups,
+        observe=metrics.lookup_batch.labels("bearer").observe,
+    )
+    graphql = GraphQLEndpoint(settings, database, verifier, operations, dpop, lookups)
+    introspection = IntrospectionLookups(
+        database,
+        staging=not settings.production,
+        coalesce=settings.coalesce_lookups,
+        observe=metrics.lookup_batch.labels("introspection").observe,
+    )
 
     pages = create_pages_app(settings, database)
     # The pages app answers its own exceptions before they reach the main app's barrier.
@@ -52,10 +66,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     route_list: list[BaseRoute] = [
         Route("/seller-api/graphql", graphql.handle, methods=["GET", "POST"]),
         # Next: the gateway decision is as hot as the API, and routes are tried in order.
-        *gateway.routes(database, verifier, settings.gateway_routes, dpop),
+        *gateway.routes(database, verifier, settings.gateway_routes, dpop, lookups),
         *health.routes(database, metrics),
         *secure_links.routes(database),
-        *oauth.routes(settings, database, dpop),
+        *oauth.routes(settings, database, dpop, introspection),
         *secret_scanning.routes(settings, database),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         # Last: the session-backed pages; requests routed above never touch the session.
@@ -107,4 +121,6 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     app.state.verifier = verifier
     app.state.recorder = recorder
     app.state.graphql = graphql
+    app.state.lookups = lookups
+    app.state.introspection = introspection
     return app

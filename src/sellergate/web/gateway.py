@@ -40,6 +40,7 @@ from sellergate.web.credentials import presented
 from sellergate.web.dbcall import DatabaseCalls
 from sellergate.web.dpop import DPoPChecker, binding_problem
 from sellergate.web.errors import Shape, bearer_challenge, error_response, invalid_token_response
+from sellergate.web.lookups import BearerLookups
 
 PREFIX = "/gateway/verify"
 KNOWN_APPS = 10_000
@@ -118,8 +119,10 @@ class GatewayVerify:
         verifier: BearerVerifier,
         routes: RouteTable | None,
         dpop: DPoPChecker,
+        lookups: BearerLookups,
     ) -> None:
         self.dpop = dpop
+        self.lookups = lookups
         self.verifier = verifier
         self.routes = routes
         self.calls = DatabaseCalls(db)
@@ -159,7 +162,7 @@ class GatewayVerify:
                 await self.calls.write(self.dpop.remember, proof)
             except InvalidDPoPProof as exc:
                 return self.dpop.challenge(exc, Shape.JSON)
-        found = await self.calls.read(False, self._lookup, token.token)
+        found = await self.lookups.lookup(token.token)
         if isinstance(found, InvalidToken):
             return invalid_token_response(found, Shape.JSON)
         problem = binding_problem(found, token.dpop, proof)
@@ -175,12 +178,6 @@ class GatewayVerify:
         identity = identity_headers(found, client_id)
         identity["Cache-Control"] = "no-store"
         return Response(status_code=200, headers=identity)
-
-    def _lookup(self, connection: Connection, token: str) -> AuthContext | InvalidToken:
-        try:
-            return self.verifier.lookup(token, connection)
-        except InvalidToken as exc:
-            return exc
 
     async def _client_id(self, auth: AuthContext) -> str | None:
         """The app's public ``client_id``: it never changes for a row, so it is remembered."""
@@ -207,9 +204,13 @@ def _public_client_id(connection: Connection, client_pk: int) -> str | None:
 
 
 def routes(
-    db: Database, verifier: BearerVerifier, routes_file: str, dpop: DPoPChecker
+    db: Database,
+    verifier: BearerVerifier,
+    routes_file: str,
+    dpop: DPoPChecker,
+    lookups: BearerLookups,
 ) -> list[BaseRoute]:
     """The decision endpoint, in both styles; without a routes file it refuses everything."""
     table = load_routes(routes_file) if routes_file else None
-    endpoint = GatewayVerify(db, verifier, table, dpop)
+    endpoint = GatewayVerify(db, verifier, table, dpop, lookups)
     return [Route(PREFIX, endpoint), Route(PREFIX + "/{original:path}", endpoint)]

@@ -4,7 +4,10 @@ A plain Starlette endpoint, no framework machinery on the hot path: read the bod
 check the bearer token, then run the whole operation synchronously on one database connection:
 at most a single hop off the event loop, and none for cheap reads on the embedded SQLite file
 (an operation whose cost, :mod:`sellergate.api.cost`, passes :data:`INLINE_COST` runs in a
-worker thread, so it cannot stall other requests).
+worker thread, so it cannot stall other requests). On PostgreSQL a query that reads only what
+the bearer check found (``me``, see :mod:`sellergate.api.offline`) takes no connection: its
+lookup is batched with other requests' (:mod:`sellergate.web.lookups`) and it runs on the
+event loop.
 
 Errors: what the client got wrong (syntax, validation, a missing scope, a bad ID) keeps its
 message; anything else raised by a resolver becomes a generic message with a reference, logged
@@ -27,6 +30,7 @@ from sellergate.api.context import ApiContext
 from sellergate.api.cost import operation_cost
 from sellergate.api.execution import Operations
 from sellergate.api.limits import MAX_TOKENS
+from sellergate.api.offline import needs_database
 from sellergate.config import Settings
 from sellergate.errors import (
     BadRequest,
@@ -52,6 +56,7 @@ from sellergate.web.errors import (
     new_error_id,
 )
 from sellergate.web.graphiql import graphiql_page
+from sellergate.web.lookups import BearerLookups
 
 # Operations cheaper than this run on the event loop for reads on SQLite (microseconds);
 # anything dearer goes to a worker thread.
@@ -59,6 +64,10 @@ INLINE_COST = 2_000
 PATH = "/seller-api/graphql"
 # JSON nesting allowed in a request body: far more than any real variables need.
 MAX_JSON_DEPTH = 32
+
+
+# An operation's cost, why it cannot run (or None), and whether it needs no database.
+Plan = tuple[int, str | None, bool]
 
 
 def _error(message: str, status: int) -> Response:
@@ -86,6 +95,7 @@ class GraphQLEndpoint:
         verifier: BearerVerifier,
         operations: Operations,
         dpop: DPoPChecker | None = None,
+        lookups: BearerLookups | None = None,
     ) -> None:
         self.settings = settings
         self.dpop = dpop or DPoPChecker(settings, db)
@@ -94,7 +104,8 @@ class GraphQLEndpoint:
         self.verifier = verifier
         self.operations = operations
         self.calls = DatabaseCalls(db)
-        self.plans: DocumentCache[tuple[str, str | None], tuple[int, str | None]] = DocumentCache()
+        self.lookups = lookups or BearerLookups(db, verifier, coalesce=settings.coalesce_lookups)
+        self.plans: DocumentCache[tuple[str, str | None], Plan] = DocumentCache()
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET":
@@ -142,19 +153,22 @@ class GraphQLEndpoint:
         planned = self.plans.get(key)
         # Worked out again until a request with this document authenticates: a made-up token
         # cannot fill the cache (the work is linear in the document, see api.cost).
-        cost, problem = planned if planned is not None else self._plan(query, operation)
+        plan = planned if planned is not None else self._plan(query, operation)
+        cost, problem, offline = plan
         if problem is not None:
             return _error(problem, 400)
         if _may_write(query):
             response = await self.calls.write(
                 self._write, token, proof, query, variables, operation
             )
+        elif offline and self.lookups.coalesced:
+            response = await self._offline(token, proof, query, variables, operation)
         else:
             response = await self.calls.read(
                 cost > INLINE_COST, self._read, token, proof, query, variables, operation
             )
         if planned is None and response.status_code != 401:
-            self.plans.put(key, (cost, problem), len(query))
+            self.plans.put(key, plan, len(query))
         return response
 
     async def _proof(self, request: Request, token: str) -> Proof:
@@ -166,26 +180,48 @@ class GraphQLEndpoint:
         await self.calls.write(self.dpop.remember, proof)
         return proof
 
-    def _plan(self, query: str, operation: str | None) -> tuple[int, str | None]:
-        """The cost of the operation to run and, if ``operationName`` cannot pick one, why.
-        A document that does not parse costs 0: the schema reports it, cheaply."""
+    def _plan(self, query: str, operation: str | None) -> Plan:
+        """The cost of the operation to run and, if ``operationName`` cannot pick one, why;
+        and whether it needs no database. A document that does not parse costs 0: the schema
+        reports it, cheaply."""
         try:
             document = parse(query, max_tokens=MAX_TOKENS)
         except GraphQLError:
-            return 0, None
+            return 0, None, False
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if operation is not None:
             operations = [d for d in operations if d.name and d.name.value == operation]
             if not operations:
-                return 0, "'operationName' names no operation in the document"
+                return 0, "'operationName' names no operation in the document", False
         elif len(operations) > 1:
-            return 0, "the document holds several operations: name one in 'operationName'"
+            return 0, "the document holds several operations: name one in 'operationName'", False
         if not operations:
-            return 0, "the document holds no operation to run"
+            return 0, "the document holds no operation to run", False
         if operations[0].operation is OperationType.SUBSCRIPTION:
-            return 0, "only queries and mutations are served here"
+            return 0, "only queries and mutations are served here", False
         schema = self.operations.graphql_schema
-        return operation_cost(schema, operations[0], document.definitions), None
+        cost = operation_cost(schema, operations[0], document.definitions)
+        return cost, None, not needs_database(operations[0], document.definitions)
+
+    async def _offline(
+        self,
+        token: Presented,
+        proof: Proof | None,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation: str | None,
+    ) -> Response:
+        """A query that reads only what the bearer check found (``me``): the lookup, batched
+        with other requests' (one hop and one statement for all, see ``web.lookups``), then
+        the operation on the event loop, with no connection (it needs none)."""
+        auth = await self.lookups.lookup(token.token)
+        if isinstance(auth, InvalidToken):
+            return invalid_token_response(auth)
+        problem = binding_problem(auth, token.dpop, proof)
+        if problem is not None:
+            return self.dpop.challenge(problem)
+        context = ApiContext(auth, self.settings, offline=True)
+        return self._response(self.operations.execute(query, variables, operation, context))
 
     def _read(
         self,

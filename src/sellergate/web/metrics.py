@@ -60,6 +60,14 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
         )
+        # Requests served by each coalesced lookup's one statement (web.lookups).
+        self.lookup_batch = Histogram(
+            "sellergate_lookup_batch_size",
+            "Requests served by one coalesced database lookup, by lookup",
+            ["lookup"],
+            registry=self.registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+        )
 
     def render(self) -> tuple[bytes, str]:
         if not self.multiprocess_dir:

@@ -25,11 +25,13 @@ from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.server import introspection_response, revocation_response, token_response
 from sellergate.oauth.storage import OAuthStorage
 from sellergate.storage.database import Database
+from sellergate.storage.handles import NoDatabase
 from sellergate.web.addresses import client_address
 from sellergate.web.body import BodyTooLarge, read_limited
 from sellergate.web.dbcall import DatabaseCalls
 from sellergate.web.dpop import DPoPChecker
 from sellergate.web.errors import Shape, error_response
+from sellergate.web.lookups import IntrospectionLookups, PrefetchedStorage
 from sellergate.web.ratelimit import CLIENT_AUTHENTICATED
 
 MAX_FORM_BYTES = 16_384
@@ -85,8 +87,16 @@ def to_response(result: OAuthResponse) -> Response:
     return JSONResponse(result.body, status_code=result.status, headers=headers)
 
 
-def routes(settings: Settings, db: Database, dpop: DPoPChecker | None = None) -> list[Route]:
+def routes(
+    settings: Settings,
+    db: Database,
+    dpop: DPoPChecker | None = None,
+    introspection: IntrospectionLookups | None = None,
+) -> list[Route]:
     calls = DatabaseCalls(db)
+    introspection = introspection or IntrospectionLookups(
+        db, staging=not settings.production, coalesce=settings.coalesce_lookups
+    )
     checker = dpop or DPoPChecker(settings, db)
     token_url = settings.public_url + rfc8414.TOKEN_PATH
     par_url = settings.public_url + rfc8414.PAR_PATH
@@ -115,8 +125,22 @@ def routes(settings: Settings, db: Database, dpop: DPoPChecker | None = None) ->
 
         return run
 
+    async def prefetched(oauth_request: OAuthRequest, address: str) -> OAuthResponse | None:
+        """Introspection over reads batched with other requests' (``web.lookups``), on the
+        event loop; None if it needs a read of its own after all."""
+        found = await introspection.prefetch(oauth_request)
+        if found is None:
+            return None
+        storage = PrefetchedStorage(found, address, staging=not settings.production)
+        try:
+            return introspection_response(storage, settings, oauth_request)
+        except NoDatabase:
+            # Run again from the start, with a connection: forget what the first run learnt.
+            oauth_request.client = oauth_request.auth_method = None
+            return None
+
     def endpoint(
-        handler: Handler, *, writes: bool, proof_url: str | None = None
+        handler: Handler, *, writes: bool, proof_url: str | None = None, batched: bool = False
     ) -> Callable[[Request], object]:
         """A form endpoint; with ``proof_url`` (the token and PAR endpoints) a ``DPoP`` proof
         for that URL is checked, spent, and handed to the handler."""
@@ -141,7 +165,12 @@ def routes(settings: Settings, db: Database, dpop: DPoPChecker | None = None) ->
             elif writes:
                 result = await calls.write(write, handler, parsed, address)
             else:
-                result = await calls.read(False, read, handler, parsed, address)
+                outcome = None
+                if batched and introspection.coalesced:
+                    outcome = await prefetched(parsed, address)
+                if outcome is None:
+                    outcome = await calls.read(False, read, handler, parsed, address)
+                result = outcome
             # For the rate limiter: the client's budget pays only for a client that proved
             # who it is (see web.ratelimit).
             request.scope[CLIENT_AUTHENTICATED] = parsed.client is not None
@@ -168,5 +197,9 @@ def routes(settings: Settings, db: Database, dpop: DPoPChecker | None = None) ->
             rfc8414.PAR_PATH, endpoint(par_response, writes=True, proof_url=par_url), methods=ANY
         ),
         Route(rfc8414.REVOKE_PATH, endpoint(revocation_response, writes=True), methods=ANY),
-        Route(rfc8414.INTROSPECT_PATH, endpoint(introspection_response, writes=False), methods=ANY),
+        Route(
+            rfc8414.INTROSPECT_PATH,
+            endpoint(introspection_response, writes=False, batched=True),
+            methods=ANY,
+        ),
     ]

@@ -1,0 +1,165 @@
+"""The bearer lookup of the hot paths (GraphQL queries, ``/gateway/verify``), coalesced.
+
+On PostgreSQL the lookups that the requests of a worker process ask for while its event loop is
+busy go together: one hop to a worker thread, one connection, one statement
+(``token_hash = ANY(:digests)``) for the whole batch (:mod:`sellergate.storage.coalesce`).
+Nothing is cached: each batch reads after its callers asked, so a revocation is seen at once on
+every node. Each token is then checked by the same code as a single lookup
+(:meth:`BearerVerifier.admit`: revoked, expired, a disabled app or a revoked authorization, the
+first use of an OAuth token, "last used"), and a caller's bad token affects no one else; a
+database fault fails the whole batch, and each of its requests is answered 503.
+
+Introspection (RFC 7662) likewise: the app and the token asked about are read for a batch of
+requests with one hop and two statements (:class:`IntrospectionLookups`), and Authlib's endpoint
+then runs on the event loop over what was read (:class:`PrefetchedStorage`). Should it ask the
+storage for anything else (a request that names its app some other way), it runs again as
+before, in a worker thread on a connection of its own.
+
+On SQLite a lookup runs inline on the event loop in microseconds: there is nothing to save,
+and it keeps its single path. ``SELLERGATE_COALESCE_LOOKUPS=false`` turns coalescing off.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from sqlalchemy import Connection
+
+from sellergate.accounts.bearer import AuthContext, BearerVerifier
+from sellergate.accounts.client_tokens import find_client_tokens
+from sellergate.accounts.clients import find_client_records
+from sellergate.accounts.oauth_storage import SqlOAuthStorage
+from sellergate.errors import InvalidToken
+from sellergate.oauth.records import ClientRecord, TokenInfo
+from sellergate.oauth.requests import OAuthRequest
+from sellergate.storage.coalesce import BatchSizes, Coalescer
+from sellergate.storage.database import Database
+from sellergate.web.dbcall import DatabaseCalls
+
+
+class BearerLookups:
+    """One per process: shared by every endpoint that checks bearer tokens, so that their
+    lookups batch together."""
+
+    def __init__(
+        self,
+        db: Database,
+        verifier: BearerVerifier,
+        *,
+        coalesce: bool = True,
+        observe: Callable[[int], None] | None = None,
+    ) -> None:
+        self.verifier = verifier
+        self.calls = DatabaseCalls(db)
+        self.coalesced = coalesce and not self.calls.reads_inline
+        self.batches: Coalescer[str, AuthContext] = Coalescer(self._batch, BatchSizes(observe))
+
+    async def lookup(self, token: str) -> AuthContext | InvalidToken:
+        """Who ``token`` (offline checks passed) belongs to, or why it is refused. A database
+        fault is raised (a 503)."""
+        try:
+            if self.coalesced:
+                return await self.batches.load(token)
+            return await self.calls.read(False, self._single, token)
+        except InvalidToken as refused:
+            return refused
+
+    def _single(self, connection: Connection, token: str) -> AuthContext:
+        return self.verifier.lookup(token, connection)
+
+    async def _batch(self, tokens: list[str]) -> Sequence[AuthContext | Exception]:
+        return await self.calls.read(False, self._many, tokens)
+
+    def _many(self, connection: Connection, tokens: list[str]) -> list[AuthContext | Exception]:
+        return self.verifier.lookup_many(tokens, connection)
+
+
+# An introspection request's app (its client_id) and the token it asks about.
+Asked = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Prefetched:
+    asked: Asked
+    client: ClientRecord | None
+    token: TokenInfo | None
+
+
+class IntrospectionLookups:
+    """One per process: the reads of introspection requests, batched."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        staging: bool,
+        coalesce: bool = True,
+        observe: Callable[[int], None] | None = None,
+    ) -> None:
+        self.staging = staging
+        self.calls = DatabaseCalls(db)
+        self.coalesced = coalesce and not self.calls.reads_inline
+        self.batches: Coalescer[Asked, Prefetched] = Coalescer(self._batch, BatchSizes(observe))
+
+    async def prefetch(self, request: OAuthRequest) -> Prefetched | None:
+        """What introspection will read for ``request``, or None if it cannot be told before
+        the endpoint runs (then it reads for itself)."""
+        token = request.form.get("token")
+        client_id = _basic_client(request.headers.get("Authorization")) or request.form.get(
+            "client_id"
+        )
+        if not token or not client_id:
+            return None
+        return await self.batches.load((client_id, token))
+
+    async def _batch(self, asked: list[Asked]) -> Sequence[Prefetched | Exception]:
+        return await self.calls.read(False, self._read, asked)
+
+    def _read(self, connection: Connection, asked: list[Asked]) -> list[Prefetched | Exception]:
+        clients = find_client_records(connection, (client_id for client_id, _ in asked))
+        wanted = [(token, clients[c].pk) for c, token in asked if c in clients]
+        infos = iter(find_client_tokens(connection, wanted, staging=self.staging))
+        return [
+            Prefetched((c, token), clients.get(c), next(infos) if c in clients else None)
+            for c, token in asked
+        ]
+
+
+def _basic_client(header: str | None) -> str | None:
+    """The client_id of HTTP Basic client authentication (RFC 6749 §2.3.1), if any."""
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return unquote(decoded.partition(":")[0]) or None
+
+
+class PrefetchedStorage(SqlOAuthStorage):
+    """The OAuth storage over what :class:`IntrospectionLookups` read, with no connection:
+    anything else raises :class:`~sellergate.storage.handles.NoDatabase`."""
+
+    def __init__(self, found: Prefetched, address: str, *, staging: bool) -> None:
+        super().__init__(address=address, offline=True)
+        self.found = found
+        self.staging = staging
+
+    def find_client(self, client_id: str) -> ClientRecord | None:
+        if client_id != self.found.asked[0]:
+            return super().find_client(client_id)  # raises NoDatabase
+        return self.found.client
+
+    def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:
+        client = self.found.client
+        asked = (token, client_pk, staging)
+        if client is None or asked != (self.found.asked[1], client.pk, self.staging):
+            return super().find_client_token(token, client_pk, staging=staging)
+        return self.found.token
