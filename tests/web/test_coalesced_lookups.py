@@ -198,6 +198,11 @@ def test_a_single_lookup_and_a_batched_one_agree(db: Database) -> None:
 # The web layer: coalescing runs on PostgreSQL (SQLite looks each token up inline).
 
 
+# These tests count the bearer lookups alone: the limiter's own first read of each token's app
+# (web.ratelimit.TokenApps, once per token and process, not batched) is kept out of the count.
+LOOKUPS_ONLY = {"rate_limit_app": "off"}
+
+
 def _app(settings: Settings, db: Database) -> Any:
     return create_app(settings, db)
 
@@ -225,7 +230,7 @@ def test_concurrent_api_and_gateway_requests_share_one_lookup(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "routes.toml").write_text(GATEWAY_ROUTES)
-    settings = make_settings(gateway_routes=str(tmp_path / "routes.toml"))
+    settings = make_settings(gateway_routes=str(tmp_path / "routes.toml"), **LOOKUPS_ONLY)
     tokens = seed(db, staging=not settings.production)
     app = _app(settings, db)
     names = list(vars(tokens))
@@ -260,7 +265,7 @@ def test_concurrent_api_and_gateway_requests_share_one_lookup(
 def test_a_revocation_is_seen_by_the_next_request(
     make_settings: Callable[..., Settings], db: Database
 ) -> None:
-    settings = make_settings()
+    settings = make_settings(**LOOKUPS_ONLY)
     with db.session(write=True) as session:
         seller = create_seller(session, "bob", "bob@example.com", None)
         minted = mint_access_token(
@@ -280,7 +285,7 @@ def test_a_revocation_is_seen_by_the_next_request(
 def test_turned_off_each_request_looks_up_alone(
     make_settings: Callable[..., Settings], db: Database, lookups_seen: list[str]
 ) -> None:
-    settings = make_settings(coalesce_lookups=False)
+    settings = make_settings(coalesce_lookups=False, **LOOKUPS_ONLY)
     tokens = seed(db, staging=True)
     app = _app(settings, db)
     request = [("POST", "/seller-api/graphql", {"Authorization": f"Bearer {tokens.good}"})] * 4
@@ -304,6 +309,7 @@ def test_a_database_fault_answers_503_to_every_caller_of_the_batch(
     settings = load_settings(
         database_url=f"postgresql+psycopg://sellergate@127.0.0.1:{_closed_port()}/none",
         data_dir=str(tmp_path),
+        **LOOKUPS_ONLY,
     )
     db = Database(settings)
     try:

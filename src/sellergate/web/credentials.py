@@ -9,8 +9,11 @@ runs where the request holds its database connection.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from sellergate.accounts.bearer import BearerVerifier, credentials_from_header
 from sellergate.errors import InvalidToken
@@ -52,3 +55,16 @@ def presented_token(
     token = credentials_from_header(headers.get("authorization"))
     verifier.check_offline(token)
     return token
+
+
+def basic_client_id(header: str | None) -> str | None:
+    """The ``client_id`` an ``Authorization: Basic`` header names, if any: RFC 6749 §2.3.1
+    form-urlencodes it before the base64. Nothing is authenticated here."""
+    scheme, _, value = (header or "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return unquote(decoded.partition(":")[0]) or None

@@ -21,11 +21,8 @@ and it keeps its single path. ``SELLERGATE_COALESCE_LOOKUPS=false`` turns coales
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from sqlalchemy import Connection
 
@@ -38,6 +35,7 @@ from sellergate.oauth.records import ClientRecord, TokenInfo
 from sellergate.oauth.requests import OAuthRequest
 from sellergate.storage.coalesce import BatchSizes, Coalescer
 from sellergate.storage.database import Database
+from sellergate.web.credentials import basic_client_id
 from sellergate.web.dbcall import DatabaseCalls
 
 
@@ -109,7 +107,7 @@ class IntrospectionLookups:
         """What introspection will read for ``request``, or None if it cannot be told before
         the endpoint runs (then it reads for itself)."""
         token = request.form.get("token")
-        client_id = _basic_client(request.headers.get("Authorization")) or request.form.get(
+        client_id = basic_client_id(request.headers.get("Authorization")) or request.form.get(
             "client_id"
         )
         if not token or not client_id:
@@ -127,20 +125,6 @@ class IntrospectionLookups:
             Prefetched((c, token), clients.get(c), next(infos) if c in clients else None)
             for c, token in asked
         ]
-
-
-def _basic_client(header: str | None) -> str | None:
-    """The client_id of HTTP Basic client authentication (RFC 6749 §2.3.1), if any."""
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return unquote(decoded.partition(":")[0]) or None
 
 
 class PrefetchedStorage(SqlOAuthStorage):

@@ -25,15 +25,13 @@ before it runs.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import dataclasses
 import logging
 import math
 import time
 from collections import OrderedDict
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from limits import RateLimitItem
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,6 +45,7 @@ from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
 from sellergate.web.addresses import Networks, scope_address
 from sellergate.web.budgets import Charge, Limiter, LimiterUnavailable, Verdict
+from sellergate.web.credentials import basic_client_id
 from sellergate.web.dbcall import DatabaseCalls
 from sellergate.web.errors import Shape, error_response
 
@@ -135,18 +134,6 @@ def _may_have_app(token: str) -> bool:
         return False
 
 
-def _basic_client(scope: Scope) -> str | None:
-    scheme, _, value = _header(scope, b"authorization").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id = unquote(decoded.partition(":")[0])  # RFC 6749 §2.3.1: form-urlencoded
-    return client_id or None
-
-
 class RateLimitMiddleware:
     """Charges API and OAuth requests to their budgets and adds the headers to the response."""
 
@@ -219,7 +206,7 @@ class RateLimitMiddleware:
 
     async def _oauth(self, scope: Scope, receive: Receive, send: Send) -> None:
         limiter = self.limiter
-        client_id = _basic_client(scope)
+        client_id = basic_client_id(_header(scope, b"authorization"))
         if client_id is None and scope["method"] == "POST":
             body, receive = await _buffer_body(receive)
             client_id = _form_client(body)
