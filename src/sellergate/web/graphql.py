@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from sellergate import strictjson
-from sellergate.accounts.bearer import BearerVerifier
+from sellergate.accounts.bearer import AuthContext, BearerVerifier
 from sellergate.api.cache import DocumentCache
 from sellergate.api.context import ApiContext
 from sellergate.api.cost import operation_cost
@@ -215,13 +215,7 @@ class GraphQLEndpoint:
         with other requests' (one hop and one statement for all, see ``web.lookups``), then
         the operation on the event loop, with no connection (it needs none)."""
         auth = await self.lookups.lookup(token.token)
-        if isinstance(auth, InvalidToken):
-            return invalid_token_response(auth)
-        problem = binding_problem(auth, token.dpop, proof)
-        if problem is not None:
-            return self.dpop.challenge(problem)
-        context = ApiContext(auth, self.settings, offline=True)
-        return self._response(self.operations.execute(query, variables, operation, context))
+        return self._run(auth, token, proof, query, variables, operation, offline=True)
 
     def _read(
         self,
@@ -234,15 +228,8 @@ class GraphQLEndpoint:
     ) -> Response:
         """A query: the bearer lookup and the operation on one connection, with an ORM session
         over it only if a resolver asks for one (``me`` never does)."""
-        try:
-            auth = self.verifier.lookup(token.token, connection)
-        except InvalidToken as exc:
-            return invalid_token_response(exc)
-        problem = binding_problem(auth, token.dpop, proof)
-        if problem is not None:
-            return self.dpop.challenge(problem)
-        context = ApiContext(auth, self.settings, connection=connection)
-        return self._response(self.operations.execute(query, variables, operation, context))
+        auth = self._lookup(token, connection)
+        return self._run(auth, token, proof, query, variables, operation, connection=connection)
 
     def _write(
         self,
@@ -253,16 +240,35 @@ class GraphQLEndpoint:
         operation: str | None,
     ) -> Response:
         with self.db.session(write=True) as session:
-            try:
-                auth = self.verifier.lookup(token.token, session.connection())
-            except InvalidToken as exc:
-                return invalid_token_response(exc)
-            problem = binding_problem(auth, token.dpop, proof)
-            if problem is not None:
-                return self.dpop.challenge(problem)
-            context = ApiContext(auth, self.settings, session=session)
+            auth = self._lookup(token, session.connection())
             # Inside the session: a database fault raised again here rolls it back.
-            return self._response(self.operations.execute(query, variables, operation, context))
+            return self._run(auth, token, proof, query, variables, operation, session=session)
+
+    def _lookup(self, token: Presented, connection: Connection) -> AuthContext | InvalidToken:
+        try:
+            return self.verifier.lookup(token.token, connection)
+        except InvalidToken as exc:
+            return exc
+
+    def _run(
+        self,
+        auth: AuthContext | InvalidToken,
+        token: Presented,
+        proof: Proof | None,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation: str | None,
+        **database: Any,
+    ) -> Response:
+        """The operation for a caller the bearer check let in, or the answer that refuses it;
+        ``database`` is the context's access to the database (see :class:`ApiContext`)."""
+        if isinstance(auth, InvalidToken):
+            return invalid_token_response(auth)
+        problem = binding_problem(auth, token.dpop, proof)
+        if problem is not None:
+            return self.dpop.challenge(problem)
+        context = ApiContext(auth, self.settings, **database)
+        return self._response(self.operations.execute(query, variables, operation, context))
 
     def _response(self, result: ExecutionResult) -> Response:
         errors = [self._public(error) for error in result.errors or ()]
