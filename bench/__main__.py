@@ -169,7 +169,7 @@ def main() -> None:
                 for name in chosen:
                     before = _batch_sizes(served.urls)
                     measured[count].append(
-                        _scenario(name, served.urls, this_run, workdir, wrk_path, args)
+                        _scenario(name, served, this_run, workdir, wrk_path, args)
                     )
                     _print_batches(name, before, _batch_sizes(served.urls))
                 rss[count] = [size for pid in served.pids for size in nodes.worker_rss_mb(pid)]
@@ -230,7 +230,7 @@ def _configuration(settings: Settings, args: argparse.Namespace) -> str:
 
 def _scenario(
     name: str,
-    urls: list[str],
+    served: nodes.Served,
     seeded: object,
     workdir: Path,
     wrk_path: str,
@@ -239,13 +239,14 @@ def _scenario(
     """One scenario against every node at once (one wrk each, the connections shared out)."""
     from bench.fixtures import Seeded
 
+    urls = served.urls
     assert isinstance(seeded, Seeded)
     basic = base64.b64encode(f"{seeded.client_id}:{seeded.client_secret}".encode()).decode()
     form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"}
     if name == "heavy_query":
         return _heavy_query(urls[0], seeded, workdir, wrk_path, args)
     if name in ("graphql_me_dpop", "refresh_dpop"):
-        return _dpop_scenario(name, urls, seeded, workdir, wrk_path, args, form)
+        return _dpop_scenario(name, served, seeded, workdir, wrk_path, args, form)
     url = urls[0]
     scripts: list[str]
     if name == "healthz":
@@ -314,13 +315,13 @@ def _scenario(
 
     if args.warmup > 0 and name != "refresh":
         nodes.spread([runner(index, args.warmup) for index in range(len(urls))])
-    result = nodes.spread([runner(index, args.seconds) for index in range(len(urls))])
+    result = nodes.spread([runner(index, args.seconds) for index in range(len(urls))], served.pids)
     return dataclasses.replace(result, name=name)
 
 
 def _dpop_scenario(
     name: str,
-    urls: list[str],
+    served: nodes.Served,
     seeded: object,
     workdir: Path,
     wrk_path: str,
@@ -332,6 +333,7 @@ def _dpop_scenario(
     from bench.fixtures import Seeded
 
     assert isinstance(seeded, Seeded) and seeded.dpop_key is not None
+    urls = served.urls
     key = seeded.dpop_key
     public = load_settings().public_url
     count = dpop.PROOFS_PER_SECOND * (args.seconds + max(args.warmup, 0))
@@ -383,7 +385,7 @@ def _dpop_scenario(
         warm, lines = lines[: len(lines) // 4], lines[len(lines) // 4 :]
         nodes.spread([runner(i, args.warmup, warm[i::nodes_count]) for i in range(nodes_count)])
     result = nodes.spread(
-        [runner(i, args.seconds, lines[i::nodes_count]) for i in range(nodes_count)]
+        [runner(i, args.seconds, lines[i::nodes_count]) for i in range(nodes_count)], served.pids
     )
     return dataclasses.replace(result, name=name)
 
@@ -472,12 +474,20 @@ def _report(
         f"{count} node(s) of {args.workers} server worker(s), "
         f"{args.database_url.split(':')[0] or 'sqlite'}"
     )
-    print(f"{'scenario':<18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs healthz':>12}{'errors':>8}")
+    print(
+        f"{'scenario':<18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs healthz':>12}{'errors':>8}"
+        f"{'CPU us/req':>12}"
+    )
     for r in results:
+        cpu = "-" if r.cpu_us is None else f"{r.cpu_us:.0f}"
         print(
             f"{r.name:<18}{r.requests_per_second:>10.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
-            f"{r.requests_per_second / baseline:>11.2f}x{r.errors:>8}"
+            f"{r.requests_per_second / baseline:>11.2f}x{r.errors:>8}{cpu:>12}"
         )
+    print(
+        "CPU us/req: the server's processes (not a database server's) per request, under the "
+        "load above"
+    )
     print(f"RSS per worker after the run: {', '.join(f'{size:.1f} MB' for size in rss)}")
 
 

@@ -9,6 +9,8 @@ added up (requests per second) or taken at the worst (p99).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 import shutil
 import socket
 import subprocess
@@ -139,14 +141,41 @@ def worker_rss_mb(pid: int) -> list[float]:
     return sizes
 
 
-def spread(runs: list[Callable[[], wrk.Result]]) -> wrk.Result:
-    """Run one wrk per node at once; the figures of the whole."""
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux /proc), 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    # After the command's closing parenthesis: utime and stime are the 12th and 13th fields.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(pids: list[int]) -> float:
+    """CPU time used so far by the servers with these PIDs and their workers."""
+    total = 0.0
+    for pid in pids:
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        total += _cpu_seconds(pid) + sum(_cpu_seconds(int(child)) for child in children)
+    return total
+
+
+def spread(runs: list[Callable[[], wrk.Result]], pids: list[int] | None = None) -> wrk.Result:
+    """Run one wrk per node at once; the figures of the whole, with the CPU the servers with
+    ``pids`` spent per request if they are given."""
+    started = server_cpu_seconds(pids) if pids else 0.0
     with ThreadPoolExecutor(len(runs)) as pool:
         futures = [pool.submit(run) for run in runs]
         results: list[wrk.Result] = [future.result() for future in futures]
-    if len(results) == 1:
-        return results[0]
     total = sum(r.requests for r in results)
+    cpu_us = None
+    if pids and total:
+        cpu_us = (server_cpu_seconds(pids) - started) / total * 1e6
+    if len(results) == 1:
+        return dataclasses.replace(results[0], cpu_us=cpu_us)
     return wrk.Result(
         name=results[0].name,
         requests_per_second=sum(r.requests_per_second for r in results),
@@ -155,4 +184,5 @@ def spread(runs: list[Callable[[], wrk.Result]]) -> wrk.Result:
         p99_ms=max(r.p99_ms for r in results),
         requests=total,
         errors=sum(r.errors for r in results),
+        cpu_us=cpu_us,
     )

@@ -19,6 +19,9 @@ class Result:
     p99_ms: float
     requests: int
     errors: int
+    # The server's own CPU time per request over the run (all its processes, not a database
+    # server's), when it was measured.
+    cpu_us: float | None = None
 
 
 def require_wrk() -> str:

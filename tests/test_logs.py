@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 
 from sellergate.logs import REQUEST_ID, JsonFormatter, TextFormatter, redact
 from sellergate.tokens.format import TokenKind, generate
@@ -69,3 +70,28 @@ def test_exceptions_are_redacted_too() -> None:
         failed.exc_info = sys.exc_info()
     for formatter in (JsonFormatter(), TextFormatter()):
         assert TOKEN not in formatter.format(failed)
+
+
+def test_each_pattern_is_caught_alone() -> None:
+    # The one search that lets clean text through must catch what every pattern catches, each
+    # on its own and in any case for the schemes.
+    for text, secret in (
+        (f"x {TOKEN} y", TOKEN[18:]),
+        ("/secure-links/AbC123xyz", "AbC123xyz"),
+        ("a=1&client_secret=cs9", "cs9"),
+        ("BEARER abc.def", "abc.def"),
+        ("bAsIc dXNlcg==", "dXNlcg=="),
+    ):
+        assert secret not in redact(text), text
+    for clean in ("POST", "/seller-api/graphql", "127.0.0.1", "GET /healthz 200", ""):
+        assert redact(clean) == clean
+
+
+def test_the_time_field_is_iso_8601_utc_to_the_millisecond() -> None:
+    formatter = JsonFormatter()
+    # Rounded to the microsecond before the milliseconds are cut, as datetime does.
+    for created in (1764955303.109, 1764955303.9999996, 1764955303.0, 1764955303.0005):
+        line = record("x")
+        line.created = created
+        expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        assert json.loads(formatter.format(line))["time"] == expected

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from sellergate.config import LogFormat, Settings
-from sellergate.tokens.format import REDACTED, redact_tokens
+from sellergate.tokens.format import REDACTED, TOKEN_LIKE
 
 # Set per request by the web layer; every record logged while serving it carries the id.
 REQUEST_ID: ContextVar[str] = ContextVar("sellergate_request_id", default="")
 
 _PATTERNS = (
+    # Our tokens and secrets: the prefix stays (what kind it was), the rest goes.
+    (TOKEN_LIKE, rf"\1\2{REDACTED}"),
     # A secure link is a secret: the path says which.
     (re.compile(r"(/secure-links/)[^/\s?\"']+"), rf"\1{REDACTED}"),
     # Credentials in query strings or form bodies.
@@ -32,16 +35,20 @@ _PATTERNS = (
         ),
         rf"\1{REDACTED}",
     ),
-    (re.compile(r"(?i)\b((?:bearer|basic)\s+)[^\s\"',]+"), rf"\1{REDACTED}"),
+    (re.compile(r"\b((?i:bearer|basic)\s+)[^\s\"',]+"), rf"\1{REDACTED}"),
 )
+# All of them in one: most text (a method, a path, an address) holds none and is let through
+# after a single search, not one substitution per pattern. The patterns themselves, so the two
+# cannot disagree.
+_ANY = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _PATTERNS))
 
 # Attributes every LogRecord has; anything else was passed in ``extra`` and is logged as a field.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 def redact(text: str) -> str:
-    # Our tokens and secrets: the prefix stays (what kind it was), the rest goes.
-    text = redact_tokens(text)
+    if _ANY.search(text) is None:
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -59,12 +66,39 @@ def _clean(value: object) -> object:
     return redact(str(value))
 
 
+# One encoder for every record: ``json.dumps`` with an option builds a new one per call.
+_encode = json.JSONEncoder(default=str).encode
+
+
+class _Seconds:
+    """A record's time as ISO 8601 UTC with milliseconds; the date and time of day are worked
+    out once a second (every request logs a line)."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def __call__(self, record: logging.LogRecord) -> str:
+        # Rounded to the microsecond first, as ``datetime.fromtimestamp`` does.
+        fraction, whole = math.modf(record.created)
+        micros = round(fraction * 1_000_000)
+        second = int(whole) + micros // 1_000_000
+        if second != self._second:
+            moment = datetime.fromtimestamp(second, UTC)
+            self._second, self._text = second, moment.strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self._text}.{micros % 1_000_000 // 1000:03d}+00:00"
+
+
 class JsonFormatter(logging.Formatter):
     """``{"time", "level", "logger", "message", "request_id", ...extra fields}``."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._time = _Seconds()
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self._time(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": redact(record.getMessage()),
@@ -77,7 +111,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = _clean(value)
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str)
+        return _encode(entry)
 
 
 class TextFormatter(logging.Formatter):
