@@ -149,7 +149,7 @@ class SqlOAuthStorage(DatabaseHandle):
         return refresh_tokens.refresh_token_scopes(self.connection, token, client_pk)
 
     def refresh_token_jkt(self, token: str, client_pk: int) -> str | None:
-        return refresh_tokens.refresh_token_jkt(self.session, token, client_pk)
+        return refresh_tokens.refresh_token_jkt(self.connection, token, client_pk)
 
     def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
         """A detected refresh-token reuse is also recorded in the seller's security log, with

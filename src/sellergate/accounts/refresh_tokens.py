@@ -16,7 +16,7 @@ defaults (``created_at``) written out.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -191,20 +191,29 @@ def replace_unused_pair(
     return ClaimedRefreshToken(successor_id, grant_id, seller_id, scopes)
 
 
+def _of_client(column: Any) -> Prebuilt:
+    """A column of the app ``client_pk``'s refresh token with hash ``digest``."""
+    return Prebuilt(
+        select(column).where(
+            RefreshToken.token_hash == bindparam("digest"),
+            RefreshToken.client_id == bindparam("client_pk"),
+        )
+    )
+
+
+_SCOPES = _of_client(RefreshToken.scopes)
+_JKT = _of_client(RefreshToken.jkt)
+
+
 def refresh_token_scopes(connection: Connection, token: str, client_pk: int) -> str | None:
     """The scopes of a refresh token of the app ``client_pk``, without spending it."""
-    return connection.execute(
-        select(RefreshToken.scopes).where(
-            RefreshToken.token_hash == token_hash(token), RefreshToken.client_id == client_pk
-        )
-    ).scalar_one_or_none()
+    row = _SCOPES.first(connection, {"digest": token_hash(token), "client_pk": client_pk})
+    return None if row is None else cast(str, row[0])
 
 
-def refresh_token_jkt(session: Session, token: str, client_pk: int) -> str | None:
+def refresh_token_jkt(connection: Connection, token: str, client_pk: int) -> str | None:
     """The DPoP key a refresh token of the app ``client_pk`` is bound to (RFC 9449 §5), without
-    spending it; a row's key never changes, so checking it before the claim is sound."""
-    return session.scalars(
-        select(RefreshToken.jkt).where(
-            RefreshToken.token_hash == token_hash(token), RefreshToken.client_id == client_pk
-        )
-    ).one_or_none()
+    spending it; a row's key never changes, so checking it before the claim is sound. On every
+    refresh, so prebuilt, like the claim."""
+    row = _JKT.first(connection, {"digest": token_hash(token), "client_pk": client_pk})
+    return None if row is None else cast("str | None", row[0])
