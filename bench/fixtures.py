@@ -58,7 +58,7 @@ def seed(
     with db.session(write=True) as session:
         seller = create_seller(session, "bench", "bench@example.com", secrets.token_urlsafe(16))
         personal = mint_access_token(
-            session,
+            session.connection(),
             seller_id=seller.id,
             scopes=[Scope.FULL_ACCESS],
             staging=staging,
@@ -79,7 +79,7 @@ def seed(
         scopes = format_scopes(OAUTH_SCOPES)
         grant_id = create_grant(session, seller_id=seller.id, client_pk=client.id, scopes=scopes)
         oauth_token = mint_access_token(
-            session,
+            session.connection(),
             seller_id=seller.id,
             scopes=OAUTH_SCOPES,
             staging=staging,
@@ -89,7 +89,7 @@ def seed(
         ).token
         dpop_key = ECKey.generate_key("P-256")
         dpop_token = mint_access_token(
-            session,
+            session.connection(),
             seller_id=seller.id,
             scopes=OAUTH_SCOPES,
             staging=staging,
@@ -112,7 +112,7 @@ def seed(
                 )
                 refresh.append(
                     mint_refresh_token(
-                        session,
+                        session.connection(),
                         grant_id=grant,
                         client_pk=client.id,
                         seller_id=seller.id,

@@ -112,7 +112,7 @@ def make_token(db: Database, settings: Settings) -> MakeToken:
     ) -> str:
         with db.session(write=True) as session:
             minted = mint_access_token(
-                session,
+                session.connection(),
                 seller_id=seller_id,
                 scopes=scopes,
                 staging=not settings.production,

@@ -32,7 +32,7 @@ def _token(db: Database) -> str:
     with db.session(write=True) as session:
         seller = create_seller(session, "alice", "alice@example.com", "correct-horse-battery")
         return mint_access_token(
-            session,
+            session.connection(),
             seller_id=seller.id,
             scopes=[Scope.READ_ORDERS],
             staging=True,

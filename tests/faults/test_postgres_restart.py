@@ -64,7 +64,11 @@ def test_postgres_restart_under_load(
     with db.session(write=True) as session:
         seller = create_seller(session, "alice", "alice@example.com", "correct-horse-battery")
         token = mint_access_token(
-            session, seller_id=seller.id, scopes=[Scope.FULL_ACCESS], staging=True, expires_at=None
+            session.connection(),
+            seller_id=seller.id,
+            scopes=[Scope.FULL_ACCESS],
+            staging=True,
+            expires_at=None,
         ).token
         link = create_link(session, "s3cret", purpose="t", subject="x", ttl=timedelta(hours=1))
         client = register_client(

@@ -51,7 +51,7 @@ def app_token(
         session, seller_id=seller_id, client_pk=client.id, scopes=format_scopes(scopes)
     )
     minted = mint_access_token(
-        session,
+        session.connection(),
         seller_id=seller_id,
         scopes=scopes,
         staging=not settings.production,

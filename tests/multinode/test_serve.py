@@ -29,7 +29,11 @@ def seller_token(cluster: Cluster) -> str:
     with cluster.database() as db, db.session(write=True) as session:
         seller = create_seller(session, "alice", "alice@example.com", "correct-horse-battery")
         return mint_access_token(
-            session, seller_id=seller.id, scopes=[Scope.FULL_ACCESS], staging=True, expires_at=None
+            session.connection(),
+            seller_id=seller.id,
+            scopes=[Scope.FULL_ACCESS],
+            staging=True,
+            expires_at=None,
         ).token
 
 

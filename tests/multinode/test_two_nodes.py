@@ -48,7 +48,7 @@ def seed(cluster: Cluster) -> Seeded:
             session, seller_id=seller.id, client_pk=client_pk, scopes="read:orders"
         )
         app_token = mint_access_token(
-            session,
+            session.connection(),
             seller_id=seller.id,
             scopes=[Scope.READ_ORDERS],
             staging=True,
@@ -57,7 +57,11 @@ def seed(cluster: Cluster) -> Seeded:
             grant_id=grant,
         ).token
         personal = mint_access_token(
-            session, seller_id=seller.id, scopes=[Scope.FULL_ACCESS], staging=True, expires_at=None
+            session.connection(),
+            seller_id=seller.id,
+            scopes=[Scope.FULL_ACCESS],
+            staging=True,
+            expires_at=None,
         ).token
     return Seeded(seller.id, personal, app_token, registered.client_id, secret)
 

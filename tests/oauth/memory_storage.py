@@ -192,6 +192,7 @@ class MemoryStorage:
                 RefreshTokenState(row.used_at, row.revoked_at, row.expires_at),
                 grant_revoked=family.revoked_at is not None,
                 client_disabled=client.disabled,
+                jkt=row.jkt,
             )
 
     def spend_refresh_token(self, token_id: int, now: datetime) -> RefreshTokenState | None:
@@ -227,12 +228,6 @@ class MemoryStorage:
         if row is None or row.kind is not TokenKind.REFRESH or row.client_pk != client_pk:
             return None
         return row.scopes
-
-    def refresh_token_jkt(self, token: str, client_pk: int) -> str | None:
-        row = self.tokens.get(token_hash(token))
-        if row is None or row.kind is not TokenKind.REFRESH or row.client_pk != client_pk:
-            return None
-        return row.jkt
 
     def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
         with self._lock:

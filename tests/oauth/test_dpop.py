@@ -161,6 +161,11 @@ def test_public_app_refresh_token_is_bound(
     # The new refresh token is bound to the same key.
     again = refresh(flow, settings, None, renewed.json()["refresh_token"])
     assert again.json()["error"] == "invalid_dpop_proof"
+    # A thief without the key who replays the spent token is refused for the key, before reuse
+    # detection: the family lives on, and its holder refreshes as before.
+    replayed = refresh(flow, settings, DPoPKey(), tokens["refresh_token"])
+    assert replayed.json()["error"] == "invalid_dpop_proof"
+    assert refresh(flow, settings, key, renewed.json()["refresh_token"]).status_code == 200
 
 
 def test_confidential_app_refresh_token_is_not_bound(flow: Flow, settings: Settings) -> None:

@@ -75,7 +75,7 @@ def start_families(db: Database, settings: Settings, seller: Account, app: App) 
                 session, seller_id=seller.id, client_pk=client_pk, scopes=SCOPES
             )
             access = mint_access_token(
-                session,
+                session.connection(),
                 seller_id=seller.id,
                 scopes=parse_scopes(SCOPES),
                 staging=True,
@@ -84,7 +84,7 @@ def start_families(db: Database, settings: Settings, seller: Account, app: App) 
                 grant_id=grant_id,
             )
             refresh = mint_refresh_token(
-                session,
+                session.connection(),
                 grant_id=grant_id,
                 client_pk=client_pk,
                 seller_id=seller.id,

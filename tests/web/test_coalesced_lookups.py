@@ -71,7 +71,11 @@ def seed(db: Database, staging: bool) -> Tokens:
 
         def personal(**kwargs: Any) -> Any:
             return mint_access_token(
-                session, seller_id=seller.id, scopes=[Scope.FULL_ACCESS], staging=staging, **kwargs
+                session.connection(),
+                seller_id=seller.id,
+                scopes=[Scope.FULL_ACCESS],
+                staging=staging,
+                **kwargs,
             )
 
         def app_token(name: str) -> tuple[str, int, str]:
@@ -85,7 +89,7 @@ def seed(db: Database, staging: bool) -> Tokens:
             client = get_client(session, registered.client_id)
             grant = create_grant(session, seller_id=seller.id, client_pk=client.id, scopes="")
             token = mint_access_token(
-                session,
+                session.connection(),
                 seller_id=seller.id,
                 scopes=OAUTH_SCOPES,
                 staging=staging,
@@ -269,7 +273,11 @@ def test_a_revocation_is_seen_by_the_next_request(
     with db.session(write=True) as session:
         seller = create_seller(session, "bob", "bob@example.com", None)
         minted = mint_access_token(
-            session, seller_id=seller.id, scopes=[Scope.FULL_ACCESS], staging=True, expires_at=None
+            session.connection(),
+            seller_id=seller.id,
+            scopes=[Scope.FULL_ACCESS],
+            staging=True,
+            expires_at=None,
         )
     app = _app(settings, db)
     request = [("POST", "/seller-api/graphql", {"Authorization": f"Bearer {minted.token}"})] * 3
@@ -464,7 +472,7 @@ def test_concurrent_introspections_share_their_reads(
         seller_id = session.execute(text("SELECT min(id) FROM sellers")).scalar_one()
         grant = create_grant(session, seller_id=seller_id, client_pk=client.id, scopes="")
         own = mint_access_token(
-            session,
+            session.connection(),
             seller_id=seller_id,
             scopes=OAUTH_SCOPES,
             staging=True,

@@ -56,7 +56,7 @@ def app_of_token(connection: Connection, digest: str) -> tuple[bool, int | None]
 
 
 def mint_access_token(
-    session: Session,
+    connection: Connection,
     *,
     seller_id: int,
     scopes: Iterable[Scope],
@@ -82,7 +82,7 @@ def mint_access_token(
         "expires_at": expires_at,
         "jkt": jkt,
     }
-    returned = _INSERT.first(session.connection(), row)
+    returned = _INSERT.first(connection, row)
     assert returned is not None  # an INSERT ... RETURNING returns its row
     return MintedToken(token, returned[0])
 

@@ -124,7 +124,7 @@ class SqlOAuthStorage(DatabaseHandle):
         jkt: str | None = None,
     ) -> str:
         return refresh_tokens.mint_refresh_token(
-            self.session,
+            self.connection,
             grant_id=grant_id,
             client_pk=client_pk,
             seller_id=seller_id,
@@ -147,9 +147,6 @@ class SqlOAuthStorage(DatabaseHandle):
 
     def refresh_token_scopes(self, token: str, client_pk: int) -> str | None:
         return refresh_tokens.refresh_token_scopes(self.connection, token, client_pk)
-
-    def refresh_token_jkt(self, token: str, client_pk: int) -> str | None:
-        return refresh_tokens.refresh_token_jkt(self.connection, token, client_pk)
 
     def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
         """A detected refresh-token reuse is also recorded in the seller's security log, with
@@ -180,7 +177,7 @@ class SqlOAuthStorage(DatabaseHandle):
         jkt: str | None = None,
     ) -> MintedToken:
         return access_tokens.mint_access_token(
-            self.session,
+            self.connection,
             seller_id=seller_id,
             scopes=scopes,
             staging=staging,

@@ -80,7 +80,7 @@ def _issue(
     if expires_in is not None and not timedelta(0) < expires_in <= MAX_LIFETIME:
         raise InvalidInput("expiry must be between 1 second and 10 years", field="expires_in")
     minted = mint_access_token(
-        session,
+        session.connection(),
         seller_id=seller_id,
         scopes=[Scope.FULL_ACCESS],
         staging=not settings.production,

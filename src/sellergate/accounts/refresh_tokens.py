@@ -16,10 +16,9 @@ defaults (``created_at``) written out.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from sellergate.oauth.records import ClaimedRefreshToken, PresentedRefreshToken, RefreshTokenState
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
@@ -46,7 +45,7 @@ _INSERT = Prebuilt(insert(_REFRESH).values({name: bindparam(name) for name in _M
 
 
 def mint_refresh_token(
-    session: Session,
+    connection: Connection,
     *,
     grant_id: int,
     client_pk: int,
@@ -74,7 +73,7 @@ def mint_refresh_token(
         "access_token_id": access_token_id,
         "jkt": jkt,
     }
-    _INSERT.rowcount(session.connection(), row)
+    _INSERT.rowcount(connection, row)
     return token
 
 
@@ -95,6 +94,7 @@ _LOCK = Prebuilt(
         RefreshToken.expires_at,
         Grant.revoked_at.is_not(None),
         Client.disabled_at.is_not(None),
+        RefreshToken.jkt,
     )
     .join(Grant, Grant.id == RefreshToken.grant_id)
     .join(Client, Client.id == Grant.client_id)
@@ -118,6 +118,7 @@ def lock_refresh_token(
         RefreshTokenState(used_at, revoked_at, expires_at),
         grant_revoked=row[7],
         client_disabled=row[8],
+        jkt=row[9],
     )
 
 
@@ -191,29 +192,15 @@ def replace_unused_pair(
     return ClaimedRefreshToken(successor_id, grant_id, seller_id, scopes)
 
 
-def _of_client(column: Any) -> Prebuilt:
-    """A column of the app ``client_pk``'s refresh token with hash ``digest``."""
-    return Prebuilt(
-        select(column).where(
-            RefreshToken.token_hash == bindparam("digest"),
-            RefreshToken.client_id == bindparam("client_pk"),
-        )
+_SCOPES = Prebuilt(
+    select(RefreshToken.scopes).where(
+        RefreshToken.token_hash == bindparam("digest"),
+        RefreshToken.client_id == bindparam("client_pk"),
     )
-
-
-_SCOPES = _of_client(RefreshToken.scopes)
-_JKT = _of_client(RefreshToken.jkt)
+)
 
 
 def refresh_token_scopes(connection: Connection, token: str, client_pk: int) -> str | None:
     """The scopes of a refresh token of the app ``client_pk``, without spending it."""
     row = _SCOPES.first(connection, {"digest": token_hash(token), "client_pk": client_pk})
     return None if row is None else cast(str, row[0])
-
-
-def refresh_token_jkt(connection: Connection, token: str, client_pk: int) -> str | None:
-    """The DPoP key a refresh token of the app ``client_pk`` is bound to (RFC 9449 §5), without
-    spending it; a row's key never changes, so checking it before the claim is sound. On every
-    refresh, so prebuilt, like the claim."""
-    row = _JKT.first(connection, {"digest": token_hash(token), "client_pk": client_pk})
-    return None if row is None else cast("str | None", row[0])

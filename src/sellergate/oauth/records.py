@@ -137,6 +137,8 @@ class PresentedRefreshToken:
     state: RefreshTokenState
     grant_revoked: bool
     client_disabled: bool
+    # RFC 9449 §5: the thumbprint of the DPoP key the token is bound to; None: not bound.
+    jkt: str | None = None
 
 
 def is_loopback(host: str | None) -> bool:

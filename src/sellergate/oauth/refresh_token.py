@@ -14,7 +14,6 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError
 from sellergate.errors import InvalidGrant
 from sellergate.oauth import rotation
 from sellergate.oauth.authorization_code import TOKEN_AUTH_METHODS, Owner
-from sellergate.oauth.dpop_binding import check_key
 from sellergate.oauth.models import RefreshRecord
 from sellergate.scopes import ScopeError, parse_scopes
 
@@ -40,10 +39,6 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 raise InvalidScopeError(
                     f"scope may be narrowed on refresh, never widened beyond {original}"
                 )
-        # RFC 9449 §5: a bound refresh token needs a proof by its key; checked before the claim,
-        # so a thief without the key cannot even spend it.
-        bound = storage.refresh_token_jkt(refresh_token, client.pk)
-        check_key(bound, self.request.dpop, "the refresh token")
         settings = self.server.settings
         try:
             claimed = rotation.spend(
@@ -52,6 +47,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 client.pk,
                 staging=not settings.production,
                 window=settings.refresh_reuse_window,
+                proof=self.request.dpop,
             )
         except InvalidGrant as exc:
             raise InvalidGrantError(exc.description) from None

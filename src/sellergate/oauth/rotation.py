@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sellergate.errors import InvalidGrant
+from sellergate.oauth.dpop import Proof
+from sellergate.oauth.dpop_binding import check_key
 from sellergate.oauth.records import ClaimedRefreshToken, RevocationReason
 from sellergate.oauth.storage import FamilyStorage, RefreshTokenStorage
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
@@ -52,14 +54,19 @@ def spend(
     *,
     staging: bool,
     window: timedelta,
+    proof: Proof | None = None,
 ) -> ClaimedRefreshToken:
     """Spend the refresh token ``token`` of the app ``client_pk`` for a new pair, by the rules
-    above; :class:`InvalidGrant` saying why not."""
+    above; :class:`InvalidGrant` saying why not. A token bound to a DPoP key (RFC 9449 §5)
+    needs ``proof``, by that key: checked first, so a thief without the key can neither spend
+    the token nor, presenting a spent one, set off reuse detection (the grant's lock, taken by
+    the same statement that reads the binding, is let go when the transaction ends)."""
     if not _well_formed(token, staging):
         raise InvalidGrant("the refresh token is malformed or for another environment")
     presented = storage.lock_refresh_token(token, client_pk)
     if presented is None:
         raise InvalidGrant("the refresh token is not valid for this client")
+    check_key(presented.jkt, proof, "the refresh token")
     if presented.client_disabled:
         raise InvalidGrant("the app was disabled")
     if presented.grant_revoked:

@@ -114,10 +114,6 @@ class RefreshTokenStorage(Protocol):
 
     def refresh_token_scopes(self, token: str, client_pk: int) -> str | None: ...
 
-    def refresh_token_jkt(self, token: str, client_pk: int) -> str | None:
-        """The DPoP key thumbprint the token is bound to (RFC 9449 §5), without spending it."""
-        ...
-
 
 class AccessTokenStorage(Protocol):
     def mint_access_token(

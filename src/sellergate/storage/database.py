@@ -183,8 +183,8 @@ class Database:
         self.engine = engine or make_engine(settings)
         self.outage = _watch_faults(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-        self.writers = sessionmaker(writer, expire_on_commit=False)
+        self.writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self.writers = sessionmaker(self.writer, expire_on_commit=False)
         path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
         self.write_lock = (
             SqliteWriteLock(path, timeout=SQLITE_BUSY_SECONDS)
@@ -202,6 +202,17 @@ class Database:
         queued = self.write_lock.held() if write and self.write_lock else nullcontext()
         with queued, (self.writers if write else self.sessions).begin() as session:
             yield session
+        self.outage.succeeded(wrote=write)
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Connection]:
+        """:meth:`session` without the ORM: a connection in a transaction that commits on
+        success and rolls back on error. For work on Core statements (a refresh), where a
+        session's set-up and commit cost more than the SQL; a session made over it on demand
+        (:class:`~sellergate.storage.handles.DatabaseHandle`) must be flushed before the end."""
+        queued = self.write_lock.held() if write and self.write_lock else nullcontext()
+        with queued, (self.writer if write else self.engine).begin() as connection:
+            yield connection
         self.outage.succeeded(wrote=write)
 
     def check_ready(self) -> bool:

@@ -47,6 +47,12 @@ class DatabaseHandle:
             self._connection = self.session.connection()
         return self._connection
 
+    def flush(self) -> None:
+        """Write what the ORM session made over the connection holds, if one was made, into
+        the connection's transaction: before whoever opened the connection commits it."""
+        if self._session is not None and self._connection is not None:
+            self._session.flush()
+
     def _needed(self) -> Connection:
         if self._connection is None:
             # Offline work was planned to need no database (``api.offline``): a bug, not a 503.
