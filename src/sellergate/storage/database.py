@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,10 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self.writers = sessionmaker(self.writer, expire_on_commit=False)
+        # Each thread's kept connection for reads on the event loop (:meth:`kept_read`), and
+        # every one made, for :meth:`dispose`.
+        self._kept = threading.local()
+        self._kept_all: set[Connection] = set()
         path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
         self.write_lock = (
             SqliteWriteLock(path, timeout=SQLITE_BUSY_SECONDS)
@@ -215,6 +220,38 @@ class Database:
             yield connection
         self.outage.succeeded(wrote=write)
 
+    @contextmanager
+    def kept_read(self) -> Iterator[Connection]:
+        """A read on the connection this thread keeps: for SQLite reads on the event loop, one
+        request at a time, where a checkout from the pool costs as much as the lookup itself.
+        Its transaction ends with the read, so the next one sees what was committed since; a
+        connection that failed is closed, and the next read takes a fresh one. A read within a
+        read (none is planned) gets a connection of its own from the pool."""
+        kept = self._kept
+        if getattr(kept, "busy", False):
+            with self.engine.connect() as own:
+                yield own
+            return
+        connection: Connection | None = getattr(kept, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = kept.connection = self.engine.connect()
+            self._kept_all.add(connection)
+        kept.busy = True
+        try:
+            yield connection
+        finally:
+            kept.busy = False
+            try:
+                connection.rollback()
+                usable = not connection.invalidated
+            except SQLAlchemyError:
+                usable = False
+            if not usable:
+                kept.connection = None
+                self._kept_all.discard(connection)
+                with suppress(SQLAlchemyError):
+                    connection.close()
+
     def check_ready(self) -> bool:
         """Whether the database can be read and written now: one committed write, harmless
         (the schema version rewritten as itself), so a read-only file, a full disk, a standby
@@ -227,6 +264,11 @@ class Database:
             return False
 
     def dispose(self) -> None:
+        for connection in list(self._kept_all):
+            with suppress(SQLAlchemyError):
+                connection.close()
+        self._kept_all.clear()
+        self._kept = threading.local()
         self.engine.dispose()
         if self.write_lock is not None:
             self.write_lock.close()

@@ -7,10 +7,12 @@ on a networked database go to a worker thread (at most as many as the connection
 see ``web.threads``).
 
 How: a request that only reads gets one connection (:meth:`DatabaseCalls.read`), no ORM
-session unless its code asks for one. On PostgreSQL that connection is in autocommit: under
-READ COMMITTED each statement takes its own snapshot anyway, so a BEGIN and a ROLLBACK around a
-read are two round trips for nothing. On SQLite it keeps its transaction, which gives every
-statement of the request the same snapshot for free.
+session unless its code asks for one; on the event loop it is the one the loop keeps
+(:meth:`Database.kept_read`), since a checkout from the pool cost as much as the lookup.
+On PostgreSQL that connection is in autocommit: under READ COMMITTED each statement takes its
+own snapshot anyway, so a BEGIN and a ROLLBACK around a read are two round trips for nothing.
+On SQLite it keeps its transaction, which gives every statement of the request the same
+snapshot for free.
 
 Writes on SQLite queue on an :class:`asyncio.Lock` before the hop, one at a time per process:
 the file has a single writer anyway, and a writer waiting in SQLite's busy handler polls with
@@ -92,4 +94,11 @@ class DatabaseCalls:
             self.db.outage.succeeded(wrote=False)
             return result
 
+        if self.reads_inline and not may_block:
+            # On the event loop, one read at a time: the connection the loop keeps, no
+            # checkout from the pool per request.
+            with self.db.kept_read() as connection:
+                result = function(connection, *args, **kwargs)
+            self.db.outage.succeeded(wrote=False)
+            return result
         return await self.run(may_block, on_connection)
