@@ -4,10 +4,10 @@ A plain Starlette endpoint, no framework machinery on the hot path: read the bod
 check the bearer token, then run the whole operation synchronously on one database connection:
 at most a single hop off the event loop, and none for cheap reads on the embedded SQLite file
 (an operation whose cost, :mod:`sellergate.api.cost`, passes :data:`INLINE_COST` runs in a
-worker thread, so it cannot stall other requests). On PostgreSQL a query that reads only what
-the bearer check found (``me``, see :mod:`sellergate.api.offline`) takes no connection: its
-lookup is batched with other requests' (:mod:`sellergate.web.lookups`) and it runs on the
-event loop.
+worker thread, so it cannot stall other requests). A query that reads only what the bearer
+check found (``me``, see :mod:`sellergate.api.offline`) runs on the event loop with no
+connection once its lookup is done; on PostgreSQL that lookup is batched with other requests'
+(:mod:`sellergate.web.lookups`).
 
 Errors: what the client got wrong (syntax, validation, a missing scope, a bad ID) keeps its
 message; anything else raised by a resolver becomes a generic message with a reference, logged
@@ -16,6 +16,7 @@ once with its stack; a database fault becomes a 503 for the whole request.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
@@ -68,6 +69,17 @@ MAX_JSON_DEPTH = 32
 
 # An operation's cost, why it cannot run (or None), and whether it needs no database.
 Plan = tuple[int, str | None, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """What a request asks to run, and with what credentials: checked so far, not yet run."""
+
+    token: Presented
+    proof: Proof | None
+    query: str
+    variables: dict[str, Any] | None
+    operation: str | None
 
 
 def _error(message: str, status: int) -> Response:
@@ -157,16 +169,13 @@ class GraphQLEndpoint:
         cost, problem, offline = plan
         if problem is not None:
             return _error(problem, 400)
+        call = _Call(token, proof, query, variables, operation)
         if _may_write(query):
-            response = await self.calls.write(
-                self._write, token, proof, query, variables, operation
-            )
-        elif offline and self.lookups.coalesced:
-            response = await self._offline(token, proof, query, variables, operation)
+            response = await self.calls.write(self._write, call)
+        elif offline:
+            response = await self._offline(call)
         else:
-            response = await self.calls.read(
-                cost > INLINE_COST, self._read, token, proof, query, variables, operation
-            )
+            response = await self.calls.read(cost > INLINE_COST, self._read, call)
         if planned is None and response.status_code != 401:
             self.plans.put(key, plan, len(query))
         return response
@@ -203,46 +212,23 @@ class GraphQLEndpoint:
         cost = operation_cost(schema, operations[0], document.definitions)
         return cost, None, not needs_database(operations[0], document.definitions)
 
-    async def _offline(
-        self,
-        token: Presented,
-        proof: Proof | None,
-        query: str,
-        variables: dict[str, Any] | None,
-        operation: str | None,
-    ) -> Response:
-        """A query that reads only what the bearer check found (``me``): the lookup, batched
-        with other requests' (one hop and one statement for all, see ``web.lookups``), then
-        the operation on the event loop, with no connection (it needs none)."""
-        auth = await self.lookups.lookup(token.token)
-        return self._run(auth, token, proof, query, variables, operation, offline=True)
+    async def _offline(self, call: _Call) -> Response:
+        """A query that reads only what the bearer check found (``me``): the lookup (on
+        PostgreSQL batched with other requests', one hop and one statement for all, see
+        ``web.lookups``), then the operation on the event loop, with no connection."""
+        auth = await self.lookups.lookup(call.token.token)
+        return self._run(auth, call, offline=True)
 
-    def _read(
-        self,
-        connection: Connection,
-        token: Presented,
-        proof: Proof | None,
-        query: str,
-        variables: dict[str, Any] | None,
-        operation: str | None,
-    ) -> Response:
+    def _read(self, connection: Connection, call: _Call) -> Response:
         """A query: the bearer lookup and the operation on one connection, with an ORM session
-        over it only if a resolver asks for one (``me`` never does)."""
-        auth = self._lookup(token, connection)
-        return self._run(auth, token, proof, query, variables, operation, connection=connection)
+        over it only if a resolver asks for one."""
+        return self._run(self._lookup(call.token, connection), call, connection=connection)
 
-    def _write(
-        self,
-        token: Presented,
-        proof: Proof | None,
-        query: str,
-        variables: dict[str, Any] | None,
-        operation: str | None,
-    ) -> Response:
+    def _write(self, call: _Call) -> Response:
         with self.db.session(write=True) as session:
-            auth = self._lookup(token, session.connection())
+            auth = self._lookup(call.token, session.connection())
             # Inside the session: a database fault raised again here rolls it back.
-            return self._run(auth, token, proof, query, variables, operation, session=session)
+            return self._run(auth, call, session=session)
 
     def _lookup(self, token: Presented, connection: Connection) -> AuthContext | InvalidToken:
         try:
@@ -250,25 +236,17 @@ class GraphQLEndpoint:
         except InvalidToken as exc:
             return exc
 
-    def _run(
-        self,
-        auth: AuthContext | InvalidToken,
-        token: Presented,
-        proof: Proof | None,
-        query: str,
-        variables: dict[str, Any] | None,
-        operation: str | None,
-        **database: Any,
-    ) -> Response:
+    def _run(self, auth: AuthContext | InvalidToken, call: _Call, **database: Any) -> Response:
         """The operation for a caller the bearer check let in, or the answer that refuses it;
         ``database`` is the context's access to the database (see :class:`ApiContext`)."""
         if isinstance(auth, InvalidToken):
             return invalid_token_response(auth)
-        problem = binding_problem(auth, token.dpop, proof)
+        problem = binding_problem(auth, call.token.dpop, call.proof)
         if problem is not None:
             return self.dpop.challenge(problem)
         context = ApiContext(auth, self.settings, **database)
-        return self._response(self.operations.execute(query, variables, operation, context))
+        result = self.operations.execute(call.query, call.variables, call.operation, context)
+        return self._response(result)
 
     def _response(self, result: ExecutionResult) -> Response:
         errors = [self._public(error) for error in result.errors or ()]
