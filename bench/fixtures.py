@@ -9,7 +9,7 @@ from datetime import timedelta
 from joserfc.jwk import ECKey
 
 from sellergate.accounts.access_tokens import mint_access_token
-from sellergate.accounts.clients import register_client
+from sellergate.accounts.clients import get_client, register_client
 from sellergate.accounts.families import create_grant
 from sellergate.accounts.refresh_tokens import mint_refresh_token
 from sellergate.accounts.secure_links import reveal_link
@@ -73,31 +73,25 @@ def seed(
         )
         assert registered.link is not None
         secret = reveal_link(session, registered.link.link).secret
-        from sellergate.accounts.clients import get_client
-
         client = get_client(session, registered.client_id)
         scopes = format_scopes(OAUTH_SCOPES)
         grant_id = create_grant(session, seller_id=seller.id, client_pk=client.id, scopes=scopes)
-        oauth_token = mint_access_token(
-            session.connection(),
-            seller_id=seller.id,
-            scopes=OAUTH_SCOPES,
-            staging=staging,
-            expires_at=None,
-            client_id=client.id,
-            grant_id=grant_id,
-        ).token
+
+        def app_token(jkt: str | None = None) -> str:
+            return mint_access_token(
+                session.connection(),
+                seller_id=seller.id,
+                scopes=OAUTH_SCOPES,
+                staging=staging,
+                expires_at=None,
+                client_id=client.id,
+                grant_id=grant_id,
+                jkt=jkt,
+            ).token
+
+        oauth_token = app_token()
         dpop_key = ECKey.generate_key("P-256")
-        dpop_token = mint_access_token(
-            session.connection(),
-            seller_id=seller.id,
-            scopes=OAUTH_SCOPES,
-            staging=staging,
-            expires_at=None,
-            client_id=client.id,
-            grant_id=grant_id,
-            jkt=dpop_key.thumbprint(),
-        ).token
+        dpop_token = app_token(jkt=dpop_key.thumbprint())
         if orders_seller:
             # Two shops' worth (48 orders each), so that a page of 50 orders is full.
             for rng_seed in (1, 2):

@@ -35,12 +35,13 @@ def app_token(
     scopes: list[Scope],
     expires_at: datetime | None = None,
     jkt: str | None = None,
+    name: str = "Acme Orders",
 ) -> AppToken:
     """An OAuth access token of a registered app, as the token endpoint would have issued."""
     registered = register_client(
         session,
         settings,
-        name="Acme Orders",
+        name=name,
         redirect_uris=["http://127.0.0.1:9/cb"],
         scopes=[s.value for s in scopes],
     )

@@ -19,12 +19,12 @@ import pytest
 from graphql import OperationDefinitionNode, parse
 from sqlalchemy import event, text
 
+from gateway.support import AppToken, app_token
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.bearer import AuthContext, BearerVerifier, LastUsedRecorder
-from sellergate.accounts.clients import disable_client, get_client, register_client
-from sellergate.accounts.families import create_grant, revoke_family
+from sellergate.accounts.clients import disable_client
+from sellergate.accounts.families import revoke_family
 from sellergate.accounts.personal_tokens import revoke_token
-from sellergate.accounts.secure_links import reveal_link
 from sellergate.accounts.sellers import create_seller
 from sellergate.api.context import ApiContext
 from sellergate.api.offline import needs_database
@@ -65,7 +65,8 @@ class Tokens:
     unknown: str
 
 
-def seed(db: Database, staging: bool) -> Tokens:
+def seed(db: Database) -> Tokens:
+    staging = not db.settings.production
     with db.session(write=True) as session:
         seller = create_seller(session, "alice", "alice@example.com", None)
 
@@ -78,44 +79,26 @@ def seed(db: Database, staging: bool) -> Tokens:
                 **kwargs,
             )
 
-        def app_token(name: str) -> tuple[str, int, str]:
-            registered = register_client(
-                session,
-                db.settings,
-                name=name,
-                redirect_uris=["http://127.0.0.1:9/cb"],
-                scopes=[s.value for s in OAUTH_SCOPES],
-            )
-            client = get_client(session, registered.client_id)
-            grant = create_grant(session, seller_id=seller.id, client_pk=client.id, scopes="")
-            token = mint_access_token(
-                session.connection(),
-                seller_id=seller.id,
-                scopes=OAUTH_SCOPES,
-                staging=staging,
-                expires_at=None,
-                client_id=client.id,
-                grant_id=grant,
-            ).token
-            return token, grant, registered.client_id
+        def app(name: str) -> AppToken:
+            return app_token(session, db.settings, seller.id, OAUTH_SCOPES, name=name)
 
         good = personal(expires_at=None).token
         revoked = personal(expires_at=None)
         expired = personal(expires_at=utcnow() - timedelta(seconds=1)).token
-        oauth, _, _ = app_token("App")
-        disabled, _, disabled_client = app_token("Disabled app")
-        revoked_grant, grant, _ = app_token("Revoked app")
+        oauth = app("App").token
+        disabled = app("Disabled app")
+        revoked_grant = app("Revoked app")
         session.flush()
         revoke_token(session, revoked.token_id)
-        disable_client(session, disabled_client)
-        revoke_family(session, grant, RevocationReason.DISCONNECTED)
+        disable_client(session, disabled.client_id)
+        revoke_family(session, revoked_grant.grant_id, RevocationReason.DISCONNECTED)
     return Tokens(
         good=good,
         oauth=oauth,
         revoked=revoked.token,
         expired=expired,
-        disabled_app=disabled,
-        revoked_grant=revoked_grant,
+        disabled_app=disabled.token,
+        revoked_grant=revoked_grant.token,
         unknown=generate(TokenKind.ACCESS, staging=staging),
     )
 
@@ -148,7 +131,7 @@ def lookups_seen(db: Database) -> Iterator[list[str]]:
 def test_a_mixed_batch_is_one_statement_and_each_caller_gets_its_own_answer(
     db: Database, lookups_seen: list[str]
 ) -> None:
-    tokens = seed(db, staging=not db.settings.production)
+    tokens = seed(db)
     verifier = BearerVerifier(db.engine, staging=True, recorder=LastUsedRecorder())
     calls = DatabaseCalls(db)
 
@@ -186,7 +169,7 @@ def test_a_mixed_batch_is_one_statement_and_each_caller_gets_its_own_answer(
 
 
 def test_a_single_lookup_and_a_batched_one_agree(db: Database) -> None:
-    tokens = seed(db, staging=True)
+    tokens = seed(db)
     verifier = BearerVerifier(db.engine, staging=True, recorder=LastUsedRecorder())
     with db.engine.connect() as connection:
         batched = verifier.lookup_many(list(vars(tokens).values()), connection)
@@ -235,7 +218,7 @@ def test_concurrent_api_and_gateway_requests_share_one_lookup(
 ) -> None:
     (tmp_path / "routes.toml").write_text(GATEWAY_ROUTES)
     settings = make_settings(gateway_routes=str(tmp_path / "routes.toml"), **LOOKUPS_ONLY)
-    tokens = seed(db, staging=not settings.production)
+    tokens = seed(db)
     app = _app(settings, db)
     names = list(vars(tokens))
     requests = [
@@ -294,7 +277,7 @@ def test_turned_off_each_request_looks_up_alone(
     make_settings: Callable[..., Settings], db: Database, lookups_seen: list[str]
 ) -> None:
     settings = make_settings(coalesce_lookups=False, **LOOKUPS_ONLY)
-    tokens = seed(db, staging=True)
+    tokens = seed(db)
     app = _app(settings, db)
     request = [("POST", "/seller-api/graphql", {"Authorization": f"Bearer {tokens.good}"})] * 4
     lookups_seen.clear()
@@ -457,31 +440,13 @@ def test_concurrent_introspections_share_their_reads(
     make_settings: Callable[..., Settings], db: Database, selects_seen: list[str]
 ) -> None:
     settings = make_settings()
-    tokens = seed(db, staging=True)
+    tokens = seed(db)
     with db.session(write=True) as session:
-        registered = register_client(
-            session,
-            settings,
-            name="Resource server",
-            redirect_uris=["http://127.0.0.1:9/cb"],
-            scopes=[s.value for s in OAUTH_SCOPES],
-        )
-        assert registered.link is not None
-        secret = reveal_link(session, registered.link.link).secret
-        client = get_client(session, registered.client_id)
         seller_id = session.execute(text("SELECT min(id) FROM sellers")).scalar_one()
-        grant = create_grant(session, seller_id=seller_id, client_pk=client.id, scopes="")
-        own = mint_access_token(
-            session.connection(),
-            seller_id=seller_id,
-            scopes=OAUTH_SCOPES,
-            staging=True,
-            expires_at=None,
-            client_id=client.id,
-            grant_id=grant,
-        ).token
-    basic = httpx.BasicAuth(registered.client_id, secret)
-    wrong = httpx.BasicAuth(registered.client_id, "not-the-secret")
+        resource = app_token(session, settings, seller_id, OAUTH_SCOPES, name="Resource server")
+    own, secret = resource.token, resource.secret
+    basic = httpx.BasicAuth(resource.client_id, secret)
+    wrong = httpx.BasicAuth(resource.client_id, "not-the-secret")
     asked = [
         (own, basic, 200, True),
         (tokens.oauth, basic, 200, False),  # another app's token
@@ -510,7 +475,7 @@ def test_concurrent_introspections_share_their_reads(
         assert answer.status_code == status
         if active is not None:
             assert answer.json()["active"] is active
-    assert answers[0].json()["client_id"] == registered.client_id
+    assert answers[0].json()["client_id"] == resource.client_id
     sizes = app.state.introspection.batches.sizes
     assert (sizes.batches, sizes.largest) == (1, len(asked))
     # One read of the apps, one of the access tokens: for the whole batch.
