@@ -74,6 +74,11 @@ def test_malformed_token_is_refused_without_touching_the_database(
     statements.clear()
     assert "checksum" in challenge(call(http, f"Bearer {mistyped}"))
     assert "malformed" in challenge(call(http, "Bearer not-a-token"))
+    # Well-formed, but refused by what they are: the other environment's, or not an access token.
+    production = generate(TokenKind.ACCESS, staging=False)
+    assert "production token" in challenge(call(http, f"Bearer {production}"))
+    refresh = generate(TokenKind.REFRESH, staging=True)
+    assert "not an access token" in challenge(call(http, f"Bearer {refresh}"))
     assert statements == []
 
 

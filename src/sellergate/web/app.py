@@ -106,7 +106,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             Middleware(
                 RateLimitMiddleware,
                 limiter=Limiter(settings),
-                apps=TokenApps(database),
+                apps=TokenApps(database, verifier),
                 proxies=settings.trusted_proxy_networks,
             ),
             # The fault barrier inside the request log, the metrics and the limiter: each of

@@ -37,11 +37,11 @@ from limits import RateLimitItem
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sellergate.accounts.access_tokens import app_of_token
-from sellergate.errors import RateLimited, ServiceUnavailable
+from sellergate.accounts.bearer import BearerVerifier
+from sellergate.errors import InvalidToken, RateLimited, ServiceUnavailable
 from sellergate.oauth import metadata as rfc8414
 from sellergate.storage.database import Database
 from sellergate.storage.faults import is_fault
-from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
 from sellergate.web.addresses import Networks, scope_address
 from sellergate.web.budgets import Charge, Limiter, LimiterUnavailable, Verdict
@@ -65,17 +65,25 @@ KNOWN_APPS = 100_000
 
 class TokenApps:
     """Which app (client row id, or none) each token belongs to, by the token's hash: read from
-    the database the first time this process sees a token, then remembered. Unknown tokens are
-    not remembered (made-up ones would only fill the memory); their request is answered 401."""
+    the database the first time this process sees a token, then remembered. A token that the
+    bearer check refuses without the database (malformed, mistyped, not an access token, the
+    other environment's) is not looked up here either, and unknown tokens are not remembered
+    (made-up ones would only fill the memory): their request is answered 401."""
 
-    def __init__(self, db: Database, size: int = KNOWN_APPS) -> None:
+    def __init__(self, db: Database, verifier: BearerVerifier, size: int = KNOWN_APPS) -> None:
         self._calls = DatabaseCalls(db)
+        self._verifier = verifier
         self._apps: OrderedDict[str, int | None] = OrderedDict()
         self._size = size
 
-    async def app_of(self, digest: str) -> int | None:
+    async def app_of(self, token: str, digest: str) -> int | None:
+        """The app of ``token``, whose hash is ``digest``."""
         if digest in self._apps:
             return self._apps[digest]
+        try:
+            self._verifier.check_offline(token)
+        except InvalidToken:
+            return None
         found, app = await self._calls.read(False, app_of_token, digest)
         if found:
             self._apps[digest] = app
@@ -125,15 +133,6 @@ def _bearer_token(scope: Scope) -> str | None:
     return value.strip()
 
 
-def _may_have_app(token: str) -> bool:
-    """Whether the token is well-formed enough to be looked up: a mistyped or made-up one is
-    refused by the endpoint without touching the database, and so it is here."""
-    try:
-        return parse(token).kind is TokenKind.ACCESS
-    except MalformedToken:
-        return False
-
-
 class RateLimitMiddleware:
     """Charges API and OAuth requests to their budgets and adds the headers to the response."""
 
@@ -174,9 +173,9 @@ class RateLimitMiddleware:
                 await _refuse(scope, receive, send, blocked, shape)
                 return
             _add(charges, limiter.token, "token:" + digest)
-            if limiter.app is not None and token is not None and _may_have_app(token):
+            if limiter.app is not None and token is not None:
                 try:
-                    app = await self.apps.app_of(digest)
+                    app = await self.apps.app_of(token, digest)
                 except Exception as exc:
                     if not is_fault(exc):
                         raise
