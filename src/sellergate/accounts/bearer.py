@@ -21,14 +21,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Select, String, Table, any_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, select, update
 
 from sellergate.errors import InvalidToken
 from sellergate.scopes import Scope, expand, parse_scopes
 from sellergate.storage.database import commits_writes
 from sellergate.storage.models import AccessToken, Client, Grant, Seller
-from sellergate.storage.prebuilt import Prebuilt
+from sellergate.storage.prebuilt import Prebuilt, PrebuiltAny
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
@@ -95,15 +94,9 @@ def _joined(statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
 # costs more than the statement itself (see :mod:`sellergate.storage.prebuilt`).
 _LOOKUP = Prebuilt(_joined(select(*_COLUMNS)).where(AccessToken.token_hash == bindparam("digest")))
 # The same for several tokens at once (:meth:`BearerVerifier.lookup_many`), each row led by its
-# token's hash. PostgreSQL takes the hashes as one array parameter, so the statement's text is
-# the same whatever their number (one prepared statement); elsewhere an ``IN`` list.
-_LOOKUP_ANY = Prebuilt(
-    _joined(select(AccessToken.token_hash, *_COLUMNS)).where(
-        AccessToken.token_hash == any_(bindparam("digests", type_=ARRAY(String)))
-    )
-)
-_LOOKUP_IN = _joined(select(AccessToken.token_hash, *_COLUMNS)).where(
-    AccessToken.token_hash.in_(bindparam("digests", expanding=True))
+# token's hash.
+_LOOKUP_MANY = PrebuiltAny(
+    _joined(select(AccessToken.token_hash, *_COLUMNS)), AccessToken.token_hash
 )
 
 Row = tuple[Any, ...]
@@ -153,11 +146,7 @@ class BearerVerifier:
         error for it alone (:class:`InvalidToken` for an unknown, revoked or expired token).
         An error of the statement itself is raised: it concerns them all."""
         digests = [token_hash(token) for token in tokens]
-        if connection.dialect.name == "postgresql":
-            rows = _LOOKUP_ANY.all(connection, {"digests": digests})
-        else:
-            rows = [tuple(row) for row in connection.execute(_LOOKUP_IN, {"digests": digests})]
-        found: dict[str, Row] = {row[0]: row[1:] for row in rows}
+        found: dict[str, Row] = {row[0]: row[1:] for row in _LOOKUP_MANY.all(connection, digests)}
         answers: list[AuthContext | Exception] = []
         for digest in digests:
             try:

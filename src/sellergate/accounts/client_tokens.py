@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, any_, bindparam, null, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, Select, bindparam, null, select
 
 from sellergate.oauth.records import TokenInfo
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken, Seller
-from sellergate.storage.prebuilt import Prebuilt
+from sellergate.storage.prebuilt import Prebuilt, PrebuiltAny
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
@@ -64,16 +63,7 @@ _OF_CLIENT = {
 }
 # Several tokens of one kind at once (coalesced introspection requests); each row is then
 # matched to the app that asked (:func:`find_client_tokens`).
-_MANY_ANY = {
-    kind: Prebuilt(
-        _of_client(model).where(model.token_hash == any_(bindparam("digests", type_=ARRAY(String))))
-    )
-    for kind, model in _MODELS.items()
-}
-_MANY_IN = {
-    kind: _of_client(model).where(model.token_hash.in_(bindparam("digests", expanding=True)))
-    for kind, model in _MODELS.items()
-}
+_MANY = {kind: PrebuiltAny(_of_client(model), model.token_hash) for kind, model in _MODELS.items()}
 
 
 def _kind(token: str, staging: bool) -> TokenKind | None:
@@ -113,11 +103,7 @@ def find_client_tokens(
     for kind in set(kinds) - {None}:
         assert kind is not None
         of_kind = list({d for d, k in zip(digests, kinds, strict=True) if k is kind})
-        if connection.dialect.name == "postgresql":
-            found = _MANY_ANY[kind].all(connection, {"digests": of_kind})
-        else:
-            found = [tuple(r) for r in connection.execute(_MANY_IN[kind], {"digests": of_kind})]
-        rows.update({(row[-1], row[-2]): row for row in found})
+        rows.update({(row[-1], row[-2]): row for row in _MANY[kind].all(connection, of_kind)})
     return [
         None if kind is None else _info(kind, rows.get((digest, client_pk)))
         for kind, digest, (_, client_pk) in zip(kinds, digests, wanted, strict=True)

@@ -15,8 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, String, any_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sellergate.accounts.families import revoke_families
@@ -26,7 +25,7 @@ from sellergate.errors import InvalidInput, NotFound
 from sellergate.oauth.records import ClientRecord, Revocation, RevocationReason, is_loopback
 from sellergate.scopes import OAUTH_SCOPES, Scope, ScopeError, format_scopes, parse_scopes
 from sellergate.storage.models import Client, Grant
-from sellergate.storage.prebuilt import Prebuilt
+from sellergate.storage.prebuilt import Prebuilt, PrebuiltAny
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import TokenKind, generate, random_base62
 from sellergate.tokens.hashing import token_hash
@@ -165,15 +164,8 @@ _RECORD_COLUMNS = (
     Client.require_par,
 )
 _RECORD_BY_ID = Prebuilt(select(*_RECORD_COLUMNS).where(Client.client_id == bindparam("client_id")))
-# Several apps at once (coalesced introspection requests): one array parameter on PostgreSQL.
-_RECORDS_ANY = Prebuilt(
-    select(*_RECORD_COLUMNS).where(
-        Client.client_id == any_(bindparam("client_ids", type_=ARRAY(String)))
-    )
-)
-_RECORDS_IN = select(*_RECORD_COLUMNS).where(
-    Client.client_id.in_(bindparam("client_ids", expanding=True))
-)
+# Several apps at once (coalesced introspection requests).
+_RECORDS = PrebuiltAny(select(*_RECORD_COLUMNS), Client.client_id)
 
 
 def find_client_record(connection: Connection, client_id: str) -> ClientRecord | None:
@@ -191,11 +183,7 @@ def find_client_records(
     wanted = list({c for c in client_ids if c and len(c) <= 64})
     if not wanted:
         return {}
-    if connection.dialect.name == "postgresql":
-        rows = _RECORDS_ANY.all(connection, {"client_ids": wanted})
-    else:
-        rows = [tuple(row) for row in connection.execute(_RECORDS_IN, {"client_ids": wanted})]
-    records = (_record(row) for row in rows)
+    records = (_record(row) for row in _RECORDS.all(connection, wanted))
     return {record.client_id: record for record in records}
 
 

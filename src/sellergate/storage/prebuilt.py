@@ -21,8 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Delete, Insert, Select, Update
+from sqlalchemy import Connection, Delete, Insert, Select, String, Update, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 Statement = Select[*tuple[Any, ...]] | Insert | Update | Delete
 
@@ -132,3 +135,24 @@ class Prebuilt:
             for row in fetched
         ]
         return converted, count
+
+
+class PrebuiltAny:
+    """A select of the rows whose ``column`` is any of several strings (a batch of lookups).
+    PostgreSQL takes them as one array parameter, so the statement's text is the same whatever
+    their number (one prepared statement), and it is prebuilt; elsewhere an ``IN`` list."""
+
+    def __init__(
+        self,
+        statement: Select[*tuple[Any, ...]],
+        column: ColumnElement[str] | InstrumentedAttribute[str],
+    ) -> None:
+        self._any = Prebuilt(
+            statement.where(column == any_(bindparam("values", type_=ARRAY(String))))
+        )
+        self._in = statement.where(column.in_(bindparam("values", expanding=True)))
+
+    def all(self, connection: Connection, values: list[str]) -> list[tuple[Any, ...]]:
+        if connection.dialect.name == "postgresql":
+            return self._any.all(connection, {"values": values})
+        return [tuple(row) for row in connection.execute(self._in, {"values": values})]
