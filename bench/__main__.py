@@ -224,7 +224,8 @@ def _configuration(settings: Settings, args: argparse.Namespace) -> str:
         f"rate limits on (budgets {UNLIMITED}, out of reach), "
         f"{'Redis ' if settings.redis_url else 'in-process '}budgets, "
         f"{args.workers} worker(s) a node, "
-        f"coalesced lookups {'on' if settings.coalesce_lookups else 'off'}"
+        f"coalesced lookups {'on' if settings.coalesce_lookups else 'off'}, "
+        f"{settings.database_threads} database thread(s) a worker"
     )
 
 

@@ -1,5 +1,6 @@
 """Where a request's database writes run (``web.dbcall``): on SQLite one at a time per process,
-queued on the event loop, on PostgreSQL side by side."""
+queued on the event loop, on PostgreSQL side by side; and how many calls run in threads at
+once (``SELLERGATE_DATABASE_THREADS``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+from sqlalchemy import Connection, text
+
 from overlap import Overlap
-from sellergate.storage.database import Database
+from sellergate.config import ConfigError, Settings, load_settings
+from sellergate.storage.database import POOL_SIZE, Database
 from sellergate.web.dbcall import DatabaseCalls
 
 
@@ -35,3 +40,46 @@ def test_sqlite_writes_queue_in_the_process(db: Database, database: str) -> None
         assert order == list(range(8)), "handed over in arrival order"
     else:
         assert overlap.most > 1, "PostgreSQL writers do not queue in the process"
+
+
+def test_calls_in_threads_run_at_most_the_configured_number_at_once(
+    db: Database, settings: Settings
+) -> None:
+    narrow = Database(settings.model_copy(update={"database_threads": 3}), engine=db.engine)
+    calls = DatabaseCalls(narrow)
+    overlap = Overlap()
+
+    def long_read(connection: Connection, number: int) -> int:
+        with overlap.inside():
+            time.sleep(0.02)
+            return int(connection.execute(text("SELECT :n"), {"n": number}).scalar_one())
+
+    def write(number: int) -> int:
+        with overlap.inside():
+            time.sleep(0.02)
+        return number
+
+    async def main() -> list[int]:
+        reads = [calls.read(True, long_read, n) for n in range(8)]
+        writes = [calls.write(write, n) for n in range(8, 16)]
+        return await asyncio.gather(*reads, *writes)
+
+    with ThreadPoolExecutor(1) as thread:
+        assert thread.submit(asyncio.run, main()).result(timeout=60) == list(range(16))
+    assert overlap.most == 3, "every call ran, never more than three at once"
+
+
+def test_the_connection_pool_holds_every_thread(settings: Settings) -> None:
+    database = Database(settings.model_copy(update={"database_threads": 6}))
+    try:
+        assert database.engine.pool.size() == POOL_SIZE + 6  # type: ignore[attr-defined]
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize("value", ["0", "17", "many"])
+def test_the_thread_count_is_checked_at_start(value: str) -> None:
+    assert load_settings().database_threads == 4
+    with pytest.raises(ConfigError) as raised:
+        load_settings(database_threads=value)
+    assert "SELLERGATE_DATABASE_THREADS" in str(raised.value)

@@ -53,13 +53,16 @@ def _sqlite_begin(conn: Any) -> None:
 CONNECT_TIMEOUT = 5
 _OUTAGES: weakref.WeakKeyDictionary[Engine, OutageLog] = weakref.WeakKeyDictionary()
 
-# Connections per process. The web layer runs at most this many database-using threads at
-# once, so a request never waits on, or churns through, connections beyond the pool.
+# Threads per process for blocking work other than the API's database calls (pages, password
+# hashing, background jobs; web.threads). The connection pool holds one connection for each of
+# them and each of the SELLERGATE_DATABASE_THREADS that run the API's database calls, so a
+# request never waits on, or churns through, connections beyond the pool.
 POOL_SIZE = 16
 
 
 def make_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
+    pool_size = POOL_SIZE + settings.database_threads
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -71,7 +74,7 @@ def make_engine(settings: Settings) -> Engine:
                 "timeout": SQLITE_BUSY_SECONDS,
                 "isolation_level": None,
             },
-            pool_size=POOL_SIZE,
+            pool_size=pool_size,
             max_overflow=0,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -79,7 +82,7 @@ def make_engine(settings: Settings) -> Engine:
         return engine
     engine = create_engine(
         url,
-        pool_size=POOL_SIZE,
+        pool_size=pool_size,
         max_overflow=0,
         connect_args={"connect_timeout": CONNECT_TIMEOUT},
     )

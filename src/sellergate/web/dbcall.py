@@ -20,6 +20,16 @@ sleeps of up to 100 ms, so with a dozen threads contending some waited a second 
 (refresh p99 at 1.8 s, 38x its p50). The lock hands over in arrival order, the moment the
 previous writer is done, and no more than one thread per process waits for the file's own
 writer lock (:mod:`sellergate.storage.writelock`), which orders the processes.
+
+How many: the calls that go to a thread run in a pool of ``SELLERGATE_DATABASE_THREADS``
+threads per process (4 by default); the others wait in its queue, holding neither a thread nor
+a connection, and a thread that finishes takes the next without a trip through the event loop.
+Every thread that runs Python fights the others and the event loop for the GIL, and every
+transaction in flight is one more backend competing for the database server's cores: on
+PostgreSQL with 2 workers, a refresh made 700-720 requests a second with 16 threads and
+960-1,070 with 4 (``python -m bench``, docs/benchmarks.md). A limit counted on the event loop
+(a semaphore around a larger pool) gained only half as much: each hand-over then waits for the
+loop.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Connection, Engine
 
 from sellergate.storage.database import Database
-from sellergate.web.threads import in_thread
+from sellergate.web.threads import in_pool
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -57,6 +67,7 @@ class DatabaseCalls:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.reads_inline = db.engine.dialect.name == "sqlite"
+        self.threads = db.settings.database_threads
         self.reader = (
             db.engine
             if self.reads_inline
@@ -69,14 +80,14 @@ class DatabaseCalls:
         """Run ``function``; ``may_block`` says it may run long (a costly read)."""
         if self.reads_inline and not may_block:
             return function(*args, **kwargs)
-        return await in_thread(function, *args, **kwargs)
+        return await in_pool(self.threads, function, *args, **kwargs)
 
     async def write(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``function``, which writes, in a worker thread (on SQLite, one at a time)."""
         if self.reads_inline:
             async with _write_lock(self.db.engine):
-                return await in_thread(function, *args, **kwargs)
-        return await in_thread(function, *args, **kwargs)
+                return await in_pool(self.threads, function, *args, **kwargs)
+        return await in_pool(self.threads, function, *args, **kwargs)
 
     async def read(
         self,

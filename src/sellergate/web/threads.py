@@ -1,7 +1,10 @@
 """Worker threads for the web layer's blocking work (database calls, password hashing).
 
-One pool per process, no larger than a database connection pool (``POOL_SIZE``): nearly every
-call here holds a connection, so more threads would only queue on the pool's checkout.
+Pools per process, one per size: :func:`in_thread` runs in the ``POOL_SIZE`` threads for the
+pages, password hashing and background jobs; the API's database calls run in a pool of their
+own, of ``SELLERGATE_DATABASE_THREADS`` (``web.dbcall`` says why it is small). The database
+connection pool holds a connection for every one of these threads: nearly every call here
+holds one, so more threads would only queue on the pool's checkout.
 
 It is a plain :class:`concurrent.futures.ThreadPoolExecutor` driven by the event loop, not
 Starlette's ``run_in_threadpool`` (anyio's worker threads, capacity limiter and cancel scopes):
@@ -27,20 +30,28 @@ from sellergate.storage.database import POOL_SIZE
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        with _pool_lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="sellergate")
-    return _pool
+def _executor(size: int) -> ThreadPoolExecutor:
+    pool = _pools.get(size)
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.get(size)
+            if pool is None:
+                pool = _pools[size] = ThreadPoolExecutor(
+                    max_workers=size, thread_name_prefix=f"sellergate-{size}"
+                )
+    return pool
 
 
 async def in_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``function(*args, **kwargs)`` in a worker thread, with the caller's context."""
+    return await in_pool(POOL_SIZE, function, *args, **kwargs)
+
+
+async def in_pool(size: int, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """:func:`in_thread` in the pool of ``size`` threads (one per size and process)."""
     call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_executor(), call)
+    return await asyncio.get_running_loop().run_in_executor(_executor(size), call)
