@@ -41,12 +41,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
+def _sqlite_begin(conn: Connection) -> None:
     # pysqlite's own BEGIN handling is switched off (isolation_level=None) so that a writing
     # transaction can take the write lock when it starts: two writers then queue on the busy
     # timeout instead of one failing when it upgrades a read lock.
-    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    sql = "BEGIN " + conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    if conn.dispatch.before_cursor_execute or conn.engine.echo:
+        conn.exec_driver_sql(sql)  # seen by whatever listens to the statements
+        return
+    # On the driver, as storage.prebuilt runs its statements: through SQLAlchemy this BEGIN
+    # cost more than a refresh's lookup (an execution context and a result for no rows).
+    try:
+        conn.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+    except conn.dialect.loaded_dbapi.Error as error:
+        conn._handle_dbapi_exception(error, sql, (), None, None)
 
 
 # Seconds a connection attempt to a database server may take before it fails (503).
