@@ -10,6 +10,7 @@ transaction as what it records.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -42,14 +43,24 @@ from sellergate.storage.models import AccessToken
 from sellergate.tokens.hashing import token_hash
 
 
+class KnownClient(NamedTuple):
+    """An app as read just before a request's transaction: its ``client_id`` and its record
+    (None: there is no such app)."""
+
+    client_id: str
+    record: ClientRecord | None
+
+
 class SqlOAuthStorage(DatabaseHandle):
     """``address`` is the client's, for the security log: an approval (the code minted) and a
     detected refresh-token reuse are recorded with it, in the same transaction.
 
     Give either a ``session`` or, for a request that only reads, a ``connection``: the ORM
-    session over it is then made only if a method needs one (:class:`DatabaseHandle`)."""
+    session over it is then made only if a method needs one (:class:`DatabaseHandle`).
+    ``known`` is the app the request names, read already: :meth:`find_client` answers it
+    without a statement."""
 
-    __slots__ = ("address",)
+    __slots__ = ("address", "known")
 
     def __init__(
         self,
@@ -58,11 +69,15 @@ class SqlOAuthStorage(DatabaseHandle):
         *,
         connection: Connection | None = None,
         offline: bool = False,
+        known: KnownClient | None = None,
     ) -> None:
         super().__init__(session=session, connection=connection, offline=offline)
         self.address = address
+        self.known = known
 
     def find_client(self, client_id: str) -> ClientRecord | None:
+        if self.known is not None and self.known.client_id == client_id:
+            return self.known.record
         return find_client_record(self.connection, client_id)
 
     def save_code(

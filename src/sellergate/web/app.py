@@ -24,7 +24,7 @@ from sellergate.web.dpop import DPoPChecker
 from sellergate.web.errors import HTTP_EXCEPTIONS, FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.jobs import background_jobs
-from sellergate.web.lookups import BearerLookups, IntrospectionLookups
+from sellergate.web.lookups import BearerLookups, ClientLookups, IntrospectionLookups
 from sellergate.web.metrics import Metrics, MetricsMiddleware
 from sellergate.web.pages import create_pages_app
 from sellergate.web.ratelimit import RateLimitMiddleware, TokenApps
@@ -58,6 +58,11 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         coalesce=settings.coalesce_lookups,
         observe=metrics.lookup_batch.labels("introspection").observe,
     )
+    clients = ClientLookups(
+        database,
+        coalesce=settings.coalesce_lookups,
+        observe=metrics.lookup_batch.labels("client").observe,
+    )
 
     pages = create_pages_app(settings, database)
     # The pages app answers its own exceptions before they reach the main app's barrier.
@@ -69,7 +74,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *gateway.routes(database, verifier, settings.gateway_routes, dpop, lookups),
         *health.routes(database, metrics),
         *secure_links.routes(database),
-        *oauth.routes(settings, database, dpop, introspection),
+        *oauth.routes(settings, database, dpop, introspection, clients),
         *secret_scanning.routes(settings, database),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         # Last: the session-backed pages; requests routed above never touch the session.
@@ -123,4 +128,5 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     app.state.graphql = graphql
     app.state.lookups = lookups
     app.state.introspection = introspection
+    app.state.clients = clients
     return app

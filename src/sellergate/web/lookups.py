@@ -15,8 +15,19 @@ then runs on the event loop over what was read (:class:`PrefetchedStorage`). Sho
 storage for anything else (a request that names its app some other way), it runs again as
 before, in a worker thread on a connection of its own.
 
+The token, PAR and revocation endpoints write, in a transaction each; on PostgreSQL the app a
+request names is read before that transaction starts, batched like the others
+(:class:`ClientLookups`), and the endpoint authenticates the app against that record
+(:class:`~sellergate.accounts.oauth_storage.SqlOAuthStorage`'s ``known``): the transaction
+runs one statement and one round trip less (a refresh: 1,035-1,110 -> 1,095-1,240 req/s).
+What the app may have become by the time the transaction runs is checked in it as before: a
+refresh reads whether the app is disabled under the grant's lock, a code exchange when it
+creates the grant.
+
 On SQLite a lookup runs inline on the event loop in microseconds: there is nothing to save,
-and it keeps its single path. ``SELLERGATE_COALESCE_LOOKUPS=false`` turns coalescing off.
+and it keeps its single path (reading the app of a token request first measured no faster
+there: the read's own transaction costs what the write lock saves).
+``SELLERGATE_COALESCE_LOOKUPS=false`` turns coalescing off.
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ from sqlalchemy import Connection
 from sellergate.accounts.bearer import AuthContext, BearerVerifier
 from sellergate.accounts.client_tokens import find_client_tokens
 from sellergate.accounts.clients import find_client_records
-from sellergate.accounts.oauth_storage import SqlOAuthStorage
+from sellergate.accounts.oauth_storage import KnownClient, SqlOAuthStorage
 from sellergate.errors import InvalidToken
 from sellergate.oauth.records import ClientRecord, TokenInfo
 from sellergate.oauth.requests import OAuthRequest
@@ -107,9 +118,7 @@ class IntrospectionLookups:
         """What introspection will read for ``request``, or None if it cannot be told before
         the endpoint runs (then it reads for itself)."""
         token = request.form.get("token")
-        client_id = basic_client_id(request.headers.get("Authorization")) or request.form.get(
-            "client_id"
-        )
+        client_id = named_client(request)
         if not token or not client_id:
             return None
         return await self.batches.load((client_id, token))
@@ -127,19 +136,46 @@ class IntrospectionLookups:
         ]
 
 
+def named_client(request: OAuthRequest) -> str | None:
+    """The ``client_id`` a form request names, by HTTP Basic or in its body."""
+    return basic_client_id(request.headers.get("Authorization")) or request.form.get("client_id")
+
+
+class ClientLookups:
+    """One per process: the app a token, PAR or revocation request names, read before its
+    transaction (batched on PostgreSQL, inline on SQLite)."""
+
+    def __init__(
+        self, db: Database, *, coalesce: bool = True, observe: Callable[[int], None] | None = None
+    ) -> None:
+        self.calls = DatabaseCalls(db)
+        self.coalesced = coalesce and not self.calls.reads_inline
+        self.batches: Coalescer[str, ClientRecord | None] = Coalescer(
+            self._batch, BatchSizes(observe)
+        )
+
+    async def prefetch(self, request: OAuthRequest) -> KnownClient | None:
+        """The app ``request`` names, as it is now; None when it names none, or when lookups
+        are not coalesced (the transaction then reads it)."""
+        client_id = named_client(request)
+        if not client_id or not self.coalesced:
+            return None
+        return KnownClient(client_id, await self.batches.load(client_id))
+
+    async def _batch(self, client_ids: list[str]) -> Sequence[ClientRecord | Exception | None]:
+        found = await self.calls.read(False, find_client_records, client_ids)
+        return [found.get(client_id) for client_id in client_ids]
+
+
 class PrefetchedStorage(SqlOAuthStorage):
     """The OAuth storage over what :class:`IntrospectionLookups` read, with no connection:
     anything else raises :class:`~sellergate.storage.handles.NoDatabase`."""
 
     def __init__(self, found: Prefetched, address: str, *, staging: bool) -> None:
-        super().__init__(address=address, offline=True)
+        known = KnownClient(found.asked[0], found.client)
+        super().__init__(address=address, offline=True, known=known)
         self.found = found
         self.staging = staging
-
-    def find_client(self, client_id: str) -> ClientRecord | None:
-        if client_id != self.found.asked[0]:
-            return super().find_client(client_id)  # raises NoDatabase
-        return self.found.client
 
     def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:
         client = self.found.client

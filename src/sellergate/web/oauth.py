@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sellergate.accounts.oauth_storage import SqlOAuthStorage
+from sellergate.accounts.oauth_storage import KnownClient, SqlOAuthStorage
 from sellergate.config import Settings
 from sellergate.errors import BadRequest, InvalidDPoPProof
 from sellergate.oauth import metadata as rfc8414
@@ -31,7 +31,7 @@ from sellergate.web.body import BodyTooLarge, read_limited
 from sellergate.web.dbcall import DatabaseCalls
 from sellergate.web.dpop import DPoPChecker
 from sellergate.web.errors import Shape, error_response
-from sellergate.web.lookups import IntrospectionLookups, PrefetchedStorage
+from sellergate.web.lookups import ClientLookups, IntrospectionLookups, PrefetchedStorage
 from sellergate.web.ratelimit import CLIENT_AUTHENTICATED
 
 MAX_FORM_BYTES = 16_384
@@ -92,23 +92,28 @@ def routes(
     db: Database,
     dpop: DPoPChecker | None = None,
     introspection: IntrospectionLookups | None = None,
+    clients: ClientLookups | None = None,
 ) -> list[Route]:
     calls = DatabaseCalls(db)
     introspection = introspection or IntrospectionLookups(
         db, staging=not settings.production, coalesce=settings.coalesce_lookups
     )
+    clients = clients or ClientLookups(db, coalesce=settings.coalesce_lookups)
     checker = dpop or DPoPChecker(settings, db)
     token_url = settings.public_url + rfc8414.TOKEN_PATH
     par_url = settings.public_url + rfc8414.PAR_PATH
 
     networks = settings.trusted_proxy_networks
 
-    def write(handler: Handler, oauth_request: OAuthRequest, address: str) -> OAuthResponse:
+    def write(
+        handler: Handler, oauth_request: OAuthRequest, address: str, known: KnownClient | None
+    ) -> OAuthResponse:
         # A connection, not a session: a refresh runs on Core statements only, and the
         # session's set-up and commit cost more than its SQL. What needs the ORM (a code, a
         # revoked family, the security log) gets a session over it, flushed before the commit.
+        # The app the request names was read already (``known``, see web.lookups).
         with db.transaction(write=True) as connection:
-            storage = SqlOAuthStorage(address=address, connection=connection)
+            storage = SqlOAuthStorage(address=address, connection=connection, known=known)
             answer = handler(storage, settings, oauth_request)
             storage.flush()
             return answer
@@ -120,14 +125,18 @@ def routes(
             SqlOAuthStorage(address=address, connection=connection), settings, oauth_request
         )
 
-    def spending_proof(handler: Handler) -> Callable[[OAuthRequest, str], OAuthResponse]:
+    def spending_proof(
+        handler: Handler,
+    ) -> Callable[[OAuthRequest, str, KnownClient | None], OAuthResponse]:
         """RFC 9449 §5: the proof (checked offline by the caller) is spent first, in its own
         transaction, then the handler runs knowing what it proved."""
 
-        def run(oauth_request: OAuthRequest, address: str) -> OAuthResponse:
+        def run(
+            oauth_request: OAuthRequest, address: str, known: KnownClient | None
+        ) -> OAuthResponse:
             if oauth_request.dpop is not None:
                 checker.remember(oauth_request.dpop)
-            return write(handler, oauth_request, address)
+            return write(handler, oauth_request, address, known)
 
         return run
 
@@ -165,11 +174,13 @@ def routes(
             if proof_url is not None:
                 try:
                     parsed.dpop = checker.verify(request.headers, "POST", proof_url)
-                    result = await calls.write(with_proof, parsed, address)
+                    known = await clients.prefetch(parsed)
+                    result = await calls.write(with_proof, parsed, address, known)
                 except InvalidDPoPProof as exc:
                     return checker.token_endpoint_error(exc)
             elif writes:
-                result = await calls.write(write, handler, parsed, address)
+                known = await clients.prefetch(parsed)
+                result = await calls.write(write, handler, parsed, address, known)
             else:
                 outcome = None
                 if batched and introspection.coalesced:
