@@ -17,6 +17,7 @@ from sellergate.oauth.records import (
     ClaimedRefreshToken,
     ClientRecord,
     MintedToken,
+    PairToMint,
     PresentedRefreshToken,
     RefreshTokenState,
     Revocation,
@@ -143,6 +144,29 @@ class MemoryStorage:
                 if code.id == code_id:
                     code.grant_id = family.id
             return family.id
+
+    def mint_pair(self, pair: PairToMint) -> tuple[str, str]:
+        minted = self.mint_access_token(
+            seller_id=pair.seller_id,
+            scopes=pair.access_scopes,
+            staging=pair.staging,
+            expires_at=pair.access_expires_at,
+            client_pk=pair.client_pk,
+            grant_id=pair.grant_id,
+            jkt=pair.access_jkt,
+        )
+        refresh = self.mint_refresh_token(
+            grant_id=pair.grant_id,
+            client_pk=pair.client_pk,
+            seller_id=pair.seller_id,
+            scopes=pair.refresh_scopes,
+            staging=pair.staging,
+            ttl=pair.refresh_ttl,
+            parent_id=pair.parent_id,
+            access_token_id=minted.token_id,
+            jkt=pair.refresh_jkt,
+        )
+        return minted.token, refresh
 
     def mint_refresh_token(
         self,

@@ -21,7 +21,7 @@ from sellergate.storage.types import utcnow
 from sellergate.tokens.format import TokenKind, generate, last_four
 from sellergate.tokens.hashing import token_hash
 
-_MINTED = (
+MINTED = (
     "token_hash",
     "seller_id",
     "client_id",
@@ -38,7 +38,7 @@ _MINTED = (
 # SQLAlchemy's bookkeeping around one INSERT costs more than the INSERT.
 _INSERT = Prebuilt(
     insert(cast(Table, AccessToken.__table__))
-    .values({name: bindparam(name) for name in _MINTED})
+    .values({name: bindparam(name) for name in MINTED})
     .returning(AccessToken.id)
 )
 
@@ -55,8 +55,7 @@ def app_of_token(connection: Connection, digest: str) -> tuple[bool, int | None]
     return (False, None) if row is None else (True, row[0])
 
 
-def mint_access_token(
-    connection: Connection,
+def access_row(
     *,
     seller_id: int,
     scopes: Iterable[Scope],
@@ -66,8 +65,8 @@ def mint_access_token(
     client_id: int | None = None,
     grant_id: int | None = None,
     jkt: str | None = None,
-) -> MintedToken:
-    """Store a new access token (its hash only) with one INSERT; the token is returned once."""
+) -> tuple[str, dict[str, object]]:
+    """A new access token and the row that stores it (its hash, no id yet)."""
     token = generate(TokenKind.ACCESS, staging=staging)
     row = {
         "token_hash": token_hash(token),
@@ -82,9 +81,40 @@ def mint_access_token(
         "expires_at": expires_at,
         "jkt": jkt,
     }
+    return token, row
+
+
+def mint_access_token(
+    connection: Connection,
+    *,
+    seller_id: int,
+    scopes: Iterable[Scope],
+    staging: bool,
+    expires_at: datetime | None,
+    label: str = "",
+    client_id: int | None = None,
+    grant_id: int | None = None,
+    jkt: str | None = None,
+) -> MintedToken:
+    """Store a new access token (its hash only) with one INSERT; the token is returned once."""
+    token, row = access_row(
+        seller_id=seller_id,
+        scopes=scopes,
+        staging=staging,
+        expires_at=expires_at,
+        label=label,
+        client_id=client_id,
+        grant_id=grant_id,
+        jkt=jkt,
+    )
+    return MintedToken(token, store_access_row(connection, row))
+
+
+def store_access_row(connection: Connection, row: dict[str, object]) -> int:
+    """INSERT a row made by :func:`access_row`; its id."""
     returned = _INSERT.first(connection, row)
     assert returned is not None  # an INSERT ... RETURNING returns its row
-    return MintedToken(token, returned[0])
+    return int(returned[0])
 
 
 def revoke_access_tokens(session: Session, condition: ColumnElement[bool]) -> int:

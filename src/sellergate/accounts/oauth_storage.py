@@ -30,6 +30,7 @@ from sellergate.oauth.records import (
     ClaimedRefreshToken,
     ClientRecord,
     MintedToken,
+    PairToMint,
     PresentedRefreshToken,
     RefreshTokenState,
     Revocation,
@@ -125,32 +126,6 @@ class SqlOAuthStorage(DatabaseHandle):
         codes.bind_code(self.session, code_id, grant_id)
         return grant_id
 
-    def mint_refresh_token(
-        self,
-        *,
-        grant_id: int,
-        client_pk: int,
-        seller_id: int,
-        scopes: str,
-        staging: bool,
-        ttl: timedelta,
-        parent_id: int | None,
-        access_token_id: int | None,
-        jkt: str | None = None,
-    ) -> str:
-        return refresh_tokens.mint_refresh_token(
-            self.connection,
-            grant_id=grant_id,
-            client_pk=client_pk,
-            seller_id=seller_id,
-            scopes=scopes,
-            staging=staging,
-            ttl=ttl,
-            parent_id=parent_id,
-            access_token_id=access_token_id,
-            jkt=jkt,
-        )
-
     def lock_refresh_token(self, token: str, client_pk: int) -> PresentedRefreshToken | None:
         return refresh_tokens.lock_refresh_token(self.connection, token, client_pk)
 
@@ -179,6 +154,9 @@ class SqlOAuthStorage(DatabaseHandle):
                     details={"grant_id": grant.grant_id},
                 )
         return revocation
+
+    def mint_pair(self, pair: PairToMint) -> tuple[str, str]:
+        return refresh_tokens.mint_token_pair(self.connection, pair)
 
     def mint_access_token(
         self,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sellergate.scopes import Scope
 from sellergate.tokens.format import TokenKind
 
 LOOPBACK_HOSTS = ("localhost",)
@@ -21,6 +22,24 @@ LOOPBACK_HOSTS = ("localhost",)
 class MintedToken:
     token: str
     token_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PairToMint:
+    """An access token and the refresh token issued with it, for the grant ``grant_id``: by a
+    code exchange (no ``parent_id``) or by a refresh (the spent token's id)."""
+
+    seller_id: int
+    client_pk: int
+    grant_id: int
+    staging: bool
+    access_scopes: frozenset[Scope]
+    access_expires_at: datetime
+    access_jkt: str | None
+    refresh_scopes: str
+    refresh_ttl: timedelta
+    refresh_jkt: str | None
+    parent_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from sellergate.oauth.front_channel import require_pushed, with_issuer
 from sellergate.oauth.introspection import Introspection
 from sellergate.oauth.models import OAuthClient
 from sellergate.oauth.pkce import S256CodeChallenge
+from sellergate.oauth.records import PairToMint
 from sellergate.oauth.refresh_token import RefreshTokenGrant
 from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.revocation import Revocation
@@ -112,28 +113,33 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         jkt = token_binding(client, request.dpop)
         if jkt is not None:
             token["token_type"] = "DPoP"  # noqa: S105 (RFC 9449 §5: a token type, no secret)
-        minted = self.storage.mint_access_token(
-            seller_id=seller_id,
-            scopes=parse_scopes(token["scope"]),
-            staging=staging,
-            expires_at=datetime.now(UTC) + self.settings.access_token_ttl,
-            client_pk=client.pk,
-            grant_id=grant_id,
-            jkt=jkt,
-        )
-        token["access_token"] = minted.token
-        if "refresh_token" in token:
-            token["refresh_token"] = self.storage.mint_refresh_token(
-                grant_id=grant_id,
-                client_pk=client.pk,
+        expires_at = datetime.now(UTC) + self.settings.access_token_ttl
+        if "refresh_token" not in token:
+            token["access_token"] = self.storage.mint_access_token(
                 seller_id=seller_id,
-                scopes=refresh_scopes,
+                scopes=parse_scopes(token["scope"]),
                 staging=staging,
-                ttl=self.settings.refresh_token_ttl,
+                expires_at=expires_at,
+                client_pk=client.pk,
+                grant_id=grant_id,
+                jkt=jkt,
+            ).token
+            return
+        token["access_token"], token["refresh_token"] = self.storage.mint_pair(
+            PairToMint(
+                seller_id=seller_id,
+                client_pk=client.pk,
+                grant_id=grant_id,
+                staging=staging,
+                access_scopes=parse_scopes(token["scope"]),
+                access_expires_at=expires_at,
+                access_jkt=jkt,
+                refresh_scopes=refresh_scopes,
+                refresh_ttl=self.settings.refresh_token_ttl,
+                refresh_jkt=refresh_binding(client, jkt),
                 parent_id=parent_id,
-                access_token_id=minted.token_id,
-                jkt=refresh_binding(client, jkt),
             )
+        )
 
     def create_oauth2_request(self, request: OAuthRequest) -> OAuthRequest:
         return request

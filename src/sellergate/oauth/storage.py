@@ -28,6 +28,7 @@ from sellergate.oauth.records import (
     ClaimedRefreshToken,
     ClientRecord,
     MintedToken,
+    PairToMint,
     PresentedRefreshToken,
     RefreshTokenState,
     Revocation,
@@ -72,20 +73,6 @@ class FamilyStorage(Protocol):
         """A new grant issued from the code ``code_id``; its id."""
         ...
 
-    def mint_refresh_token(
-        self,
-        *,
-        grant_id: int,
-        client_pk: int,
-        seller_id: int,
-        scopes: str,
-        staging: bool,
-        ttl: timedelta,
-        parent_id: int | None,
-        access_token_id: int | None,
-        jkt: str | None = None,
-    ) -> str: ...
-
     def revoke_family(self, grant_id: int, reason: RevocationReason) -> Revocation:
         """Revoke the grant and every token issued under it, in the one lock order."""
         ...
@@ -127,6 +114,11 @@ class AccessTokenStorage(Protocol):
         grant_id: int,
         jkt: str | None = None,
     ) -> MintedToken: ...
+
+    def mint_pair(self, pair: PairToMint) -> tuple[str, str]:
+        """Store an access token and the refresh token issued with it (hashes only); the two
+        tokens, returned once."""
+        ...
 
     def find_client_token(self, token: str, client_pk: int, *, staging: bool) -> TokenInfo | None:
         """An access or refresh token of the app ``client_pk`` (RFC 7662 §2.2); its ``active``
