@@ -70,11 +70,14 @@ def test_calls_in_threads_run_at_most_the_configured_number_at_once(
 
 
 def test_the_connection_pool_holds_every_thread(settings: Settings) -> None:
-    database = Database(settings.model_copy(update={"database_threads": 6}))
-    try:
-        assert database.engine.pool.size() == POOL_SIZE + 6  # type: ignore[attr-defined]
-    finally:
-        database.dispose()
+    """docs/deployment.md: each worker holds up to 16 connections plus one for each of its
+    SELLERGATE_DATABASE_THREADS (4 by default: 20 in all)."""
+    for threads, connections in ((settings.database_threads, 20), (6, 22)):
+        database = Database(settings.model_copy(update={"database_threads": threads}))
+        try:
+            assert database.engine.pool.size() == POOL_SIZE + threads == connections  # type: ignore[attr-defined]
+        finally:
+            database.dispose()
 
 
 @pytest.mark.parametrize("value", ["0", "17", "many"])
