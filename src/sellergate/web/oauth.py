@@ -108,6 +108,10 @@ def routes(
     def write(
         handler: Handler, oauth_request: OAuthRequest, address: str, known: KnownClient | None
     ) -> OAuthResponse:
+        # RFC 9449 §5: a DPoP proof (checked offline by the caller) is spent first, in its own
+        # transaction; then the handler runs knowing what it proved.
+        if oauth_request.dpop is not None:
+            checker.remember(oauth_request.dpop)
         # A connection, not a session: a refresh runs on Core statements only, and the
         # session's set-up and commit cost more than its SQL. What needs the ORM (a code, a
         # revoked family, the security log) gets a session over it, flushed before the commit.
@@ -124,21 +128,6 @@ def routes(
         return handler(
             SqlOAuthStorage(address=address, connection=connection), settings, oauth_request
         )
-
-    def spending_proof(
-        handler: Handler,
-    ) -> Callable[[OAuthRequest, str, KnownClient | None], OAuthResponse]:
-        """RFC 9449 §5: the proof (checked offline by the caller) is spent first, in its own
-        transaction, then the handler runs knowing what it proved."""
-
-        def run(
-            oauth_request: OAuthRequest, address: str, known: KnownClient | None
-        ) -> OAuthResponse:
-            if oauth_request.dpop is not None:
-                checker.remember(oauth_request.dpop)
-            return write(handler, oauth_request, address, known)
-
-        return run
 
     async def prefetched(oauth_request: OAuthRequest, address: str) -> OAuthResponse | None:
         """Introspection over reads batched with other requests' (``web.lookups``), on the
@@ -159,7 +148,6 @@ def routes(
     ) -> Callable[[Request], object]:
         """A form endpoint; with ``proof_url`` (the token and PAR endpoints) a ``DPoP`` proof
         for that URL is checked, spent, and handed to the handler."""
-        with_proof = spending_proof(handler)
 
         async def handle(request: Request) -> Response:
             if request.method != "POST":
@@ -171,16 +159,14 @@ def routes(
             if isinstance(parsed, Response):
                 return parsed
             address = client_address(request, networks)
-            if proof_url is not None:
+            if writes:
                 try:
-                    parsed.dpop = checker.verify(request.headers, "POST", proof_url)
+                    if proof_url is not None:
+                        parsed.dpop = checker.verify(request.headers, "POST", proof_url)
                     known = await clients.prefetch(parsed)
-                    result = await calls.write(with_proof, parsed, address, known)
+                    result = await calls.write(write, handler, parsed, address, known)
                 except InvalidDPoPProof as exc:
                     return checker.token_endpoint_error(exc)
-            elif writes:
-                known = await clients.prefetch(parsed)
-                result = await calls.write(write, handler, parsed, address, known)
             else:
                 outcome = None
                 if batched and introspection.coalesced:
