@@ -52,9 +52,6 @@ DATABASE_SCHEMES = (
     "postgresql+psycopg://",
 )
 
-# The most threads SELLERGATE_DATABASE_THREADS may give the API's database calls.
-MAX_DATABASE_THREADS = 16
-
 
 class ConfigError(Exception):
     """A configuration value is missing or wrong; the message is one line for the operator."""
@@ -111,8 +108,8 @@ class Settings(BaseSettings):
     access_log: bool = True
     # Concurrent bearer lookups share one statement on a networked database (web.lookups).
     coalesce_lookups: bool = True
-    # Database calls a worker process runs at once in its threads (web.dbcall).
-    database_threads: int = 4
+    # Database calls a worker process runs at once in its threads (web.dbcall), 1-16.
+    database_threads: int = Field(4, ge=1, le=16)
     shutdown_timeout_seconds: int = 30
     # The gateway decision endpoint's routes file (docs/gateway.md); empty: it refuses all.
     gateway_routes: str = ""
@@ -216,13 +213,6 @@ class Settings(BaseSettings):
     def _oidc_timeout(cls, value: float) -> float:
         if not 0 < value <= 60:
             raise ValueError("must be between 0 and 60 seconds")
-        return value
-
-    @field_validator("database_threads")
-    @classmethod
-    def _database_threads(cls, value: int) -> int:
-        if not 1 <= value <= MAX_DATABASE_THREADS:
-            raise ValueError(f"must be between 1 and {MAX_DATABASE_THREADS}")
         return value
 
     @model_validator(mode="after")
