@@ -32,8 +32,9 @@ there: the read's own transaction costs what the write lock saves).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
 
@@ -49,10 +50,28 @@ from sellergate.storage.database import Database
 from sellergate.web.credentials import basic_client_id
 from sellergate.web.dbcall import DatabaseCalls
 
+K = TypeVar("K", bound=Hashable)
+R = TypeVar("R")
 
-class BearerLookups:
-    """One per process: shared by every endpoint that checks bearer tokens, so that their
-    lookups batch together."""
+
+class _Lookups(Generic[K, R]):
+    """One per process: the database calls of one kind of lookup, and its batches, coalesced
+    on a networked database unless ``SELLERGATE_COALESCE_LOOKUPS`` is off."""
+
+    def __init__(
+        self, db: Database, *, coalesce: bool = True, observe: Callable[[int], None] | None = None
+    ) -> None:
+        self.calls = DatabaseCalls(db)
+        self.coalesced = coalesce and not self.calls.reads_inline
+        self.batches: Coalescer[K, R] = Coalescer(self._batch, BatchSizes(observe))
+
+    async def _batch(self, keys: list[K]) -> Sequence[R | Exception]:
+        raise NotImplementedError
+
+
+class BearerLookups(_Lookups[str, AuthContext]):
+    """Shared by every endpoint that checks bearer tokens, so that their lookups batch
+    together."""
 
     def __init__(
         self,
@@ -62,10 +81,8 @@ class BearerLookups:
         coalesce: bool = True,
         observe: Callable[[int], None] | None = None,
     ) -> None:
+        super().__init__(db, coalesce=coalesce, observe=observe)
         self.verifier = verifier
-        self.calls = DatabaseCalls(db)
-        self.coalesced = coalesce and not self.calls.reads_inline
-        self.batches: Coalescer[str, AuthContext] = Coalescer(self._batch, BatchSizes(observe))
 
     async def lookup(self, token: str) -> AuthContext | InvalidToken:
         """Who ``token`` (offline checks passed) belongs to, or why it is refused. A database
@@ -98,8 +115,8 @@ class Prefetched:
     token: TokenInfo | None
 
 
-class IntrospectionLookups:
-    """One per process: the reads of introspection requests, batched."""
+class IntrospectionLookups(_Lookups[Asked, Prefetched]):
+    """The reads of introspection requests, batched."""
 
     def __init__(
         self,
@@ -109,10 +126,8 @@ class IntrospectionLookups:
         coalesce: bool = True,
         observe: Callable[[int], None] | None = None,
     ) -> None:
+        super().__init__(db, coalesce=coalesce, observe=observe)
         self.staging = staging
-        self.calls = DatabaseCalls(db)
-        self.coalesced = coalesce and not self.calls.reads_inline
-        self.batches: Coalescer[Asked, Prefetched] = Coalescer(self._batch, BatchSizes(observe))
 
     async def prefetch(self, request: OAuthRequest) -> Prefetched | None:
         """What introspection will read for ``request``, or None if it cannot be told before
@@ -141,18 +156,9 @@ def named_client(request: OAuthRequest) -> str | None:
     return basic_client_id(request.headers.get("Authorization")) or request.form.get("client_id")
 
 
-class ClientLookups:
-    """One per process: the app a token, PAR or revocation request names, read before its
-    transaction (batched on PostgreSQL, inline on SQLite)."""
-
-    def __init__(
-        self, db: Database, *, coalesce: bool = True, observe: Callable[[int], None] | None = None
-    ) -> None:
-        self.calls = DatabaseCalls(db)
-        self.coalesced = coalesce and not self.calls.reads_inline
-        self.batches: Coalescer[str, ClientRecord | None] = Coalescer(
-            self._batch, BatchSizes(observe)
-        )
+class ClientLookups(_Lookups[str, ClientRecord | None]):
+    """The app a token, PAR or revocation request names, read before its transaction when
+    lookups are coalesced (on SQLite the transaction reads it)."""
 
     async def prefetch(self, request: OAuthRequest) -> KnownClient | None:
         """The app ``request`` names, as it is now; None when it names none, or when lookups
