@@ -7,8 +7,12 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from sellergate.logs import REQUEST_ID, JsonFormatter, TextFormatter, redact
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sellergate.logs import _PATTERNS, REQUEST_ID, JsonFormatter, TextFormatter, redact
 from sellergate.tokens.format import TokenKind, generate
+from sellergate.web.requestlog import AccessRecord, access_log
 
 TOKEN = generate(TokenKind.ACCESS, staging=True)
 REFRESH = generate(TokenKind.REFRESH, staging=False)
@@ -87,6 +91,36 @@ def test_each_pattern_is_caught_alone() -> None:
         assert redact(clean) == clean
 
 
+# Pieces of what the patterns look for, in several cases, and ASCII text around them.
+_PIECES = st.sampled_from(
+    [kind.value for kind in TokenKind]
+    + ["test_", "/secure-links/", "code=", "TOKEN=", "client_secret=", "&", "?", "=", " ", "/"]
+    + ["Bearer ", "BASIC\t", "basic ", "bEaReR  ", "x9", "b"]
+)
+_ASCII = st.one_of(_PIECES, st.text(st.characters(codec="ascii"), max_size=4))
+# Letters outside ASCII that a case-blind pattern also matches: the long s, the Kelvin sign.
+_UNICODE = st.one_of(_ASCII, st.sampled_from(["ba\u017fic ", "\u212a", "\u00e9"]))
+
+
+def _expected(text: str) -> str:
+    # Every pattern, applied one after the other to all text: what redact must give.
+    for pattern, replacement, _ in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@settings(max_examples=1000)
+@given(st.lists(_ASCII, max_size=10).map("".join))
+def test_the_quick_pass_lets_through_only_what_no_pattern_matches(text: str) -> None:
+    assert redact(text) == _expected(text)
+
+
+@settings(max_examples=300)
+@given(st.lists(_UNICODE, max_size=10).map("".join))
+def test_text_beyond_ascii_is_always_searched(text: str) -> None:
+    assert redact(text) == _expected(text)
+
+
 def test_the_time_field_is_iso_8601_utc_to_the_millisecond() -> None:
     formatter = JsonFormatter()
     # Rounded to the microsecond before the milliseconds are cut, as datetime does.
@@ -95,3 +129,25 @@ def test_the_time_field_is_iso_8601_utc_to_the_millisecond() -> None:
         line.created = created
         expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
         assert json.loads(formatter.format(line))["time"] == expected
+
+
+def test_an_access_record_formats_as_logger_info_would_make_it() -> None:
+    made = AccessRecord("GET", "/secure-links/abc", 200, 0.5, "127.0.0.1")
+    fields = {"event": "request", "method": "GET", "path": "/secure-links/abc", "status": 200}
+    usual = access_log.makeRecord(
+        access_log.name,
+        logging.INFO,
+        __file__,
+        1,
+        "%s %s %s",
+        ("GET", "/secure-links/abc", 200),
+        None,
+        extra={**fields, "duration_ms": 0.5, "client": "127.0.0.1"},
+    )
+    usual.created, usual.msecs = made.created, made.msecs
+    for formatter in (JsonFormatter(), TextFormatter()):
+        assert formatter.format(made) == formatter.format(usual)
+    # Whatever a handler's format string asks for is there.
+    every = " ".join(f"%({name})s" for name in sorted(logging.makeLogRecord({}).__dict__))
+    line = logging.Formatter(every + " %(asctime)s: %(message)s").format(made)
+    assert line.endswith(": GET /secure-links/abc 200")

@@ -17,16 +17,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sellergate.config import LogFormat, Settings
-from sellergate.tokens.format import REDACTED, TOKEN_LIKE
+from sellergate.tokens.format import REDACTED, TOKEN_LIKE, TokenKind
 
 # Set per request by the web layer; every record logged while serving it carries the id.
 REQUEST_ID: ContextVar[str] = ContextVar("sellergate_request_id", default="")
 
+# Each pattern with the words (lower case) that any text it matches contains.
 _PATTERNS = (
     # Our tokens and secrets: the prefix stays (what kind it was), the rest goes.
-    (TOKEN_LIKE, rf"\1\2{REDACTED}"),
+    (TOKEN_LIKE, rf"\1\2{REDACTED}", tuple(kind.value for kind in TokenKind)),
     # A secure link is a secret: the path says which.
-    (re.compile(r"(/secure-links/)[^/\s?\"']+"), rf"\1{REDACTED}"),
+    (re.compile(r"(/secure-links/)[^/\s?\"']+"), rf"\1{REDACTED}", ("/secure-links/",)),
     # Credentials in query strings or form bodies.
     (
         re.compile(
@@ -34,22 +35,32 @@ _PATTERNS = (
             r"[^&\s\"']+"
         ),
         rf"\1{REDACTED}",
+        ("=",),
     ),
-    (re.compile(r"\b((?i:bearer|basic)\s+)[^\s\"',]+"), rf"\1{REDACTED}"),
+    (re.compile(r"\b((?i:bearer|basic)\s+)[^\s\"',]+"), rf"\1{REDACTED}", ("bearer", "basic")),
 )
-# All of them in one: most text (a method, a path, an address) holds none and is let through
-# after a single search, not one substitution per pattern. The patterns themselves, so the two
-# cannot disagree.
-_ANY = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _PATTERNS))
+# Most text (a method, a path, an address) holds none of the words and is let through after a
+# few substring tests. Text that holds one of them (or is not ASCII: a case-blind pattern also
+# matches some letters outside it, such as the long s) is searched with all the patterns in one,
+# and only text they match is rewritten, pattern by pattern.
+_WORDS = tuple(word.lower() for _, _, words in _PATTERNS for word in words)
+_ANY = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _, _ in _PATTERNS))
 
 # Attributes every LogRecord has; anything else was passed in ``extra`` and is logged as a field.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 def redact(text: str) -> str:
+    if text.isascii():
+        lowered = text.lower()
+        for word in _WORDS:
+            if word in lowered:
+                break
+        else:
+            return text
     if _ANY.search(text) is None:
         return text
-    for pattern, replacement in _PATTERNS:
+    for pattern, replacement, _ in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 
