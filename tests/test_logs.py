@@ -148,6 +148,10 @@ def test_an_access_record_formats_as_logger_info_would_make_it() -> None:
     for formatter in (JsonFormatter(), TextFormatter()):
         assert formatter.format(made) == formatter.format(usual)
     # Whatever a handler's format string asks for is there.
-    every = " ".join(f"%({name})s" for name in sorted(logging.makeLogRecord({}).__dict__))
+    numbers = {"created", "levelno", "lineno", "msecs", "process", "relativeCreated", "thread"}
+    every = " ".join(
+        f"%({name})d" if name in numbers else f"%({name})s"
+        for name in sorted(logging.makeLogRecord({}).__dict__)
+    )
     line = logging.Formatter(every + " %(asctime)s: %(message)s").format(made)
     assert line.endswith(": GET /secure-links/abc 200")

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -61,17 +62,16 @@ def _request_id(scope: Scope) -> str:
 
 
 # What a record made by ``Logger.info`` says of where it was made, which no formatter of ours
-# prints: neutral values instead (formatters read a record's own attributes, so they are set).
+# prints: neutral values instead, of the same types (formatters read a record's own attributes,
+# so they are set; a ``%(lineno)d`` still formats).
 _NOWHERE = {
     "pathname": "",
     "filename": "",
     "module": "",
     "funcName": "",
     "lineno": 0,
-    "thread": None,
-    "threadName": None,
-    "process": None,
-    "processName": None,
+    "threadName": "",
+    "processName": "",
     "exc_info": None,
     "exc_text": None,
     "stack_info": None,
@@ -85,14 +85,16 @@ _NOWHERE = {
 
 class AccessRecord(logging.LogRecord):
     """One access line, without what ``Logger.info`` works out for every record: the caller's
-    file, line and function (a walk up the stack), the thread and the process. Every request
-    logs one, so this is on the hot path."""
+    file, line and function (a walk up the stack) and the names of the thread and the process
+    (their ids are cheap, and kept). Every request logs one, so this is on the hot path."""
 
     def __init__(
         self, method: str, path: str, status: int, duration_ms: float, client: str
     ) -> None:
         created = time.time()
         self.__dict__.update(_NOWHERE)
+        self.process = os.getpid()
+        self.thread = threading.get_ident()
         self.args = (method, path, status)
         self.created = created
         self.msecs = int((created - int(created)) * 1000) + 0.0
