@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from live import Account, MakeServer, MakeToken, Server, free_port
 from oauth.conftest import App, Flow
@@ -166,10 +167,28 @@ def test_budgets_are_shared_through_redis(
 ) -> None:
     first = start_server(rate_limit_token="4/minute", redis_url=redis_url)
     second = start_server(rate_limit_token="4/minute", redis_url=redis_url)
-    statuses = [api(live, seller.token).status_code for live in (first, second) * 2]
-    assert statuses == [200] * 4
+    answers = [api(live, seller.token) for live in (first, second) * 2]
+    assert [answer.status_code for answer in answers] == [200] * 4
+    # One counter for both: each answer counts down from what the other left.
+    assert [int(answer.headers["ratelimit-remaining"]) for answer in answers] == [3, 2, 1, 0]
     assert api(first, seller.token).status_code == 429
     assert api(second, seller.token).status_code == 429
+
+
+@pytest.mark.databases("postgresql")
+def test_a_fixed_window_charge_does_not_read_its_counter_back(
+    start_server: StartServer, seller: Account, redis_url: str
+) -> None:
+    # The count the increment returns is the window's with this request: what remains is
+    # known without a GET (one round trip less per budget and request).
+    live = start_server(rate_limit_token="5/minute", redis_url=redis_url)
+    store = redis.Redis.from_url(redis_url)
+    store.config_resetstat()
+    answers = [api(live, seller.token) for _ in range(3)]
+    assert [int(answer.headers["ratelimit-remaining"]) for answer in answers] == [4, 3, 2]
+    commands = set(store.info("commandstats"))
+    assert "cmdstat_get" not in commands, commands
+    assert commands & {"cmdstat_incrby", "cmdstat_incr", "cmdstat_evalsha"}, commands
 
 
 def test_redis_down_fails_open_by_default(start_server: StartServer, seller: Account) -> None:
