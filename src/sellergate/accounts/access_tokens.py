@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import cast
+from typing import NotRequired, TypedDict, Unpack, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -55,58 +55,43 @@ def app_of_token(connection: Connection, digest: str) -> tuple[bool, int | None]
     return (False, None) if row is None else (True, row[0])
 
 
-def access_row(
-    *,
-    seller_id: int,
-    scopes: Iterable[Scope],
-    staging: bool,
-    expires_at: datetime | None,
-    label: str = "",
-    client_id: int | None = None,
-    grant_id: int | None = None,
-    jkt: str | None = None,
-) -> tuple[str, dict[str, object]]:
+class AccessFields(TypedDict):
+    """What a new access token is given: the arguments of :func:`access_row` and
+    :func:`mint_access_token`."""
+
+    seller_id: int
+    scopes: Iterable[Scope]
+    staging: bool
+    expires_at: datetime | None
+    label: NotRequired[str]
+    client_id: NotRequired[int | None]
+    grant_id: NotRequired[int | None]
+    jkt: NotRequired[str | None]
+
+
+def access_row(**fields: Unpack[AccessFields]) -> tuple[str, dict[str, object]]:
     """A new access token and the row that stores it (its hash, no id yet)."""
+    staging = fields["staging"]
     token = generate(TokenKind.ACCESS, staging=staging)
     row = {
         "token_hash": token_hash(token),
-        "seller_id": seller_id,
-        "client_id": client_id,
-        "grant_id": grant_id,
-        "scopes": format_scopes(scopes),
+        "seller_id": fields["seller_id"],
+        "client_id": fields.get("client_id"),
+        "grant_id": fields.get("grant_id"),
+        "scopes": format_scopes(fields["scopes"]),
         "staging": staging,
-        "label": label,
+        "label": fields.get("label", ""),
         "last_four": last_four(token),
         "created_at": utcnow(),
-        "expires_at": expires_at,
-        "jkt": jkt,
+        "expires_at": fields["expires_at"],
+        "jkt": fields.get("jkt"),
     }
     return token, row
 
 
-def mint_access_token(
-    connection: Connection,
-    *,
-    seller_id: int,
-    scopes: Iterable[Scope],
-    staging: bool,
-    expires_at: datetime | None,
-    label: str = "",
-    client_id: int | None = None,
-    grant_id: int | None = None,
-    jkt: str | None = None,
-) -> MintedToken:
+def mint_access_token(connection: Connection, **fields: Unpack[AccessFields]) -> MintedToken:
     """Store a new access token (its hash only) with one INSERT; the token is returned once."""
-    token, row = access_row(
-        seller_id=seller_id,
-        scopes=scopes,
-        staging=staging,
-        expires_at=expires_at,
-        label=label,
-        client_id=client_id,
-        grant_id=grant_id,
-        jkt=jkt,
-    )
+    token, row = access_row(**fields)
     return MintedToken(token, store_access_row(connection, row))
 
 

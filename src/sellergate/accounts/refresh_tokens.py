@@ -17,7 +17,7 @@ written out.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import cast
+from typing import NotRequired, TypedDict, Unpack, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
@@ -51,62 +51,45 @@ _MINTED = (
 _INSERT = Prebuilt(insert(_REFRESH).values({name: bindparam(name) for name in _MINTED}))
 
 
-def refresh_row(
-    *,
-    grant_id: int,
-    client_pk: int,
-    seller_id: int,
-    scopes: str,
-    staging: bool,
-    ttl: timedelta,
-    parent_id: int | None = None,
-    access_token_id: int | None = None,
-    jkt: str | None = None,
-) -> tuple[str, dict[str, object]]:
+class RefreshFields(TypedDict):
+    """What a new refresh token is given: the arguments of :func:`refresh_row` and
+    :func:`mint_refresh_token`."""
+
+    grant_id: int
+    client_pk: int
+    seller_id: int
+    scopes: str
+    staging: bool
+    ttl: timedelta
+    parent_id: NotRequired[int | None]
+    access_token_id: NotRequired[int | None]
+    jkt: NotRequired[str | None]
+
+
+def refresh_row(**fields: Unpack[RefreshFields]) -> tuple[str, dict[str, object]]:
     """A new refresh token and the row that stores it (its hash, no id yet)."""
+    staging = fields["staging"]
     token = generate(TokenKind.REFRESH, staging=staging)
     now = utcnow()
     row = {
         "token_hash": token_hash(token),
-        "grant_id": grant_id,
-        "client_id": client_pk,
-        "seller_id": seller_id,
-        "scopes": scopes,
+        "grant_id": fields["grant_id"],
+        "client_id": fields["client_pk"],
+        "seller_id": fields["seller_id"],
+        "scopes": fields["scopes"],
         "staging": staging,
         "created_at": now,
-        "expires_at": now + ttl,
-        "parent_id": parent_id,
-        "access_token_id": access_token_id,
-        "jkt": jkt,
+        "expires_at": now + fields["ttl"],
+        "parent_id": fields.get("parent_id"),
+        "access_token_id": fields.get("access_token_id"),
+        "jkt": fields.get("jkt"),
     }
     return token, row
 
 
-def mint_refresh_token(
-    connection: Connection,
-    *,
-    grant_id: int,
-    client_pk: int,
-    seller_id: int,
-    scopes: str,
-    staging: bool,
-    ttl: timedelta,
-    parent_id: int | None = None,
-    access_token_id: int | None = None,
-    jkt: str | None = None,
-) -> str:
+def mint_refresh_token(connection: Connection, **fields: Unpack[RefreshFields]) -> str:
     """Store a new refresh token (its hash only); the token is returned once."""
-    token, row = refresh_row(
-        grant_id=grant_id,
-        client_pk=client_pk,
-        seller_id=seller_id,
-        scopes=scopes,
-        staging=staging,
-        ttl=ttl,
-        parent_id=parent_id,
-        access_token_id=access_token_id,
-        jkt=jkt,
-    )
+    token, row = refresh_row(**fields)
     _INSERT.rowcount(connection, row)
     return token
 
