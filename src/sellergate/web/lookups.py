@@ -32,6 +32,7 @@ there: the read's own transaction costs what the write lock saves).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -54,7 +55,7 @@ K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
 
 
-class _Lookups(Generic[K, R]):
+class _Lookups(ABC, Generic[K, R]):
     """One per process: the database calls of one kind of lookup, and its batches, coalesced
     on a networked database unless ``SELLERGATE_COALESCE_LOOKUPS`` is off."""
 
@@ -65,8 +66,10 @@ class _Lookups(Generic[K, R]):
         self.coalesced = coalesce and not self.calls.reads_inline
         self.batches: Coalescer[K, R] = Coalescer(self._batch, BatchSizes(observe))
 
+    @abstractmethod
     async def _batch(self, keys: list[K]) -> Sequence[R | Exception]:
-        raise NotImplementedError
+        """The answer to each key of a batch, in order (an exception for a caller's own
+        failure)."""
 
 
 class BearerLookups(_Lookups[str, AuthContext]):
