@@ -15,9 +15,12 @@ use :class:`live.LiveServer` instead; both have ``url``, ``app``, ``client()`` a
 
 from __future__ import annotations
 
+import asyncio
 import functools
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -25,6 +28,29 @@ from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
 BASE_URL = "http://127.0.0.1:8000"
+
+T = TypeVar("T")
+# One request, sent by the client it is given.
+Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+
+
+def on_own_loop(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``main()`` on an event loop of its own, in a thread (Playwright may hold one here)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, main()).result(timeout=60)
+
+
+def together(app: Any, sends: Iterable[Send]) -> list[httpx.Response]:
+    """Requests sent to ``app`` all at once, so that what it batches (web.lookups) can batch
+    them, on an event loop of their own (:func:`on_own_loop`), without the app's lifespan.
+    Their answers, in order."""
+
+    async def main() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+            return list(await asyncio.gather(*(send(http) for send in sends)))
+
+    return on_own_loop(main)
 
 
 class _PortalTransport(httpx.BaseTransport):

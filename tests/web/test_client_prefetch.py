@@ -4,10 +4,8 @@ as before, and what the app became after it was read is still checked in the tra
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import event, select
 
+from inprocess import Send, together
 from sellergate.accounts.clients import (
     disable_client,
     find_client_record,
@@ -95,6 +94,10 @@ def refresh_form(token: str) -> dict[str, str]:
     return {"grant_type": "refresh_token", "refresh_token": token}
 
 
+def refresh(token: str, auth: httpx.Auth) -> Send:
+    return lambda http: http.post(TOKEN_PATH, data=refresh_form(token), auth=auth)
+
+
 @pytest.mark.databases("postgresql")
 def test_concurrent_token_requests_share_one_read_of_their_app(
     settings: Settings, db: Database, client_reads: list[str]
@@ -107,18 +110,8 @@ def test_concurrent_token_requests_share_one_read_of_their_app(
     asked += [(seeded.refresh_tokens[5], wrong, 401), (seeded.refresh_tokens[5], unknown, 401)]
     app = create_app(settings, db)
 
-    async def main() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as h:
-            return list(
-                await asyncio.gather(
-                    *(h.post(TOKEN_PATH, data=refresh_form(t), auth=a) for t, a, _ in asked)
-                )
-            )
-
     client_reads.clear()
-    with ThreadPoolExecutor(1) as thread:
-        answers = thread.submit(asyncio.run, main()).result(timeout=60)
+    answers = together(app, [refresh(token, auth) for token, auth, _ in asked])
     for (_, _, status), answer in zip(asked, answers, strict=True):
         assert answer.status_code == status, answer.text
     assert {a.json()["error"] for a in answers[5:]} == {"invalid_client"}
@@ -145,14 +138,8 @@ def test_sqlite_reads_the_app_in_the_transaction(
     app = create_app(settings, db)
     auth = httpx.BasicAuth(seeded.client_id, seeded.secret)
 
-    async def main() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as h:
-            return await h.post(TOKEN_PATH, data=refresh_form(seeded.refresh_tokens[0]), auth=auth)
-
     client_reads.clear()
-    with ThreadPoolExecutor(1) as thread:
-        answer = thread.submit(asyncio.run, main()).result(timeout=60)
+    (answer,) = together(app, [refresh(seeded.refresh_tokens[0], auth)])
     assert answer.status_code == 200, answer.text
     assert len(client_reads) == 1 and app.state.clients.batches.sizes.batches == 0
 

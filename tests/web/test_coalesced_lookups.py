@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from graphql import OperationDefinitionNode, parse
 from sqlalchemy import event, text
 
 from gateway.support import AppToken, app_token
+from inprocess import Send, on_own_loop, together
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.bearer import AuthContext, BearerVerifier, LastUsedRecorder
 from sellergate.accounts.clients import disable_client
@@ -46,12 +46,6 @@ from sellergate.web.lookups import BearerLookups, Prefetched, PrefetchedStorage
 T = TypeVar("T")
 ME = {"query": "{ me { id username } }"}
 OAUTH_SCOPES = [Scope.READ_ORDERS]
-
-
-def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """``main()`` on an event loop of its own, in a thread (Playwright may hold one here)."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, main()).result(timeout=60)
 
 
 @dataclass
@@ -148,7 +142,7 @@ def test_a_mixed_batch_is_one_statement_and_each_caller_gets_its_own_answer(
         return await asyncio.gather(*loads, return_exceptions=True)
 
     lookups_seen.clear()
-    answers = run(main)
+    answers = on_own_loop(main)
     assert len(lookups_seen) == 1, lookups_seen
     assert coalescer.sizes.batches == 1 and coalescer.sizes.largest == len(names) + 1
     outcome = dict(zip(names, answers, strict=False))
@@ -194,16 +188,15 @@ def _app(settings: Settings, db: Database) -> Any:
     return create_app(settings, db)
 
 
-async def _concurrently(app: Any, requests: list[tuple[str, str, dict[str, str]]]) -> list[Any]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+def _concurrently(
+    app: Any, requests: list[tuple[str, str, dict[str, str]]]
+) -> list[httpx.Response]:
+    def send(method: str, path: str, headers: dict[str, str]) -> Send:
+        if method == "POST":
+            return lambda http: http.post(path, json=ME, headers=headers)
+        return lambda http: http.get(path, headers=headers)
 
-        def send(method: str, path: str, headers: dict[str, str]) -> Awaitable[httpx.Response]:
-            if method == "POST":
-                return http.post(path, json=ME, headers=headers)
-            return http.get(path, headers=headers)
-
-        return list(await asyncio.gather(*(send(*request) for request in requests)))
+    return together(app, [send(*request) for request in requests])
 
 
 GATEWAY_ROUTES = '[[route]]\nmethods = ["GET"]\npath = "/v1/**"\nscopes = []\n'
@@ -228,7 +221,7 @@ def test_concurrent_api_and_gateway_requests_share_one_lookup(
     gateway = {"Authorization": f"Bearer {tokens.good}", "X-Original-URI": "/v1/orders"}
     requests.append(("GET", "/gateway/verify", {"X-Original-Method": "GET", **gateway}))
     lookups_seen.clear()
-    responses = run(lambda: _concurrently(app, requests))
+    responses = _concurrently(app, requests)
     assert len(lookups_seen) == 1, lookups_seen
     sizes = app.state.lookups.batches.sizes
     assert (sizes.batches, sizes.largest) == (1, len(requests))
@@ -243,7 +236,7 @@ def test_concurrent_api_and_gateway_requests_share_one_lookup(
     verdict = responses[-1]
     assert verdict.status_code == 200 and "x-sellergate-seller-id" in verdict.headers
     # The batch's size is in /metrics.
-    metrics = run(lambda: _concurrently(app, [("GET", "/metrics", {})]))[0].text
+    metrics = _concurrently(app, [("GET", "/metrics", {})])[0].text
     assert 'sellergate_lookup_batch_size_count{lookup="bearer"} 1.0' in metrics
     assert f'sellergate_lookup_batch_size_sum{{lookup="bearer"}} {len(requests)}.0' in metrics
 
@@ -264,10 +257,10 @@ def test_a_revocation_is_seen_by_the_next_request(
         )
     app = _app(settings, db)
     request = [("POST", "/seller-api/graphql", {"Authorization": f"Bearer {minted.token}"})] * 3
-    assert [r.status_code for r in run(lambda: _concurrently(app, request))] == [200] * 3
+    assert [r.status_code for r in _concurrently(app, request)] == [200] * 3
     with db.session(write=True) as session:
         revoke_token(session, minted.token_id)
-    answers = run(lambda: _concurrently(app, request))
+    answers = _concurrently(app, request)
     assert [r.status_code for r in answers] == [401] * 3
     assert app.state.lookups.batches.sizes.batches == 2
 
@@ -281,7 +274,7 @@ def test_turned_off_each_request_looks_up_alone(
     app = _app(settings, db)
     request = [("POST", "/seller-api/graphql", {"Authorization": f"Bearer {tokens.good}"})] * 4
     lookups_seen.clear()
-    assert [r.status_code for r in run(lambda: _concurrently(app, request))] == [200] * 4
+    assert [r.status_code for r in _concurrently(app, request)] == [200] * 4
     assert len(lookups_seen) == 4
     assert app.state.lookups.batches.sizes.batches == 0
 
@@ -311,7 +304,7 @@ def test_a_database_fault_answers_503_to_every_caller_of_the_batch(
             for token in tokens
         ]
         with caplog.at_level(logging.WARNING, logger="sellergate.database"):
-            answers = run(lambda: _concurrently(app, requests))
+            answers = _concurrently(app, requests)
     finally:
         db.dispose()
     assert [r.status_code for r in answers] == [503] * 6
@@ -354,7 +347,7 @@ def test_a_lone_load_goes_at_once_and_arrivals_during_a_batch_form_the_next() ->
         answers = await asyncio.gather(first, *later, return_exceptions=True)
         return turns, answers
 
-    turns, answers = run(main)
+    turns, answers = on_own_loop(main)
     assert turns <= 3  # the load task, the dispatch, the batch task: no timer
     assert batches == [["a"], ["b", "bad", "c"]]
     assert answers[:2] == ["A", "B"] and answers[3] == "C"
@@ -369,7 +362,7 @@ def test_a_failing_batch_fails_each_of_its_callers() -> None:
         coalescer: Coalescer[str, str] = Coalescer(batch)
         return await asyncio.gather(*(coalescer.load(k) for k in "xyz"), return_exceptions=True)
 
-    answers = run(main)
+    answers = on_own_loop(main)
     assert all(isinstance(answer, ConnectionError) for answer in answers)
 
 
@@ -457,20 +450,11 @@ def test_concurrent_introspections_share_their_reads(
     ]
     app = _app(settings, db)
 
-    async def main() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as h:
-            return list(
-                await asyncio.gather(
-                    *(
-                        h.post(INTROSPECT_PATH, data={"token": token}, auth=auth)
-                        for token, auth, _, _ in asked
-                    )
-                )
-            )
+    def introspect(token: str, auth: httpx.Auth) -> Send:
+        return lambda http: http.post(INTROSPECT_PATH, data={"token": token}, auth=auth)
 
     selects_seen.clear()
-    answers = run(main)
+    answers = together(app, [introspect(token, auth) for token, auth, _, _ in asked])
     for (_, _, status, active), answer in zip(asked, answers, strict=True):
         assert answer.status_code == status
         if active is not None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Connection, text
 
+from inprocess import on_own_loop
 from overlap import Overlap
 from sellergate.config import ConfigError, Settings, load_settings
 from sellergate.storage.database import POOL_SIZE, Database
@@ -32,9 +32,7 @@ def test_sqlite_writes_queue_in_the_process(db: Database, database: str) -> None
     async def main() -> list[int]:
         return await asyncio.gather(*(calls[n % 2].write(write, n) for n in range(8)))
 
-    # On a loop of its own, in a thread: Playwright's synchronous API may keep one running here.
-    with ThreadPoolExecutor(1) as thread:
-        assert thread.submit(asyncio.run, main()).result(timeout=60) == list(range(8))
+    assert on_own_loop(main) == list(range(8))
     if database == "sqlite":
         assert overlap.most == 1
         assert order == list(range(8)), "handed over in arrival order"
@@ -64,8 +62,7 @@ def test_calls_in_threads_run_at_most_the_configured_number_at_once(
         writes = [calls.write(write, n) for n in range(8, 16)]
         return await asyncio.gather(*reads, *writes)
 
-    with ThreadPoolExecutor(1) as thread:
-        assert thread.submit(asyncio.run, main()).result(timeout=60) == list(range(16))
+    assert on_own_loop(main) == list(range(16))
     assert overlap.most == 3, "every call ran, never more than three at once"
 
 
