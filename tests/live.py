@@ -37,6 +37,7 @@ from sellergate.config import Settings
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
 from sellergate.web.app import create_app
+from sellergate.web.protocol import CoalescingHttpToolsProtocol
 
 PASSWORD = "correct-horse-battery"
 
@@ -68,6 +69,7 @@ class LiveServer:
             log_level="warning",
             access_log=False,
             proxy_headers=False,  # as `sellergate serve`: the app decides whom to believe
+            http=CoalescingHttpToolsProtocol,  # as `sellergate serve`
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

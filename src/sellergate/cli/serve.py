@@ -56,13 +56,15 @@ def metrics_directory() -> Iterator[Path]:
 def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn  # loaded only to serve: every other command starts without it
 
+    from sellergate.web.protocol import CoalescingHttpToolsProtocol
+
     uvicorn.run(
         FACTORY,
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,
         loop="uvloop",
         # Our own access log (web.requestlog) replaces uvicorn's: structured, redacted.
         access_log=False,
