@@ -9,7 +9,7 @@ revoked are decided by the core (:mod:`sellergate.oauth.rotation`) over either s
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sellergate.oauth.records import (
@@ -204,29 +204,31 @@ class MemoryStorage:
     def _by_id(self, token_id: int) -> Token:
         return next(t for t in self.tokens.values() if t.id == token_id)
 
-    def lock_refresh_token(self, token: str, client_pk: int) -> PresentedRefreshToken | None:
+    def claim_refresh_token(
+        self, token: str, client_pk: int, *, now: datetime, proof_jkt: str | None
+    ) -> PresentedRefreshToken | None:
         with self._lock:
             row = self.tokens.get(token_hash(token))
             if row is None or row.kind is not TokenKind.REFRESH or row.client_pk != client_pk:
                 return None
             family = self.families[row.grant_id]
             client = next(c for c in self.clients.values() if c.pk == family.client_pk)
-            return PresentedRefreshToken(
+            presented = PresentedRefreshToken(
                 ClaimedRefreshToken(row.id, row.grant_id, row.seller_id, row.scopes),
                 RefreshTokenState(row.used_at, row.revoked_at, row.expires_at),
                 grant_revoked=family.revoked_at is not None,
                 client_disabled=client.disabled,
                 jkt=row.jkt,
             )
+            if not presented.may_spend(now, proof_jkt):
+                return presented
+            row.used_at = now
+            return replace(presented, spent=True)
 
-    def spend_refresh_token(self, token_id: int, now: datetime) -> RefreshTokenState | None:
+    def refresh_token_state(self, token_id: int) -> RefreshTokenState:
         with self._lock:
             row = self._by_id(token_id)
-            state = RefreshTokenState(row.used_at, row.revoked_at, row.expires_at)
-            if not state.live(now):
-                return state
-            row.used_at = now
-            return None
+            return RefreshTokenState(row.used_at, row.revoked_at, row.expires_at)
 
     def replace_unused_pair(self, token_id: int, now: datetime) -> ClaimedRefreshToken | None:
         with self._lock:

@@ -126,11 +126,15 @@ class SqlOAuthStorage(DatabaseHandle):
         codes.bind_code(self.session, code_id, grant_id)
         return grant_id
 
-    def lock_refresh_token(self, token: str, client_pk: int) -> PresentedRefreshToken | None:
-        return refresh_tokens.lock_refresh_token(self.connection, token, client_pk)
+    def claim_refresh_token(
+        self, token: str, client_pk: int, *, now: datetime, proof_jkt: str | None
+    ) -> PresentedRefreshToken | None:
+        return refresh_tokens.claim_refresh_token(
+            self.connection, token, client_pk, now=now, proof_jkt=proof_jkt
+        )
 
-    def spend_refresh_token(self, token_id: int, now: datetime) -> RefreshTokenState | None:
-        return refresh_tokens.spend_refresh_token(self.connection, token_id, now)
+    def refresh_token_state(self, token_id: int) -> RefreshTokenState:
+        return refresh_tokens.refresh_token_state(self.connection, token_id)
 
     def replace_unused_pair(self, token_id: int, now: datetime) -> ClaimedRefreshToken | None:
         return refresh_tokens.replace_unused_pair(self.connection, token_id, now)

@@ -1,14 +1,14 @@
 """Refresh tokens in the database (RFC 6749 §6): find and lock, spend, replace, mint.
 
 The storage side of :mod:`sellergate.oauth.rotation`, which decides everything: these functions
-only run one statement each (two for a replaced pair), found by the token's hash or by id. Each
-token records its parent, and a token has at most one child (a unique column), so a family is
-one chain.
+run a statement or two each, found by the token's hash or by id. Each token records its parent,
+and a token has at most one child (a unique column), so a family is one chain.
 
-A refresh runs, in one transaction: the lookup that also locks the grant (refused if the grant
-is revoked or the app disabled; see the lock order in :mod:`sellergate.accounts.families`), the
-conditional UPDATE that spends the token (of concurrent claims exactly one wins), and the
-INSERT of the new pair (one statement on PostgreSQL, two on SQLite: :func:`mint_token_pair`).
+A refresh runs, in one transaction: the lookup that also locks the grant (see the lock order in
+:mod:`sellergate.accounts.families`) and the conditional UPDATE that spends the token if it may
+be spent (of concurrent claims exactly one wins), one statement on PostgreSQL and two on SQLite
+(:func:`claim_refresh_token`); then the INSERT of the new pair, one statement on PostgreSQL and
+two on SQLite (:func:`mint_token_pair`).
 They are the statements of every refresh, so they are prebuilt and run on the driver's cursor
 (:mod:`sellergate.storage.prebuilt`), with the columns' Python-side defaults (``created_at``)
 written out.
@@ -16,10 +16,11 @@ written out.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
-from typing import NotRequired, TypedDict, Unpack, cast
+from typing import Any, NotRequired, TypedDict, Unpack, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, String, Table, bindparam, exists, insert, or_, select, update
 
 from sellergate.accounts.access_tokens import MINTED, access_row, store_access_row
 from sellergate.oauth.records import (
@@ -160,8 +161,8 @@ def mint_token_pair(connection: Connection, pair: PairToMint) -> tuple[str, str]
 # FOR SHARE: two refreshes of one grant that both held a shared lock and then both revoked on
 # reuse would deadlock upgrading it; a grant has one chain, so serializing its refreshes costs
 # nothing. Under READ COMMITTED a locking read that waited returns the grant as the revoking
-# transaction committed it (the token's own columns may be older: the claim re-checks them).
-_LOCK = Prebuilt(
+# transaction committed it (the token's own columns may be older: the spend re-checks them).
+_PRESENTED = (
     select(
         RefreshToken.id,
         RefreshToken.grant_id,
@@ -170,8 +171,8 @@ _LOCK = Prebuilt(
         RefreshToken.used_at,
         RefreshToken.revoked_at,
         RefreshToken.expires_at,
-        Grant.revoked_at.is_not(None),
-        Client.disabled_at.is_not(None),
+        Grant.revoked_at.is_not(None).label("grant_revoked"),
+        Client.disabled_at.is_not(None).label("client_disabled"),
         RefreshToken.jkt,
     )
     .join(Grant, Grant.id == RefreshToken.grant_id)
@@ -182,14 +183,45 @@ _LOCK = Prebuilt(
     )
     .with_for_update(of=Grant)
 )
+_LOCK = Prebuilt(_PRESENTED)
+
+# The spend: a conditional write, so of concurrent claims exactly one wins. A claim that queued
+# behind another's lock finds the row changed, and PostgreSQL checks these conditions again on
+# the row as that one committed it.
+_LIVE = (
+    RefreshToken.used_at.is_(None),
+    RefreshToken.revoked_at.is_(None),
+    RefreshToken.expires_at > bindparam("now"),
+)
+_SPEND = Prebuilt(
+    update(_REFRESH)
+    .where(RefreshToken.id == bindparam("token_id"), *_LIVE)
+    .values(used_at=bindparam("now"))
+)
+
+# On PostgreSQL the lookup, the lock and the spend are one statement (one round trip less per
+# refresh): the spend is a data-modifying CTE over the locked row, under the conditions of
+# PresentedRefreshToken.may_spend written in SQL, and the answer says whether it spent.
+_LOCKED = _PRESENTED.cte("presented")
+_SPENT = (
+    update(_REFRESH)
+    .where(
+        RefreshToken.id == _LOCKED.c.id,
+        *_LIVE,
+        _LOCKED.c.grant_revoked.is_(False),
+        _LOCKED.c.client_disabled.is_(False),
+        or_(_LOCKED.c.jkt.is_(None), _LOCKED.c.jkt == bindparam("proof_jkt", type_=String)),
+    )
+    .values(used_at=bindparam("now"))
+    .returning(RefreshToken.id)
+    .cte("spent")
+)
+_CLAIM = Prebuilt(
+    select(*_LOCKED.c, exists(select(_SPENT.c.id)).label("spent")).select_from(_LOCKED)
+)
 
 
-def lock_refresh_token(
-    connection: Connection, token: str, client_pk: int
-) -> PresentedRefreshToken | None:
-    row = _LOCK.first(connection, {"digest": token_hash(token), "client_pk": client_pk})
-    if row is None:
-        return None
+def _presented(row: tuple[Any, ...], *, spent: bool) -> PresentedRefreshToken:
     token_id, grant_id, seller_id, scopes, used_at, revoked_at, expires_at = row[:7]
     return PresentedRefreshToken(
         ClaimedRefreshToken(token_id, grant_id, seller_id, scopes),
@@ -197,29 +229,36 @@ def lock_refresh_token(
         grant_revoked=row[7],
         client_disabled=row[8],
         jkt=row[9],
+        spent=spent,
     )
 
 
-_SPEND = Prebuilt(
-    update(_REFRESH)
-    .where(
-        RefreshToken.id == bindparam("token_id"),
-        RefreshToken.used_at.is_(None),
-        RefreshToken.revoked_at.is_(None),
-        RefreshToken.expires_at > bindparam("now"),
-    )
-    .values(used_at=bindparam("now"))
-)
+def claim_refresh_token(
+    connection: Connection, token: str, client_pk: int, *, now: datetime, proof_jkt: str | None
+) -> PresentedRefreshToken | None:
+    """Find and lock, and spend if it may be spent (see :meth:`RefreshTokenStorage
+    .claim_refresh_token`): one statement on PostgreSQL, two elsewhere."""
+    found = {"digest": token_hash(token), "client_pk": client_pk}
+    if connection.dialect.name == "postgresql":
+        row = _CLAIM.first(connection, {**found, "now": now, "proof_jkt": proof_jkt})
+        return None if row is None else _presented(row[:-1], spent=bool(row[-1]))
+    row = _LOCK.first(connection, found)
+    if row is None:
+        return None
+    presented = _presented(row, spent=False)
+    if presented.may_spend(now, proof_jkt):
+        spend = {"token_id": presented.token.id, "now": now}
+        if _SPEND.rowcount(connection, spend) == 1:
+            return dataclasses.replace(presented, spent=True)
+    return presented
+
+
 _STATE = select(RefreshToken.used_at, RefreshToken.revoked_at, RefreshToken.expires_at).where(
     RefreshToken.id == bindparam("token_id")
 )
 
 
-def spend_refresh_token(
-    connection: Connection, token_id: int, now: datetime
-) -> RefreshTokenState | None:
-    if _SPEND.rowcount(connection, {"token_id": token_id, "now": now}) == 1:
-        return None
+def refresh_token_state(connection: Connection, token_id: int) -> RefreshTokenState:
     used_at, revoked_at, expires_at = connection.execute(_STATE, {"token_id": token_id}).one()
     return RefreshTokenState(used_at, revoked_at, expires_at)
 

@@ -150,7 +150,8 @@ class RefreshTokenState:
 @dataclass(frozen=True, slots=True)
 class PresentedRefreshToken:
     """A presented refresh token as found, with its family locked for this transaction
-    (RFC 6749 §6): the token's state as read, and whether its family may still refresh."""
+    (RFC 6749 §6): the token's state as read, whether its family may still refresh, and
+    whether the claim that found it spent it."""
 
     token: ClaimedRefreshToken
     state: RefreshTokenState
@@ -158,6 +159,20 @@ class PresentedRefreshToken:
     client_disabled: bool
     # RFC 9449 §5: the thumbprint of the DPoP key the token is bound to; None: not bound.
     jkt: str | None = None
+    # Whether the claim that found it spent it (RefreshTokenStorage.claim_refresh_token).
+    spent: bool = False
+
+    def may_spend(self, now: datetime, proof_jkt: str | None) -> bool:
+        """Whether a claim at ``now``, with a DPoP proof by the key ``proof_jkt`` (or none),
+        spends the token: it is live, its family is not revoked, its app is not disabled, and
+        a token bound to a key is presented with a proof by that key. The one rule; the
+        PostgreSQL claim (:mod:`sellergate.accounts.refresh_tokens`) writes it in SQL."""
+        return (
+            self.state.live(now)
+            and not self.grant_revoked
+            and not self.client_disabled
+            and (self.jkt is None or self.jkt == proof_jkt)
+        )
 
 
 def is_loopback(host: str | None) -> bool:

@@ -14,15 +14,19 @@ one chain. A token that cannot be spent is, in this order:
   used), or a token that died alone (a pair replaced by a retry: its holder never presented
   the token it got). Either means two parties hold the family: it is revoked, every token of it.
 
-Under the family's lock (:meth:`RefreshTokenStorage.lock_refresh_token`), refreshes of one
+Under the family's lock (:meth:`RefreshTokenStorage.claim_refresh_token`), refreshes of one
 family run one at a time, so each of these decisions sees the last one's outcome; the
-conditional writes of the storage make each step one-time even so.
+conditional writes of the storage make each step one-time even so. The claim spends a token
+that :meth:`~sellergate.oauth.records.PresentedRefreshToken.may_spend` in the step that finds
+it (one statement on PostgreSQL); every other case is decided here, from what it found.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from sellergate.errors import InvalidGrant
 from sellergate.oauth.dpop import Proof
@@ -63,23 +67,32 @@ def spend(
     the same statement that reads the binding, is let go when the transaction ends)."""
     if not _well_formed(token, staging):
         raise InvalidGrant("the refresh token is malformed or for another environment")
-    presented = storage.lock_refresh_token(token, client_pk)
+    now = datetime.now(UTC)
+    presented = storage.claim_refresh_token(
+        token, client_pk, now=now, proof_jkt=None if proof is None else proof.jkt
+    )
     if presented is None:
         raise InvalidGrant("the refresh token is not valid for this client")
-    check_key(presented.jkt, proof, "the refresh token")
-    if presented.client_disabled:
-        raise InvalidGrant("the app was disabled")
-    if presented.grant_revoked:
-        raise InvalidGrant("the authorization was revoked; ask the seller to connect again")
+    try:
+        check_key(presented.jkt, proof, "the refresh token")
+        if presented.client_disabled:
+            raise InvalidGrant("the app was disabled")
+        if presented.grant_revoked:
+            raise InvalidGrant("the authorization was revoked; ask the seller to connect again")
+    except OAuth2Error as refused:
+        if presented.spent:
+            # The storage spent what these rules refuse (its SQL and may_spend disagree): a
+            # refusal would commit a spent token with no pair for it. Roll back instead.
+            raise RuntimeError("the storage spent a refresh token that is refused") from refused
+        raise
+    if presented.spent:
+        return presented.token
+    # Not spent, and decided on the token's state as it is now. A state read before the lock
+    # was granted may still say live: another refresh spent the token first.
     now = datetime.now(UTC)
     state = presented.state
     if state.live(now):
-        # The state may predate the lock: the conditional write decides, and answers the
-        # state as it is now if another refresh spent the token first.
-        lost_race = storage.spend_refresh_token(presented.token.id, now)
-        if lost_race is None:
-            return presented.token
-        state = lost_race
+        state = storage.refresh_token_state(presented.token.id)
     grant_id = presented.token.grant_id
     if state.used_at is not None:
         if now - state.used_at <= window:

@@ -13,7 +13,7 @@ and revoke, and keep these contracts:
 
 - one-time things (a code, a refresh token, a lost pair replaced by a retry) are claimed by
   conditional writes: of concurrent claims exactly one wins;
-- :meth:`RefreshTokenStorage.lock_refresh_token` locks the token's family until the transaction
+- :meth:`RefreshTokenStorage.claim_refresh_token` locks the token's family until the transaction
   ends, so the refreshes of one family and its revocation are serialized (the lock order is in
   :mod:`sellergate.accounts.families`).
 """
@@ -81,15 +81,20 @@ class FamilyStorage(Protocol):
 class RefreshTokenStorage(Protocol):
     """Refresh tokens (RFC 6749 §6) as :mod:`sellergate.oauth.rotation` spends them."""
 
-    def lock_refresh_token(self, token: str, client_pk: int) -> PresentedRefreshToken | None:
+    def claim_refresh_token(
+        self, token: str, client_pk: int, *, now: datetime, proof_jkt: str | None
+    ) -> PresentedRefreshToken | None:
         """The app's refresh token ``token`` (``None`` if it has none such), its family locked
-        until the transaction ends. The token's state may be older than the lock (a claim that
-        queued behind another reads it as it was); the family's is as the lock found it."""
+        until the transaction ends, and spent in the same step if
+        :meth:`~sellergate.oauth.records.PresentedRefreshToken.may_spend` at ``now`` with a
+        proof by ``proof_jkt`` (a conditional write: of concurrent claims exactly one spends
+        it); ``spent`` says whether this call did. The token's state is as read, and may be
+        older than the lock (a claim that queued behind another reads it as it was, and does
+        not spend it); the family's is as the lock found it."""
         ...
 
-    def spend_refresh_token(self, token_id: int, now: datetime) -> RefreshTokenState | None:
-        """Spend the token if it is live at ``now`` (conditional write: ``None``, spent by this
-        call); otherwise its current state."""
+    def refresh_token_state(self, token_id: int) -> RefreshTokenState:
+        """The token's state as it is now (a claim that lost the race reads it again)."""
         ...
 
     def replace_unused_pair(self, token_id: int, now: datetime) -> ClaimedRefreshToken | None:

@@ -1,0 +1,145 @@
+"""The refresh claim (``accounts.refresh_tokens.claim_refresh_token``) spends a token exactly when
+``PresentedRefreshToken.may_spend`` says so: on PostgreSQL that rule is written again in SQL,
+in the one statement that finds, locks and spends, and here the two are held to each other over
+every combination of the token's state, its family, its app and its key."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select, update
+
+from gateway.support import app_token
+from sellergate.accounts.refresh_tokens import claim_refresh_token, mint_refresh_token
+from sellergate.accounts.sellers import create_seller
+from sellergate.scopes import Scope
+from sellergate.storage.database import Database
+from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
+from sellergate.tokens.hashing import token_hash
+
+KEY, OTHER_KEY = "k" * 43, "o" * 43
+STATES = ("live", "used", "revoked", "expired")
+# (the key the token is bound to, the key of the proof presented with it)
+BINDINGS = ((None, None), (None, KEY), (KEY, KEY), (KEY, OTHER_KEY), (KEY, None))
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_the_claim_spends_exactly_what_may_be_spent(
+    db: Database, database: str, state: str
+) -> None:
+    now = datetime.now(UTC)
+    with db.session(write=True) as session:
+        seller = create_seller(session, "alice", "alice@example.com", None)
+        app = app_token(session, db.settings, seller.id, [Scope.READ_ORDERS])
+        client_pk = session.scalar(
+            select(AccessToken.client_id).where(AccessToken.id == app.token_id)
+        )
+        assert client_pk is not None
+        grant_id = session.scalar(
+            select(AccessToken.grant_id).where(AccessToken.id == app.token_id)
+        )
+        assert grant_id is not None
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        if not str(args[2]).startswith("BEGIN"):
+            statements.append(str(args[2]))
+
+    outcomes = set()
+    for grant_revoked, client_disabled, (bound, proof) in itertools.product(
+        (False, True), (False, True), BINDINGS
+    ):
+        with db.session(write=True) as session:
+            connection = session.connection()
+            token = mint_refresh_token(
+                connection,
+                grant_id=grant_id,
+                client_pk=client_pk,
+                seller_id=seller.id,
+                scopes="",
+                staging=True,
+                ttl=timedelta(days=1),
+                jkt=bound,
+            )
+            changes = {
+                "live": {},
+                "used": {"used_at": now - timedelta(seconds=5)},
+                "revoked": {"revoked_at": now - timedelta(seconds=5)},
+                "expired": {"expires_at": now - timedelta(seconds=5)},
+            }[state]
+            if changes:
+                connection.execute(
+                    update(RefreshToken)
+                    .where(RefreshToken.token_hash == token_hash(token))
+                    .values(**changes)
+                )
+            connection.execute(
+                update(Grant)
+                .where(Grant.id == grant_id)
+                .values(revoked_at=now if grant_revoked else None)
+            )
+            connection.execute(
+                update(Client)
+                .where(Client.id == client_pk)
+                .values(disabled_at=now if client_disabled else None)
+            )
+        statements.clear()
+        with db.session(write=True) as session:
+            event.listen(db.engine, "before_cursor_execute", record)
+            try:
+                presented = claim_refresh_token(
+                    session.connection(), token, client_pk, now=now, proof_jkt=proof
+                )
+            finally:
+                event.remove(db.engine, "before_cursor_execute", record)
+        assert presented is not None
+        case = (state, grant_revoked, client_disabled, bound, proof)
+        expected = presented.may_spend(now, proof)
+        assert presented.spent is expected, case
+        # The state answered is the one found, before the spend.
+        assert presented.state.live(now) is (state == "live"), case
+        with db.session() as session:
+            used_at = session.scalar(
+                select(RefreshToken.used_at).where(RefreshToken.token_hash == token_hash(token))
+            )
+        assert (used_at == now) is expected, case
+        if database == "postgresql":
+            assert len(statements) == 1, statements
+        else:
+            assert len(statements) == (2 if expected else 1), statements
+        outcomes.add(expected)
+    # Each state met both answers where it could: only a live token is ever spent.
+    assert outcomes == ({True, False} if state == "live" else {False})
+
+
+def test_an_unknown_token_or_another_apps_is_not_found(db: Database) -> None:
+    now = datetime.now(UTC)
+    with db.session(write=True) as session:
+        seller = create_seller(session, "alice", "alice@example.com", None)
+        app = app_token(session, db.settings, seller.id, [Scope.READ_ORDERS])
+        row = session.execute(
+            select(AccessToken.client_id, AccessToken.grant_id).where(
+                AccessToken.id == app.token_id
+            )
+        ).one()
+        token = mint_refresh_token(
+            session.connection(),
+            grant_id=row.grant_id,
+            client_pk=row.client_id,
+            seller_id=seller.id,
+            scopes="",
+            staging=True,
+            ttl=timedelta(days=1),
+        )
+    with db.session(write=True) as session:
+        connection = session.connection()
+        other_app = row.client_id + 1000
+        assert claim_refresh_token(connection, token, other_app, now=now, proof_jkt=None) is None
+        assert (
+            claim_refresh_token(connection, token + "x", row.client_id, now=now, proof_jkt=None)
+            is None
+        )
+    with db.session() as session:
+        assert session.scalar(select(RefreshToken.used_at)) is None
