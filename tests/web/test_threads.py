@@ -10,7 +10,7 @@ from contextvars import ContextVar
 
 from overlap import Overlap
 from sellergate.storage.database import POOL_SIZE
-from sellergate.web.threads import in_thread
+from sellergate.web.threads import in_database_thread, in_thread
 
 REQUEST: ContextVar[str] = ContextVar("request", default="")
 
@@ -41,3 +41,16 @@ def test_no_more_threads_at_once_than_a_connection_pool() -> None:
 
     asyncio.run(many())
     assert POOL_SIZE // 2 < overlap.most <= POOL_SIZE
+
+
+def test_the_database_calls_have_a_pool_of_their_own_whatever_its_size() -> None:
+    # SELLERGATE_DATABASE_THREADS set to the general pool's size still gets a pool of its own.
+    def name() -> str:
+        return threading.current_thread().name
+
+    async def both() -> tuple[str, str]:
+        return await in_thread(name), await in_database_thread(POOL_SIZE, name)
+
+    general, database = asyncio.run(both())
+    assert general.startswith("sellergate-general")
+    assert database.startswith("sellergate-database")

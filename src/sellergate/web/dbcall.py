@@ -42,7 +42,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Connection, Engine
 
 from sellergate.storage.database import Database
-from sellergate.web.threads import in_pool
+from sellergate.web.threads import in_database_thread
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -80,14 +80,14 @@ class DatabaseCalls:
         """Run ``function``; ``may_block`` says it may run long (a costly read)."""
         if self.reads_inline and not may_block:
             return function(*args, **kwargs)
-        return await in_pool(self.threads, function, *args, **kwargs)
+        return await in_database_thread(self.threads, function, *args, **kwargs)
 
     async def write(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``function``, which writes, in a worker thread (on SQLite, one at a time)."""
         if self.reads_inline:
             async with _write_lock(self.db.engine):
-                return await in_pool(self.threads, function, *args, **kwargs)
-        return await in_pool(self.threads, function, *args, **kwargs)
+                return await in_database_thread(self.threads, function, *args, **kwargs)
+        return await in_database_thread(self.threads, function, *args, **kwargs)
 
     async def read(
         self,

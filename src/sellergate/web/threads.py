@@ -1,8 +1,9 @@
 """Worker threads for the web layer's blocking work (database calls, password hashing).
 
-Pools per process, one per size: :func:`in_thread` runs in the ``POOL_SIZE`` threads for the
+Pools per process, one per purpose: :func:`in_thread` runs in the ``POOL_SIZE`` threads for the
 pages, password hashing and background jobs; the API's database calls run in a pool of their
-own, of ``SELLERGATE_DATABASE_THREADS`` (``web.dbcall`` says why it is small). The database
+own, of ``SELLERGATE_DATABASE_THREADS`` (:func:`in_database_thread`; ``web.dbcall`` says why it
+is small), whatever its size. The database
 connection pool holds a connection for every one of these threads: nearly every call here
 holds one, so more threads would only queue on the pool's checkout.
 
@@ -30,28 +31,40 @@ from sellergate.storage.database import POOL_SIZE
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_pools: dict[int, ThreadPoolExecutor] = {}
+_GENERAL = "general"
+_DATABASE = "database"
+_pools: dict[tuple[str, int], ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
-def _executor(size: int) -> ThreadPoolExecutor:
-    pool = _pools.get(size)
+def _executor(purpose: str, size: int) -> ThreadPoolExecutor:
+    key = (purpose, size)
+    pool = _pools.get(key)
     if pool is None:
         with _pools_lock:
-            pool = _pools.get(size)
+            pool = _pools.get(key)
             if pool is None:
-                pool = _pools[size] = ThreadPoolExecutor(
-                    max_workers=size, thread_name_prefix=f"sellergate-{size}"
+                pool = _pools[key] = ThreadPoolExecutor(
+                    max_workers=size, thread_name_prefix=f"sellergate-{purpose}"
                 )
     return pool
 
 
+async def _in_pool(
+    purpose: str, size: int, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_executor(purpose, size), call)
+
+
 async def in_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``function(*args, **kwargs)`` in a worker thread, with the caller's context."""
-    return await in_pool(POOL_SIZE, function, *args, **kwargs)
+    return await _in_pool(_GENERAL, POOL_SIZE, function, *args, **kwargs)
 
 
-async def in_pool(size: int, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """:func:`in_thread` in the pool of ``size`` threads (one per size and process)."""
-    call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_executor(size), call)
+async def in_database_thread(
+    size: int, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """:func:`in_thread` in the pool of ``size`` threads for the API's database calls: its
+    own, even when ``size`` is the general pool's."""
+    return await _in_pool(_DATABASE, size, function, *args, **kwargs)
