@@ -4,6 +4,8 @@ past the event loop's turn, lost on close, or reordered."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import socket
 import threading
 import time
@@ -125,7 +127,8 @@ def test_close_writes_what_is_held_first_and_abort_drops_it() -> None:
 
 
 def application() -> Starlette:
-    async def small(_: Request) -> Response:
+    async def small(request: Request) -> Response:
+        await request.body()
         return JSONResponse({"ok": True})
 
     async def empty(_: Request) -> Response:
@@ -141,7 +144,11 @@ def application() -> Starlette:
         return StreamingResponse(chunks(), media_type="application/octet-stream")
 
     return Starlette(
-        routes=[Route("/small", small), Route("/empty", empty), Route("/streamed", streamed)]
+        routes=[
+            Route("/small", small, methods=["GET", "POST"]),
+            Route("/empty", empty),
+            Route("/streamed", streamed),
+        ]
     )
 
 
@@ -177,17 +184,12 @@ def test_uvicorn_sends_a_bodyless_response_in_one_write() -> None:
     assert write.startswith(b"HTTP/1.1 204 No Content\r\n") and write.endswith(b"\r\n\r\n")
 
 
-@pytest.fixture
-def served() -> Iterator[str]:
-    """The test application on a real socket, over the protocol ``sellergate serve`` uses."""
+@contextlib.contextmanager
+def serving(http: type[asyncio.Protocol] | str) -> Iterator[str]:
+    """The test application on a real socket, over the HTTP protocol ``http``."""
     port = free_port()
     config = uvicorn.Config(
-        application(),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        http=CoalescingHttpToolsProtocol,
+        application(), host="127.0.0.1", port=port, log_level="warning", http=http
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -196,9 +198,18 @@ def served() -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
         time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    """Over the protocol ``sellergate serve`` uses."""
+    with serving(CoalescingHttpToolsProtocol) as url:
+        yield url
 
 
 def test_keep_alive_requests_and_a_streamed_body_arrive_whole_and_in_order(served: str) -> None:
@@ -233,3 +244,52 @@ def test_a_connection_close_request_gets_its_whole_answer_then_the_close(served:
             received += chunk
     assert received.startswith(b"HTTP/1.1 200 OK\r\n")
     assert received.endswith(b'\r\n\r\n{"ok":true}')
+
+
+def exchange(url: str, steps: list[bytes]) -> bytes:
+    """Send each step once everything before it was answered as far as it goes (a step waits
+    for the bytes sent so far to have an answer's head), then read until the server closes."""
+    port = int(url.rsplit(":", 1)[1])
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        for index, step in enumerate(steps):
+            sock.sendall(step)
+            if index < len(steps) - 1:
+                while received.count(b"\r\n\r\n") <= index:
+                    received += sock.recv(65536)
+        while chunk := sock.recv(65536):
+            received += chunk
+    return re.sub(rb"date: [^\r]*\r\n", b"", received)
+
+
+EXCHANGES = {
+    "pipelined": [
+        b"GET /small HTTP/1.1\r\nHost: sellergate\r\n\r\n"
+        b"GET /empty HTTP/1.1\r\nHost: sellergate\r\n\r\n"
+        b"GET /streamed HTTP/1.1\r\nHost: sellergate\r\n\r\n"
+        b"POST /small HTTP/1.1\r\nHost: sellergate\r\nContent-Length: 2\r\n"
+        b"Connection: close\r\n\r\n{}"
+    ],
+    # The interim answer is not held back: the body is sent only once it came.
+    "expect-continue": [
+        b"POST /small HTTP/1.1\r\nHost: sellergate\r\nExpect: 100-continue\r\n"
+        b"Content-Length: 2\r\nConnection: close\r\n\r\n",
+        b"{}",
+    ],
+    "malformed": [b"GET /small HTTP/1.1\r\nHost: sellergate\r\nBad Header\r\n\r\n"],
+    "head": [b"HEAD /small HTTP/1.1\r\nHost: sellergate\r\nConnection: close\r\n\r\n"],
+}
+
+
+@pytest.mark.parametrize("name", EXCHANGES)
+def test_the_bytes_on_the_wire_are_uvicorns_own(name: str) -> None:
+    # The same exchange with uvicorn's own httptools protocol and with ours: the same bytes
+    # (their Date headers aside); only how many writes carried them differs.
+    with serving("httptools") as stock, serving(CoalescingHttpToolsProtocol) as ours:
+        expected = exchange(stock, EXCHANGES[name])
+        assert exchange(ours, EXCHANGES[name]) == expected
+    assert expected.startswith(b"HTTP/1.1 ")
+    if name == "expect-continue":
+        assert expected.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")
+    if name == "pipelined":
+        assert expected.count(b"HTTP/1.1 200 OK") == 3 and BIG in expected
