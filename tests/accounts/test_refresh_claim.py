@@ -16,7 +16,7 @@ from sellergate.accounts.refresh_tokens import claim_refresh_token, mint_refresh
 from sellergate.accounts.sellers import create_seller
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
-from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
+from sellergate.storage.models import Client, Grant, RefreshToken
 from sellergate.tokens.hashing import token_hash
 
 KEY, OTHER_KEY = "k" * 43, "o" * 43
@@ -33,14 +33,7 @@ def test_the_claim_spends_exactly_what_may_be_spent(
     with db.session(write=True) as session:
         seller = create_seller(session, "alice", "alice@example.com", None)
         app = app_token(session, db.settings, seller.id, [Scope.READ_ORDERS])
-        client_pk = session.scalar(
-            select(AccessToken.client_id).where(AccessToken.id == app.token_id)
-        )
-        assert client_pk is not None
-        grant_id = session.scalar(
-            select(AccessToken.grant_id).where(AccessToken.id == app.token_id)
-        )
-        assert grant_id is not None
+    client_pk, grant_id = app.client_pk, app.grant_id
     statements: list[str] = []
 
     def record(*args: object) -> None:
@@ -119,15 +112,10 @@ def test_an_unknown_token_or_another_apps_is_not_found(db: Database) -> None:
     with db.session(write=True) as session:
         seller = create_seller(session, "alice", "alice@example.com", None)
         app = app_token(session, db.settings, seller.id, [Scope.READ_ORDERS])
-        row = session.execute(
-            select(AccessToken.client_id, AccessToken.grant_id).where(
-                AccessToken.id == app.token_id
-            )
-        ).one()
         token = mint_refresh_token(
             session.connection(),
-            grant_id=row.grant_id,
-            client_pk=row.client_id,
+            grant_id=app.grant_id,
+            client_pk=app.client_pk,
             seller_id=seller.id,
             scopes="",
             staging=True,
@@ -135,10 +123,10 @@ def test_an_unknown_token_or_another_apps_is_not_found(db: Database) -> None:
         )
     with db.session(write=True) as session:
         connection = session.connection()
-        other_app = row.client_id + 1000
+        other_app = app.client_pk + 1000
         assert claim_refresh_token(connection, token, other_app, now=now, proof_jkt=None) is None
         assert (
-            claim_refresh_token(connection, token + "x", row.client_id, now=now, proof_jkt=None)
+            claim_refresh_token(connection, token + "x", app.client_pk, now=now, proof_jkt=None)
             is None
         )
     with db.session() as session:

@@ -30,10 +30,7 @@ def test_the_pair_is_stored_chained_and_only_as_hashes(db: Database, database: s
     with db.session(write=True) as session:
         seller = create_seller(session, "alice", "alice@example.com", None)
         app = app_token(session, db.settings, seller.id, [Scope.READ_ORDERS])
-        client_pk = session.scalar(
-            select(AccessToken.client_id).where(AccessToken.id == app.token_id)
-        )
-        assert client_pk is not None
+        client_pk = app.client_pk
         grant = create_grant(
             session, seller_id=seller.id, client_pk=client_pk, scopes="read:orders"
         )

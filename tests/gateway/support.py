@@ -26,6 +26,7 @@ class AppToken:
     client_id: str
     grant_id: int
     secret: str
+    client_pk: int  # the app's row
 
 
 def app_token(
@@ -61,4 +62,4 @@ def app_token(
         grant_id=grant,
         jkt=jkt,
     )
-    return AppToken(minted.token, minted.token_id, registered.client_id, grant, secret)
+    return AppToken(minted.token, minted.token_id, registered.client_id, grant, secret, client.id)
