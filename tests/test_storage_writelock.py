@@ -69,3 +69,42 @@ def test_without_a_lock_file_writers_are_not_stopped(tmp_path: Path) -> None:
     with lock.held():
         pass
     assert not (tmp_path / "missing-directory").exists()
+
+
+def test_held_if_free_takes_a_free_lock_and_never_waits_for_a_taken_one(tmp_path: Path) -> None:
+    lock = SqliteWriteLock(str(tmp_path / "shop.db"), timeout=10)
+    other_process = SqliteWriteLock(str(tmp_path / "shop.db"), timeout=0.2)
+    with lock.held_if_free() as free:
+        assert free
+        # The holding thread's own transactions go on under it, without waiting.
+        started = time.monotonic()
+        with lock.held():
+            pass
+        assert time.monotonic() - started < 0.1
+        # Another process's writer waits for it (here up to its 0.2 s, then goes on).
+        started = time.monotonic()
+        with other_process.held():
+            assert time.monotonic() - started >= 0.2
+    with other_process.held(), lock.held_if_free() as free:
+        assert not free
+    taken = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with lock.held():
+            taken.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(5)
+    started = time.monotonic()
+    with lock.held_if_free() as free:
+        assert not free, "another thread of this process holds it"
+    assert time.monotonic() - started < 0.1
+    release.set()
+    holder.join()
+    with lock.held_if_free() as free:
+        assert free
+    lock.close()
+    other_process.close()

@@ -5,6 +5,7 @@ once (``SELLERGATE_DATABASE_THREADS``)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from inprocess import on_own_loop
 from overlap import Overlap
 from sellergate.config import ConfigError, Settings, load_settings
 from sellergate.storage.database import POOL_SIZE, Database
+from sellergate.storage.writelock import SqliteWriteLock
 from sellergate.web.dbcall import DatabaseCalls
 
 
@@ -30,7 +32,7 @@ def test_sqlite_writes_queue_in_the_process(db: Database, database: str) -> None
         return number
 
     async def main() -> list[int]:
-        return await asyncio.gather(*(calls[n % 2].write(write, n) for n in range(8)))
+        return await asyncio.gather(*(calls[n % 2].write(True, write, n) for n in range(8)))
 
     assert on_own_loop(main) == list(range(8))
     if database == "sqlite":
@@ -38,6 +40,56 @@ def test_sqlite_writes_queue_in_the_process(db: Database, database: str) -> None
         assert order == list(range(8)), "handed over in arrival order"
     else:
         assert overlap.most > 1, "PostgreSQL writers do not queue in the process"
+
+
+def test_a_brief_sqlite_write_runs_on_the_loop_unless_another_writer_holds_the_lock(
+    db: Database, database: str
+) -> None:
+    calls = DatabaseCalls(db)
+
+    def write() -> str:
+        # A transaction inside, as a token request's: it takes the lock the call holds.
+        with db.transaction(write=True) as connection:
+            connection.execute(text("SELECT 1"))
+        return threading.current_thread().name
+
+    async def main() -> tuple[str, str, str]:
+        loop = threading.current_thread().name
+        return loop, await calls.write(False, write), await calls.write(True, write)
+
+    loop, brief, long = on_own_loop(main)
+    assert long != loop, "a write that may run long goes to a thread"
+    if database != "sqlite":
+        assert brief != loop, "PostgreSQL writes always run in a thread"
+        return
+    assert brief == loop
+    # Another process's writer (another open description of the lock file) holds the lock:
+    # the brief write goes to a thread and waits there, while the loop goes on.
+    other = SqliteWriteLock(str(db.engine.url.database), timeout=10)
+    holding = threading.Event()
+
+    def hold() -> None:
+        with other.held():
+            holding.set()
+            time.sleep(0.3)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5)
+
+    async def waiting() -> tuple[str, str, int]:
+        task = asyncio.ensure_future(calls.write(False, write))
+        ticks = 0
+        while not task.done():
+            ticks += 1
+            await asyncio.sleep(0.01)
+        return threading.current_thread().name, await task, ticks
+
+    loop, where, ticks = on_own_loop(waiting)
+    holder.join()
+    other.close()
+    assert where != loop
+    assert ticks >= 10, "the loop ran while the write waited for the lock"
 
 
 def test_calls_in_threads_run_at_most_the_configured_number_at_once(
@@ -59,7 +111,7 @@ def test_calls_in_threads_run_at_most_the_configured_number_at_once(
 
     async def main() -> list[int]:
         reads = [calls.read(True, long_read, n) for n in range(8)]
-        writes = [calls.write(write, n) for n in range(8, 16)]
+        writes = [calls.write(True, write, n) for n in range(8, 16)]
         return await asyncio.gather(*reads, *writes)
 
     assert on_own_loop(main) == list(range(16))

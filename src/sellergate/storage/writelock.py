@@ -41,6 +41,9 @@ class SqliteWriteLock:
         self._threads = threading.Lock()
         self._path = database_path + "-writer.lock"
         self._fd: int | None = None
+        # The thread that holds the lock: its own writes inside need not (and could not) take
+        # it again.
+        self._owner: int | None = None
 
     def _descriptor(self) -> int | None:
         if fcntl is None:
@@ -64,6 +67,9 @@ class SqliteWriteLock:
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
+        if self._owner == threading.get_ident():
+            yield  # this thread holds it already
+            return
         deadline = time.monotonic() + self._timeout
         if not self._threads.acquire(timeout=self._timeout):
             yield  # waited as long as SQLite would: its busy handler decides
@@ -71,11 +77,36 @@ class SqliteWriteLock:
         try:
             fd = self._descriptor()
             locked = fd is not None and self._lock_file(fd, deadline)
+            self._owner = threading.get_ident()
             try:
                 yield
             finally:
+                self._owner = None
                 if locked and fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    @contextlib.contextmanager
+    def held_if_free(self) -> Iterator[bool]:
+        """The lock if no thread or process holds it now, without waiting: ``True`` inside,
+        held; ``False`` when it is taken (or there is no lock file), and nothing is held."""
+        fd = self._descriptor()
+        if fd is None or not self._threads.acquire(blocking=False):
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            self._owner = threading.get_ident()
+            try:
+                yield True
+            finally:
+                self._owner = None
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             self._threads.release()
 

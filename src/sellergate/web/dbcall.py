@@ -82,10 +82,25 @@ class DatabaseCalls:
             return function(*args, **kwargs)
         return await in_database_thread(self.threads, function, *args, **kwargs)
 
-    async def write(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run ``function``, which writes, in a worker thread (on SQLite, one at a time)."""
+    async def write(
+        self, may_block: bool, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``function``, which writes, in a worker thread (on SQLite, one at a time);
+        ``may_block`` says it may run long.
+
+        On SQLite a brief write (a token request's) runs on the event loop instead when no
+        writer of any process holds the file's write lock: its hop to a thread and back cost
+        more than its SQL, and by a different amount from run to run (the thread wakes on
+        whichever core is free). Nothing of this process runs meanwhile, as it would not have
+        while the thread held the interpreter. When the lock is taken it goes to a thread to
+        wait there, so the loop never waits on another writer's lock."""
         if self.reads_inline:
             async with _write_lock(self.db.engine):
+                lock = self.db.write_lock
+                if not may_block and lock is not None:
+                    with lock.held_if_free() as free:
+                        if free:
+                            return function(*args, **kwargs)
                 return await in_database_thread(self.threads, function, *args, **kwargs)
         return await in_database_thread(self.threads, function, *args, **kwargs)
 

@@ -159,7 +159,7 @@ class GatewayVerify:
                 proof = self.dpop.verify(headers, method, url, token.token)
                 if proof is None:
                     raise InvalidDPoPProof("the DPoP scheme needs a DPoP proof header")
-                await self.calls.write(self.dpop.remember, proof)
+                await self.calls.write(False, self.dpop.remember, proof)
             except InvalidDPoPProof as exc:
                 return self.dpop.challenge(exc, Shape.JSON)
         found = await self.lookups.lookup(token.token)

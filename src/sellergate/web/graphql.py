@@ -171,7 +171,7 @@ class GraphQLEndpoint:
             return _error(problem, 400)
         call = _Call(token, proof, query, variables, operation)
         if _may_write(query):
-            response = await self.calls.write(self._write, call)
+            response = await self.calls.write(True, self._write, call)
         elif offline:
             response = await self._offline(call)
         else:
@@ -186,7 +186,7 @@ class GraphQLEndpoint:
         proof = self.dpop.verify(request.headers, "POST", self.url, token)
         if proof is None:
             raise InvalidDPoPProof("the DPoP scheme needs a DPoP proof header")
-        await self.calls.write(self.dpop.remember, proof)
+        await self.calls.write(False, self.dpop.remember, proof)
         return proof
 
     def _plan(self, query: str, operation: str | None) -> Plan:

@@ -164,7 +164,7 @@ def routes(
                     if proof_url is not None:
                         parsed.dpop = checker.verify(request.headers, "POST", proof_url)
                     known = await clients.prefetch(parsed)
-                    result = await calls.write(write, handler, parsed, address, known)
+                    result = await calls.write(False, write, handler, parsed, address, known)
                 except InvalidDPoPProof as exc:
                     return checker.token_endpoint_error(exc)
             else:
