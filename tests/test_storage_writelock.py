@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+from lockholder import held_by_another_thread
 from overlap import Overlap
 from sellergate.storage.writelock import SqliteWriteLock
 
@@ -87,23 +88,11 @@ def test_held_if_free_takes_a_free_lock_and_never_waits_for_a_taken_one(tmp_path
             assert time.monotonic() - started >= 0.2
     with other_process.held(), lock.held_if_free() as free:
         assert not free
-    taken = threading.Event()
-    release = threading.Event()
-
-    def hold() -> None:
-        with lock.held():
-            taken.set()
-            release.wait(5)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert taken.wait(5)
-    started = time.monotonic()
-    with lock.held_if_free() as free:
-        assert not free, "another thread of this process holds it"
-    assert time.monotonic() - started < 0.1
-    release.set()
-    holder.join()
+    with held_by_another_thread(lock):
+        started = time.monotonic()
+        with lock.held_if_free() as free:
+            assert not free, "another thread of this process holds it"
+        assert time.monotonic() - started < 0.1
     with lock.held_if_free() as free:
         assert free
     lock.close()

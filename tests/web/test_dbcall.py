@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from inprocess import on_own_loop
+from lockholder import held_by_another_thread
 from overlap import Overlap
 from sellergate.config import ConfigError, Settings, load_settings
 from sellergate.storage.database import POOL_SIZE, Database
@@ -66,16 +67,6 @@ def test_a_brief_sqlite_write_runs_on_the_loop_unless_another_writer_holds_the_l
     # Another process's writer (another open description of the lock file) holds the lock:
     # the brief write goes to a thread and waits there, while the loop goes on.
     other = SqliteWriteLock(str(db.engine.url.database), timeout=10)
-    holding = threading.Event()
-
-    def hold() -> None:
-        with other.held():
-            holding.set()
-            time.sleep(0.3)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert holding.wait(5)
 
     async def waiting() -> tuple[str, str, int]:
         task = asyncio.ensure_future(calls.write(False, write))
@@ -85,8 +76,8 @@ def test_a_brief_sqlite_write_runs_on_the_loop_unless_another_writer_holds_the_l
             await asyncio.sleep(0.01)
         return threading.current_thread().name, await task, ticks
 
-    loop, where, ticks = on_own_loop(waiting)
-    holder.join()
+    with held_by_another_thread(other, seconds=0.3):
+        loop, where, ticks = on_own_loop(waiting)
     other.close()
     assert where != loop
     assert ticks >= 10, "the loop ran while the write waited for the lock"
