@@ -77,13 +77,8 @@ class SqliteWriteLock:
         try:
             fd = self._descriptor()
             locked = fd is not None and self._lock_file(fd, deadline)
-            self._owner = threading.get_ident()
-            try:
+            with self._owned(fd if locked else None):
                 yield
-            finally:
-                self._owner = None
-                if locked and fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             self._threads.release()
 
@@ -101,14 +96,22 @@ class SqliteWriteLock:
             except BlockingIOError:
                 yield False
                 return
-            self._owner = threading.get_ident()
-            try:
+            with self._owned(fd):
                 yield True
-            finally:
-                self._owner = None
-                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             self._threads.release()
+
+    @contextlib.contextmanager
+    def _owned(self, fd: int | None) -> Iterator[None]:
+        """This thread owns the lock (its thread lock taken, and the file's ``flock`` on ``fd``
+        unless None) until the block ends; then the file is let go."""
+        self._owner = threading.get_ident()
+        try:
+            yield
+        finally:
+            self._owner = None
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         if self._fd is not None:
