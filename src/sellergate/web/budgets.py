@@ -1,6 +1,7 @@
 """Rate-limit budgets: counted by the ``limits`` library (fixed or moving window), on Redis when
 ``SELLERGATE_REDIS_URL`` is set, so that budgets hold across workers and nodes, and in memory
-otherwise (one process). :mod:`sellergate.web.ratelimit` decides what a request is charged to.
+otherwise (one process, :mod:`sellergate.storage.counts`). :mod:`sellergate.web.ratelimit`
+decides what a request is charged to.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from sellergate.config import RateLimitStrategy, Settings
+from sellergate.storage.counts import ProcessCounts
 from sellergate.storage.redisstore import TIMEOUT_SECONDS
 
 log = logging.getLogger("sellergate.ratelimit")
@@ -69,7 +71,7 @@ class Limiter:
                 socket_connect_timeout=TIMEOUT_SECONDS,
             )
         else:
-            storage = storage_from_string("async+memory://")
+            storage = ProcessCounts()
         self.strategy: RateLimiter = (
             MovingWindowRateLimiter(storage)
             if settings.rate_limit_strategy is RateLimitStrategy.MOVING_WINDOW
