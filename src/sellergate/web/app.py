@@ -25,7 +25,7 @@ from sellergate.web.errors import HTTP_EXCEPTIONS, FaultBarrier
 from sellergate.web.graphql import GraphQLEndpoint
 from sellergate.web.jobs import background_jobs
 from sellergate.web.lookups import BearerLookups, ClientLookups, IntrospectionLookups
-from sellergate.web.metrics import Metrics, MetricsMiddleware
+from sellergate.web.metrics import Metrics
 from sellergate.web.pages import create_pages_app
 from sellergate.web.ratelimit import RateLimitMiddleware, TokenApps
 from sellergate.web.requestlog import RequestLogMiddleware
@@ -106,15 +106,15 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 RequestLogMiddleware,
                 enabled=settings.access_log,
                 proxies=settings.trusted_proxy_networks,
+                metrics=metrics,
             ),
-            Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(
                 RateLimitMiddleware,
                 limiter=Limiter(settings),
                 apps=TokenApps(database, verifier),
                 proxies=settings.trusted_proxy_networks,
             ),
-            # The fault barrier inside the request log, the metrics and the limiter: each of
+            # The fault barrier inside the request log (and metrics) and the limiter: each of
             # them sees the 503 or 500 it answers, with its request id.
             Middleware(FaultBarrier),
         ],

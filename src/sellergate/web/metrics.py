@@ -1,4 +1,5 @@
-"""Prometheus metrics: request counts and latency per route, from a pure ASGI middleware.
+"""Prometheus metrics: request counts and latency per route group (recorded for each request by
+the outermost middleware, :mod:`sellergate.web.requestlog`), and the coalesced lookups' batches.
 
 With several worker processes (``serve --workers N``) each keeps its own counts, so ``/metrics``
 answers for the whole node through prometheus_client's multiprocess mode: ``serve`` points
@@ -10,12 +11,11 @@ worker answers ``/metrics`` adds them all up.
 from __future__ import annotations
 
 import os
-import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Paths are grouped so that label values stay few whatever URLs clients send.
 _GROUPS = (
@@ -69,35 +69,25 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128),
         )
 
+        # Each route group's series (and each status's count), found by its labels once: the
+        # groups and the statuses are few, and every request records one.
+        self._counts: dict[tuple[str, int], Any] = {}
+        self._latencies: dict[str, Any] = {}
+
+    def request_done(self, path: str, status: int, seconds: float) -> None:
+        group = route_group(path)
+        count = self._counts.get((group, status))
+        if count is None:
+            count = self._counts[group, status] = self.requests.labels(group, str(status))
+        latency = self._latencies.get(group)
+        if latency is None:
+            latency = self._latencies[group] = self.latency.labels(group)
+        count.inc()
+        latency.observe(seconds)
+
     def render(self) -> tuple[bytes, str]:
         if not self.multiprocess_dir:
             return generate_latest(self.registry), CONTENT_TYPE_LATEST
         combined = CollectorRegistry()
         MultiProcessCollector(combined, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
         return generate_latest(combined), CONTENT_TYPE_LATEST
-
-
-class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            group = route_group(scope["path"])
-            self.metrics.requests.labels(group, str(status)).inc()
-            self.metrics.latency.labels(group).observe(time.perf_counter() - started)

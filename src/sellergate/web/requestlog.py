@@ -1,4 +1,5 @@
-"""Request ids and the access log, from a pure ASGI middleware (the outermost one).
+"""Request ids, the access log and the request metrics, from one pure ASGI middleware (the
+outermost one: one layer, that reads the clock and notes the status once for all three).
 
 Each request gets an id: the caller's ``X-Request-ID`` when it is a short, plain value (a load
 balancer's, so that its log and ours join), or a new one. It is returned in ``X-Request-ID``
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sellergate.logs import REQUEST_ID, redact
 from sellergate.web.addresses import Networks, scope_address
+from sellergate.web.metrics import Metrics
 
 access_log = logging.getLogger("sellergate.access")
 # What ``LogRecord.relativeCreated`` counts from (when logging was loaded), from a record.
@@ -107,10 +109,13 @@ class AccessRecord(logging.LogRecord):
 
 
 class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp, enabled: bool, proxies: Networks = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, enabled: bool, proxies: Networks = (), metrics: Metrics | None = None
+    ) -> None:
         self.app = app
         self.enabled = enabled
         self.proxies = proxies
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -132,6 +137,9 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.request_done(scope["path"], status, seconds)
             if self.enabled and access_log.isEnabledFor(logging.INFO):
                 # Redacted here already, not only by the formatter: any handler may see it.
                 access_log.handle(
@@ -139,7 +147,7 @@ class RequestLogMiddleware:
                         scope["method"],
                         redact(scope["path"]),
                         status,
-                        round((time.perf_counter() - started) * 1000, 2),
+                        round(seconds * 1000, 2),
                         scope_address(scope, self.proxies),
                     )
                 )
