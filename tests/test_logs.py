@@ -10,9 +10,16 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sellergate.logs import _PATTERNS, REQUEST_ID, JsonFormatter, TextFormatter, redact
+from sellergate.logs import (
+    _PATTERNS,
+    REQUEST_ID,
+    AccessRecord,
+    JsonFormatter,
+    TextFormatter,
+    redact,
+)
 from sellergate.tokens.format import TokenKind, generate
-from sellergate.web.requestlog import AccessRecord, access_log
+from sellergate.web.requestlog import access_log
 
 TOKEN = generate(TokenKind.ACCESS, staging=True)
 REFRESH = generate(TokenKind.REFRESH, staging=False)
@@ -155,3 +162,38 @@ def test_an_access_record_formats_as_logger_info_would_make_it() -> None:
     )
     line = logging.Formatter(every + " %(asctime)s: %(message)s").format(made)
     assert line.endswith(": GET /secure-links/abc 200")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "BEARER", TOKEN]) | st.text(max_size=12),
+    path=st.text(max_size=80) | st.sampled_from([f"/x/{TOKEN}", "/secure-links/abc/reveal"]),
+    status=st.integers(min_value=100, max_value=599),
+    duration=st.floats(min_value=0, max_value=1e7, allow_nan=False),
+    client=st.sampled_from(["127.0.0.1", "", "2001:db8::1", SECRET]) | st.text(max_size=20),
+    request_id=st.sampled_from(["", "a1b2c3", 'say "hi"\n']),
+)
+def test_an_access_line_is_written_as_the_general_json_would_be(
+    method: str, path: str, status: int, duration: float, client: str, request_id: str
+) -> None:
+    """The JSON formatter writes access records directly (they are on every request's path):
+    the same characters as it writes for any record, whatever the fields hold."""
+    formatter = JsonFormatter()
+    made = AccessRecord(method, path, status, round(duration, 2), client)
+    reset = REQUEST_ID.set(request_id)
+    try:
+        line = formatter.format(made)
+        assert line == formatter.format_any(made)
+    finally:
+        REQUEST_ID.reset(reset)
+    parsed = json.loads(line)
+    assert parsed["status"] == status
+    assert parsed["path"] == redact(path)
+    assert TOKEN not in line
+    assert SECRET not in line
+
+
+def test_an_access_record_a_filter_added_to_is_written_with_the_addition() -> None:
+    made = AccessRecord("GET", "/healthz", 200, 0.25, "127.0.0.1")
+    made.tenant = "north"
+    assert json.loads(JsonFormatter().format(made))["tenant"] == "north"

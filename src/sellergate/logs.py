@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
+import threading
+import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -79,6 +82,82 @@ def _clean(value: object) -> object:
 
 # One encoder for every record: ``json.dumps`` with an option builds a new one per call.
 _encode = json.JSONEncoder(default=str).encode
+# How that encoder writes a string (its own function: C where the interpreter has it).
+_quote = json.encoder.encode_basestring_ascii
+
+ACCESS_LOGGER = "sellergate.access"
+# What ``LogRecord.relativeCreated`` counts from (when logging was loaded), from a record.
+_probe = logging.makeLogRecord({})
+STARTED = _probe.created - _probe.relativeCreated / 1000
+
+# What a record made by ``Logger.info`` says of where it was made, which no formatter of ours
+# prints: neutral values instead, of the same types (formatters read a record's own attributes,
+# so they are set; a ``%(lineno)d`` still formats).
+_NOWHERE = {
+    "pathname": "",
+    "filename": "",
+    "module": "",
+    "funcName": "",
+    "lineno": 0,
+    "threadName": "",
+    "processName": "",
+    "exc_info": None,
+    "exc_text": None,
+    "stack_info": None,
+    "levelno": logging.INFO,
+    "levelname": logging.getLevelName(logging.INFO),
+    "name": ACCESS_LOGGER,
+    "msg": "%s %s %s",
+    "event": "request",
+}
+
+
+class AccessRecord(logging.LogRecord):
+    """One access line (:mod:`sellergate.web.requestlog`), without what ``Logger.info`` works
+    out for every record: the caller's file, line and function (a walk up the stack) and the
+    names of the thread and the process (their ids are cheap, and kept). Every request logs one,
+    so this is on the hot path; :class:`JsonFormatter` writes it with :meth:`json_line`."""
+
+    event: str
+
+    def __init__(
+        self, method: str, path: str, status: int, duration_ms: float, client: str
+    ) -> None:
+        created = time.time()
+        self.__dict__.update(_NOWHERE)
+        self.process = os.getpid()
+        self.thread = threading.get_ident()
+        self.args = (method, path, status)
+        self.created = created
+        self.msecs = int((created - int(created)) * 1000) + 0.0
+        self.relativeCreated = (created - STARTED) * 1000
+        self.method = method
+        self.path = path
+        self.status = status
+        self.duration_ms = duration_ms
+        self.client = client
+
+    def json_line(self, when: str, request_id: str) -> str:
+        """What :meth:`JsonFormatter.format_any` makes of this record, character for character,
+        written directly: its fields are known, and each has its type."""
+        line = (
+            f'{{"time": {_quote(when)}, "level": {_quote(self.levelname.lower())}, '
+            f'"logger": {_quote(self.name)}, "message": {_quote(redact(self.getMessage()))}'
+        )
+        if request_id:
+            line += f', "request_id": {_quote(request_id)}'
+        return (
+            f'{line}, "event": {_quote(redact(self.event))}, '
+            f'"method": {_quote(redact(self.method))}, "path": {_quote(redact(self.path))}, '
+            f'"status": {int.__repr__(self.status)}, '
+            f'"duration_ms": {float.__repr__(self.duration_ms)}, '
+            f'"client": {_quote(redact(self.client))}}}'
+        )
+
+
+# The attributes an access record has when made; one with more (a filter added some) is
+# formatted the general way, which writes them too.
+_ACCESS_ATTRIBUTES = len(AccessRecord("GET", "/", 200, 0.0, "").__dict__)
 
 
 class _Seconds:
@@ -108,6 +187,18 @@ class JsonFormatter(logging.Formatter):
         self._time = _Seconds()
 
     def format(self, record: logging.LogRecord) -> str:
+        if (
+            type(record) is AccessRecord
+            and len(record.__dict__) == _ACCESS_ATTRIBUTES
+            and not record.exc_info
+            and type(record.status) is int
+            and type(record.duration_ms) is float
+            and math.isfinite(record.duration_ms)
+        ):
+            return record.json_line(self._time(record), REQUEST_ID.get())
+        return self.format_any(record)
+
+    def format_any(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": self._time(record),
             "level": record.levelname.lower(),

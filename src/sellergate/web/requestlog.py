@@ -15,19 +15,15 @@ import logging
 import os
 import re
 import secrets
-import threading
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sellergate.logs import REQUEST_ID, redact
+from sellergate.logs import ACCESS_LOGGER, REQUEST_ID, AccessRecord, redact
 from sellergate.web.addresses import Networks, scope_address
 from sellergate.web.metrics import Metrics
 
-access_log = logging.getLogger("sellergate.access")
-# What ``LogRecord.relativeCreated`` counts from (when logging was loaded), from a record.
-_probe = logging.makeLogRecord({})
-STARTED = _probe.created - _probe.relativeCreated / 1000
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 _ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
@@ -61,51 +57,6 @@ def _request_id(scope: Scope) -> str:
                 return text
             break
     return new_request_id()
-
-
-# What a record made by ``Logger.info`` says of where it was made, which no formatter of ours
-# prints: neutral values instead, of the same types (formatters read a record's own attributes,
-# so they are set; a ``%(lineno)d`` still formats).
-_NOWHERE = {
-    "pathname": "",
-    "filename": "",
-    "module": "",
-    "funcName": "",
-    "lineno": 0,
-    "threadName": "",
-    "processName": "",
-    "exc_info": None,
-    "exc_text": None,
-    "stack_info": None,
-    "levelno": logging.INFO,
-    "levelname": logging.getLevelName(logging.INFO),
-    "name": access_log.name,
-    "msg": "%s %s %s",
-    "event": "request",
-}
-
-
-class AccessRecord(logging.LogRecord):
-    """One access line, without what ``Logger.info`` works out for every record: the caller's
-    file, line and function (a walk up the stack) and the names of the thread and the process
-    (their ids are cheap, and kept). Every request logs one, so this is on the hot path."""
-
-    def __init__(
-        self, method: str, path: str, status: int, duration_ms: float, client: str
-    ) -> None:
-        created = time.time()
-        self.__dict__.update(_NOWHERE)
-        self.process = os.getpid()
-        self.thread = threading.get_ident()
-        self.args = (method, path, status)
-        self.created = created
-        self.msecs = int((created - int(created)) * 1000) + 0.0
-        self.relativeCreated = (created - STARTED) * 1000
-        self.method = method
-        self.path = path
-        self.status = status
-        self.duration_ms = duration_ms
-        self.client = client
 
 
 class RequestLogMiddleware:
