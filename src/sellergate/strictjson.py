@@ -25,9 +25,19 @@ class LoneSurrogate(ValueError):
 def loads(data: bytes | str) -> Any:
     """``json.loads``, refusing lone surrogates (:class:`LoneSurrogate`, a ``ValueError``)."""
     value = json.loads(data)
-    if _holds_surrogate(value):
+    if _may_spell_surrogate(data) and _holds_surrogate(value):
         raise LoneSurrogate
     return value
+
+
+def _may_spell_surrogate(data: bytes | str) -> bool:
+    """Whether the text could hold a surrogate at all (most bodies cannot, and this look at the
+    raw text is cheaper than the walk through the parsed value): ASCII text spells one only as
+    a ``\\u`` escape. ASCII bytes are read as UTF-8, unless NUL bytes among them make
+    ``json.loads`` read them as UTF-16 or UTF-32, where an escape is not those two bytes."""
+    if isinstance(data, str):
+        return not data.isascii() or "\\u" in data
+    return not data.isascii() or b"\\u" in data or b"\x00" in data
 
 
 def _holds_surrogate(value: Any) -> bool:

@@ -49,6 +49,11 @@ class _Compiled:
             # A select's columns, or what an INSERT, UPDATE or DELETE returns (RETURNING).
             for column in statement.exported_columns
         ]
+        # The columns whose values the driver does not hand over as they are (a date stored
+        # as text in SQLite, say): only these are converted.
+        self.conversions = [
+            (index, process) for index, process in enumerate(self.results) if process is not None
+        ]
 
 
 class Prebuilt:
@@ -126,14 +131,15 @@ class Prebuilt:
             # transaction instead of the error itself): SQLAlchemy is pinned below 2.2 and
             # tests/test_prebuilt.py fails when an upgrade changes it.
             connection._handle_dbapi_exception(error, compiled.sql, arguments, None, None)
-        processes = compiled.results
-        converted = [
-            tuple(
-                value if process is None else process(value)
-                for process, value in zip(processes, row, strict=True)
-            )
-            for row in fetched
-        ]
+        conversions = compiled.conversions
+        if not conversions:
+            return [tuple(row) for row in fetched], count
+        converted = []
+        for row in fetched:
+            cells = list(row)
+            for index, process in conversions:
+                cells[index] = process(cells[index])
+            converted.append(tuple(cells))
         return converted, count
 
 

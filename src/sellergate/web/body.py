@@ -23,9 +23,15 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def nesting_exceeds(value: object, limit: int) -> bool:
+def nesting_exceeds(value: object, limit: int, text: bytes | None = None) -> bool:
     """Whether parsed JSON ``value`` nests lists or objects more than ``limit`` deep. What
-    handles the value next recurses, so a deep value would exhaust the stack there."""
+    handles the value next recurses, so a deep value would exhaust the stack there.
+
+    ``text`` is the JSON the value was parsed from, if at hand: each list or object opened
+    there holds a ``[`` or ``{`` byte in any encoding JSON may come in, so text with no more
+    than ``limit`` of them cannot nest deeper, and the value is not walked."""
+    if text is not None and text.count(b"[") + text.count(b"{") <= limit:
+        return False
     stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()

@@ -142,7 +142,7 @@ class GraphQLEndpoint:
             return _error(f"request body exceeds {self.settings.max_body_bytes} bytes", 413)
         try:
             payload = strictjson.loads(body)
-            if nesting_exceeds(payload, MAX_JSON_DEPTH + 1):
+            if nesting_exceeds(payload, MAX_JSON_DEPTH + 1, body):
                 raise RecursionError
         except RecursionError:
             return _error(f"the request body nests deeper than {MAX_JSON_DEPTH} levels", 400)

@@ -183,17 +183,11 @@ class RateLimitMiddleware:
                     return
                 if app is not None:
                     _add(charges, limiter.app, f"app:{app}")
-        status = 0
-
-        async def noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        await self._charged(charges, scope, receive, noting_status, shape)
+        statuses: list[int] = []
+        await self._charged(charges, scope, receive, send, shape, statuses)
         if digest is None:
             return
+        status = statuses[0] if statuses else 0
         # The request has been answered: with the store down there is nothing left to refuse.
         with contextlib.suppress(LimiterUnavailable):
             if status == 401 and limiter.address is not None:
@@ -252,8 +246,16 @@ class RateLimitMiddleware:
         await self.app(scope, receive, charge_on_answer)
 
     async def _charged(
-        self, charges: list[Charge], scope: Scope, receive: Receive, send: Send, shape: Shape
+        self,
+        charges: list[Charge],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        shape: Shape,
+        statuses: list[int] | None = None,
     ) -> None:
+        """Charge the request and run it with the verdict's headers, or refuse it; the status
+        it was answered with, if run, is added to ``statuses``."""
         try:
             verdict = await self.limiter.charge(charges)
         except LimiterUnavailable:
@@ -262,7 +264,7 @@ class RateLimitMiddleware:
         if verdict is not None and not verdict.allowed:
             await _refuse(scope, receive, send, verdict, shape)
             return
-        await self.app(scope, receive, _with_headers(send, verdict))
+        await self.app(scope, receive, _answering(send, verdict, statuses))
 
 
 def _add(charges: list[Charge], item: RateLimitItem | None, key: str) -> None:
@@ -304,13 +306,18 @@ async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:
     return body, replay
 
 
-def _with_headers(send: Send, verdict: Verdict | None) -> Send:
-    if verdict is None:
+def _answering(send: Send, verdict: Verdict | None, statuses: list[int] | None) -> Send:
+    """``send`` with the verdict's headers added to the response, noting its status."""
+    if verdict is None and statuses is None:
         return send
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), *verdict.headers()]}
+            if statuses is not None:
+                statuses.append(message["status"])
+            if verdict is not None:
+                headers = [*message.get("headers", []), *verdict.headers()]
+                message = {**message, "headers": headers}
         await send(message)
 
     return wrapped
