@@ -54,11 +54,11 @@ class FixedModel:
         self.windows[key] = (count + 1, end)
         return count + 1 <= amount
 
-    def test(self, key: str, amount: int, now: float) -> bool:
+    def test(self, key: str, amount: int, expiry: int, now: float) -> bool:
         window = self._live(key, now)
         return (window[0] if window else 0) < amount
 
-    def stats(self, key: str, amount: int, now: float) -> tuple[float, int]:
+    def stats(self, key: str, amount: int, expiry: int, now: float) -> tuple[float, int]:
         window = self._live(key, now)
         if window is None:
             return now, amount
@@ -89,29 +89,50 @@ class MovingModel:
         return start + expiry, amount - len(inside)
 
 
-@settings(max_examples=300, deadline=None)
-@given(steps)
-def test_a_fixed_window_counts_as_the_plain_model(plan: list[tuple[float, str, int, str]]) -> None:
-    clock = Clock()
-    limiter = FixedWindowRateLimiter(ProcessCounts(clock))
-    model = FixedModel()
+Model = FixedModel | MovingModel
+
+
+@dataclass
+class Counted:
+    """One process's counts on a clock of the test's, with both of ``limits``' windows."""
+
+    clock: Clock = field(default_factory=Clock)
+    counts: ProcessCounts = field(init=False)
+    fixed: FixedWindowRateLimiter = field(init=False)
+    moving: MovingWindowRateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.counts = ProcessCounts(self.clock)
+        self.fixed = FixedWindowRateLimiter(self.counts)
+        self.moving = MovingWindowRateLimiter(self.counts)
+
+
+def _replay(plan: list[tuple[float, str, int, str]], moving: bool) -> None:
+    counted = Counted()
+    limiter = counted.moving if moving else counted.fixed
+    model: Model = MovingModel() if moving else FixedModel()
 
     async def run() -> None:
         for wait, call, which, key in plan:
-            clock.now += wait
+            now = counted.clock.now = counted.clock.now + wait
             item = ITEMS[which]
             # Each item counts under keys of its own, as in limits.
-            name = item.key_for(key)
+            name, amount, expiry = item.key_for(key), item.amount, item.get_expiry()
             if call == "hit":
-                expected = model.hit(name, item.amount, item.get_expiry(), clock.now)
-                assert await limiter.hit(item, key) == expected
+                assert await limiter.hit(item, key) == model.hit(name, amount, expiry, now)
             elif call == "test":
-                assert await limiter.test(item, key) == model.test(name, item.amount, clock.now)
+                assert await limiter.test(item, key) == model.test(name, amount, expiry, now)
             else:
-                reset, remaining = await limiter.get_window_stats(item, key)
-                assert (reset, remaining) == model.stats(name, item.amount, clock.now)
+                stats = await limiter.get_window_stats(item, key)
+                assert tuple(stats) == model.stats(name, amount, expiry, now)
 
     asyncio.run(run())
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps)
+def test_a_fixed_window_counts_as_the_plain_model(plan: list[tuple[float, str, int, str]]) -> None:
+    _replay(plan, moving=False)
 
 
 @settings(max_examples=300, deadline=None)
@@ -119,32 +140,13 @@ def test_a_fixed_window_counts_as_the_plain_model(plan: list[tuple[float, str, i
 def test_a_moving_window_counts_as_the_plain_model(
     plan: list[tuple[float, str, int, str]],
 ) -> None:
-    clock = Clock()
-    limiter = MovingWindowRateLimiter(ProcessCounts(clock))
-    model = MovingModel()
-
-    async def run() -> None:
-        for wait, call, which, key in plan:
-            clock.now += wait
-            item = ITEMS[which]
-            name, amount, expiry = item.key_for(key), item.amount, item.get_expiry()
-            if call == "hit":
-                assert await limiter.hit(item, key) == model.hit(name, amount, expiry, clock.now)
-            elif call == "test":
-                assert await limiter.test(item, key) == model.test(name, amount, expiry, clock.now)
-            else:
-                reset, remaining = await limiter.get_window_stats(item, key)
-                assert (reset, remaining) == model.stats(name, amount, expiry, clock.now)
-
-    asyncio.run(run())
+    _replay(plan, moving=True)
 
 
 def test_ended_windows_are_dropped_and_live_ones_kept() -> None:
-    clock = Clock()
-    counts = ProcessCounts(clock)
+    counted = Counted()
+    clock, counts, fixed, moving = counted.clock, counted.counts, counted.fixed, counted.moving
     minute = ITEMS[0]
-    fixed = FixedWindowRateLimiter(counts)
-    moving = MovingWindowRateLimiter(counts)
 
     async def run() -> None:
         for number in range(5_000):
@@ -167,10 +169,9 @@ def test_ended_windows_are_dropped_and_live_ones_kept() -> None:
 
 
 def test_a_refund_takes_a_hit_back_in_the_same_window() -> None:
-    clock = Clock()
-    counts = ProcessCounts(clock)
+    counted = Counted()
+    clock, counts, fixed = counted.clock, counted.counts, counted.fixed
     minute = ITEMS[0]
-    fixed = FixedWindowRateLimiter(counts)
 
     async def run() -> None:
         await fixed.hit(minute, "client:a")
@@ -183,11 +184,9 @@ def test_a_refund_takes_a_hit_back_in_the_same_window() -> None:
 
 
 def test_clear_and_reset_forget_the_counts() -> None:
-    clock = Clock()
-    counts = ProcessCounts(clock)
+    counted = Counted()
+    clock, counts, fixed, moving = counted.clock, counted.counts, counted.fixed, counted.moving
     minute = ITEMS[0]
-    fixed = FixedWindowRateLimiter(counts)
-    moving = MovingWindowRateLimiter(counts)
 
     async def run() -> None:
         for _ in range(3):
