@@ -58,9 +58,9 @@ class ProcessCounts(Storage, MovingWindowSupport):
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = self._clock()
-        self._drop_ended(now)
+        self._drop_ended(now)  # an ended window's counter is gone after this
         counter = self._counters.get(key)
-        if counter is None or counter[1] <= now:
+        if counter is None:
             counter = self._counters[key] = [0, now + expiry]
             heapq.heappush(self._ends, (now + expiry, key, expiry))
         counter[0] += amount
