@@ -9,11 +9,12 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from gateway.support import app_token
 from sellergate.accounts.refresh_tokens import claim_refresh_token, mint_refresh_token
 from sellergate.accounts.sellers import create_seller
+from sellergate.oauth.records import Successor
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
 from sellergate.storage.models import Client, Grant, RefreshToken
@@ -23,11 +24,20 @@ KEY, OTHER_KEY = "k" * 43, "o" * 43
 STATES = ("live", "used", "revoked", "expired")
 # (the key the token is bound to, the key of the proof presented with it)
 BINDINGS = ((None, None), (None, KEY), (KEY, KEY), (KEY, OTHER_KEY), (KEY, None))
+SUCCESSOR = Successor(
+    staging=True,
+    access_scopes=None,
+    access_expires_at=datetime.now(UTC) + timedelta(hours=1),
+    access_jkt=None,
+    refresh_ttl=timedelta(days=1),
+    refresh_jkt=None,
+)
 
 
+@pytest.mark.parametrize("minting", [False, True], ids=["claim", "claim and mint"])
 @pytest.mark.parametrize("state", STATES)
 def test_the_claim_spends_exactly_what_may_be_spent(
-    db: Database, database: str, state: str
+    db: Database, database: str, state: str, minting: bool
 ) -> None:
     now = datetime.now(UTC)
     with db.session(write=True) as session:
@@ -83,7 +93,12 @@ def test_the_claim_spends_exactly_what_may_be_spent(
             event.listen(db.engine, "before_cursor_execute", record)
             try:
                 presented = claim_refresh_token(
-                    session.connection(), token, client_pk, now=now, proof_jkt=proof
+                    session.connection(),
+                    token,
+                    client_pk,
+                    now=now,
+                    proof_jkt=proof,
+                    successor=SUCCESSOR if minting else None,
                 )
             finally:
                 event.remove(db.engine, "before_cursor_execute", record)
@@ -98,8 +113,19 @@ def test_the_claim_spends_exactly_what_may_be_spent(
                 select(RefreshToken.used_at).where(RefreshToken.token_hash == token_hash(token))
             )
         assert (used_at == now) is expected, case
+        # The pair, when the claim mints it, is stored exactly when the token is spent.
+        minted = database == "postgresql" and minting and expected
+        assert (presented.token.minted is not None) is minted, case
+        with db.session() as session:
+            children = session.scalar(
+                select(func.count())
+                .select_from(RefreshToken)
+                .where(RefreshToken.parent_id == presented.token.id)
+            )
+        assert children == (1 if minted else 0), case
         if database == "postgresql":
-            assert len(statements) == 1, statements
+            # A claim that minted nothing, run alone, finds the token again under the lock.
+            assert len(statements) == (2 if minting and not expected else 1), statements
         else:
             assert len(statements) == (2 if expected else 1), statements
         outcomes.add(expected)

@@ -23,6 +23,7 @@ from sellergate.oauth.records import (
     Revocation,
     RevocationReason,
     RevokedGrant,
+    Successor,
     TokenInfo,
     UnclaimedCode,
 )
@@ -205,8 +206,15 @@ class MemoryStorage:
         return next(t for t in self.tokens.values() if t.id == token_id)
 
     def claim_refresh_token(
-        self, token: str, client_pk: int, *, now: datetime, proof_jkt: str | None
+        self,
+        token: str,
+        client_pk: int,
+        *,
+        now: datetime,
+        proof_jkt: str | None,
+        successor: Successor | None = None,
     ) -> PresentedRefreshToken | None:
+        """``successor`` is not minted here: the pair is, as it may be, minted afterwards."""
         with self._lock:
             row = self.tokens.get(token_hash(token))
             if row is None or row.kind is not TokenKind.REFRESH or row.client_pk != client_pk:

@@ -35,6 +35,7 @@ from sellergate.oauth.records import (
     RefreshTokenState,
     Revocation,
     RevocationReason,
+    Successor,
     TokenInfo,
     UnclaimedCode,
 )
@@ -127,10 +128,16 @@ class SqlOAuthStorage(DatabaseHandle):
         return grant_id
 
     def claim_refresh_token(
-        self, token: str, client_pk: int, *, now: datetime, proof_jkt: str | None
+        self,
+        token: str,
+        client_pk: int,
+        *,
+        now: datetime,
+        proof_jkt: str | None,
+        successor: Successor | None = None,
     ) -> PresentedRefreshToken | None:
         return refresh_tokens.claim_refresh_token(
-            self.connection, token, client_pk, now=now, proof_jkt=proof_jkt
+            self.connection, token, client_pk, now=now, proof_jkt=proof_jkt, successor=successor
         )
 
     def refresh_token_state(self, token_id: int) -> RefreshTokenState:

@@ -4,11 +4,15 @@ The storage side of :mod:`sellergate.oauth.rotation`, which decides everything: 
 run a statement or two each, found by the token's hash or by id. Each token records its parent,
 and a token has at most one child (a unique column), so a family is one chain.
 
-A refresh runs, in one transaction: the lookup that also locks the grant (see the lock order in
-:mod:`sellergate.accounts.families`) and the conditional UPDATE that spends the token if it may
-be spent (of concurrent claims exactly one wins), one statement on PostgreSQL and two on SQLite
-(:func:`claim_refresh_token`); then the INSERT of the new pair, one statement on PostgreSQL and
-two on SQLite (:func:`mint_token_pair`).
+A refresh runs the lookup that also locks the grant (see the lock order in
+:mod:`sellergate.accounts.families`), the conditional UPDATE that spends the token if it may be
+spent (of concurrent claims exactly one wins), and the INSERT of the new pair.
+On SQLite these are four statements in one transaction (:func:`claim_refresh_token`, then
+:func:`mint_token_pair`). On PostgreSQL they are one statement, which is the whole of the
+refresh's transaction and so runs alone: one round trip instead of four (BEGIN, the claim, the
+pair, COMMIT; :func:`claim_refresh_token` with a ``successor``, measured in
+docs/benchmarks.md). A token that statement did not spend is found again under the lock in a
+transaction, for the rotation's rules to decide what it is.
 They are the statements of every refresh, so they are prebuilt and run on the driver's cursor
 (:mod:`sellergate.storage.prebuilt`), with the columns' Python-side defaults (``created_at``)
 written out.
@@ -20,7 +24,19 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Any, NotRequired, TypedDict, Unpack, cast
 
-from sqlalchemy import Connection, String, Table, bindparam, exists, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from sellergate.accounts.access_tokens import MINTED, access_row, store_access_row
 from sellergate.oauth.records import (
@@ -28,6 +44,7 @@ from sellergate.oauth.records import (
     PairToMint,
     PresentedRefreshToken,
     RefreshTokenState,
+    Successor,
 )
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken
 from sellergate.storage.prebuilt import Prebuilt
@@ -213,12 +230,93 @@ _SPENT = (
         or_(_LOCKED.c.jkt.is_(None), _LOCKED.c.jkt == bindparam("proof_jkt", type_=String)),
     )
     .values(used_at=bindparam("now"))
-    .returning(RefreshToken.id)
+    .returning(RefreshToken.id, RefreshToken.grant_id, RefreshToken.seller_id, RefreshToken.scopes)
     .cte("spent")
 )
 _CLAIM = Prebuilt(
     select(*_LOCKED.c, exists(select(_SPENT.c.id)).label("spent")).select_from(_LOCKED)
 )
+
+# And with the successor pair minted in the same statement, from the spent token's row: the
+# access token's INSERT, then the refresh token's, chained to both (a refresh whole in one
+# statement, committed alone: see claim_refresh_token). Nothing is inserted unless the token
+# was spent. The access token has the refresh token's scope unless a narrower one is given.
+_FROM_SPENT = {"grant_id": _SPENT.c.grant_id, "seller_id": _SPENT.c.seller_id}
+_SUCCESSOR_ACCESS = (
+    insert(_ACCESS)
+    .from_select(
+        list(MINTED),
+        select(
+            *(
+                _FROM_SPENT[name]
+                if name in _FROM_SPENT
+                else func.coalesce(bindparam("a_scopes", type_=String), _SPENT.c.scopes)
+                if name == "scopes"
+                else bindparam("a_" + name, type_=_ACCESS.c[name].type)
+                for name in MINTED
+            )
+        ).select_from(_SPENT),
+    )
+    .returning(_ACCESS.c.id)
+    .cte("successor_access")
+)
+_FROM_CLAIM = {
+    **_FROM_SPENT,
+    "scopes": _SPENT.c.scopes,
+    "parent_id": _SPENT.c.id,
+    "access_token_id": _SUCCESSOR_ACCESS.c.id,
+}
+_SUCCESSOR = (
+    insert(_REFRESH)
+    .from_select(
+        list(_MINTED),
+        select(
+            *(
+                _FROM_CLAIM[name]
+                if name in _FROM_CLAIM
+                else bindparam("r_" + name, type_=_REFRESH.c[name].type)
+                for name in _MINTED
+            )
+        ).select_from(_SPENT.join(_SUCCESSOR_ACCESS, true())),
+    )
+    .returning(RefreshToken.id)
+    .cte("successor")
+)
+_CLAIM_AND_MINT = Prebuilt(
+    select(*_LOCKED.c, exists(select(_SUCCESSOR.c.id)).label("minted")).select_from(_LOCKED)
+)
+
+
+def _successor_parameters(
+    successor: Successor, client_pk: int
+) -> tuple[tuple[str, str], dict[str, object]]:
+    """The tokens of the pair ``successor`` describes, and the parameters of its INSERTs in
+    :data:`_CLAIM_AND_MINT` (the columns not taken from the spent token)."""
+    access_token, access = access_row(
+        seller_id=0,  # the spent token's
+        scopes=successor.access_scopes or (),
+        staging=successor.staging,
+        expires_at=successor.access_expires_at,
+        client_id=client_pk,
+        jkt=successor.access_jkt,
+    )
+    refresh_token, refresh = refresh_row(
+        grant_id=0,  # the spent token's
+        client_pk=client_pk,
+        seller_id=0,
+        scopes="",
+        staging=successor.staging,
+        ttl=successor.refresh_ttl,
+        jkt=successor.refresh_jkt,
+    )
+    parameters: dict[str, object] = {
+        "a_" + name: value for name, value in access.items() if name not in _FROM_SPENT
+    }
+    parameters["a_scopes"] = None if successor.access_scopes is None else access["scopes"]
+    parameters.update(
+        {"r_" + name: value for name, value in refresh.items() if name not in _FROM_CLAIM}
+    )
+    return (access_token, refresh_token), parameters
 
 
 def _presented(row: tuple[Any, ...], *, spent: bool) -> PresentedRefreshToken:
@@ -234,13 +332,37 @@ def _presented(row: tuple[Any, ...], *, spent: bool) -> PresentedRefreshToken:
 
 
 def claim_refresh_token(
-    connection: Connection, token: str, client_pk: int, *, now: datetime, proof_jkt: str | None
+    connection: Connection,
+    token: str,
+    client_pk: int,
+    *,
+    now: datetime,
+    proof_jkt: str | None,
+    successor: Successor | None = None,
 ) -> PresentedRefreshToken | None:
     """Find and lock, and spend if it may be spent (see :meth:`RefreshTokenStorage
-    .claim_refresh_token`): one statement on PostgreSQL, two elsewhere."""
+    .claim_refresh_token`): one statement on PostgreSQL, two elsewhere.
+
+    On PostgreSQL, with ``successor``, the same statement mints the new pair, and when it is
+    the first of its transaction it runs alone (:meth:`Prebuilt.first_alone`): a refresh is
+    then one round trip in all, instead of BEGIN, the claim, the pair and COMMIT. A token it
+    did not spend is found again, locked, in the transaction (its lock ended with the
+    statement), and the rotation's rules go on from there."""
     found = {"digest": token_hash(token), "client_pk": client_pk}
     if connection.dialect.name == "postgresql":
-        row = _CLAIM.first(connection, {**found, "now": now, "proof_jkt": proof_jkt})
+        claim = {**found, "now": now, "proof_jkt": proof_jkt}
+        if successor is not None:
+            minted, parameters = _successor_parameters(successor, client_pk)
+            row, alone = _CLAIM_AND_MINT.first_alone(connection, {**claim, **parameters})
+            if row is None:
+                return None
+            if row[-1]:
+                presented = _presented(row[:-1], spent=True)
+                claimed = dataclasses.replace(presented.token, minted=minted)
+                return dataclasses.replace(presented, token=claimed)
+            if not alone:
+                return _presented(row[:-1], spent=False)
+        row = _CLAIM.first(connection, claim)
         return None if row is None else _presented(row[:-1], spent=bool(row[-1]))
     row = _LOCK.first(connection, found)
     if row is None:

@@ -43,6 +43,20 @@ class PairToMint:
 
 
 @dataclass(frozen=True, slots=True)
+class Successor:
+    """The pair a refresh issues, as far as it is known before its refresh token is claimed:
+    the rest (the grant, the seller, the refresh token's scope, the parent) is the claimed
+    token's. ``access_scopes`` None: the access token gets the refresh token's scope too."""
+
+    staging: bool
+    access_scopes: frozenset[Scope] | None
+    access_expires_at: datetime
+    access_jkt: str | None
+    refresh_ttl: timedelta
+    refresh_jkt: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class TokenInfo:
     """What introspection (RFC 7662 §2.2) tells an app about one of its tokens."""
 
@@ -126,12 +140,15 @@ class Revocation:
 
 @dataclass(frozen=True, slots=True)
 class ClaimedRefreshToken:
-    """A refresh token spent by this request: the new pair is chained to it (``id``)."""
+    """A refresh token spent by this request: the new pair is chained to it (``id``).
+    ``minted``: that pair (access token, refresh token) when the claim stored it already, in
+    the statement that spent the token; None: it is still to be minted."""
 
     id: int
     grant_id: int
     seller_id: int
     scopes: str
+    minted: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 staging=not settings.production,
                 window=settings.refresh_reuse_window,
                 proof=self.request.dpop,
+                successor=self.server.successor(self.request),
             )
         except InvalidGrant as exc:
             raise InvalidGrantError(exc.description) from None

@@ -31,7 +31,7 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from sellergate.errors import InvalidGrant
 from sellergate.oauth.dpop import Proof
 from sellergate.oauth.dpop_binding import check_key
-from sellergate.oauth.records import ClaimedRefreshToken, RevocationReason
+from sellergate.oauth.records import ClaimedRefreshToken, RevocationReason, Successor
 from sellergate.oauth.storage import FamilyStorage, RefreshTokenStorage
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 
@@ -59,17 +59,24 @@ def spend(
     staging: bool,
     window: timedelta,
     proof: Proof | None = None,
+    successor: Successor | None = None,
 ) -> ClaimedRefreshToken:
     """Spend the refresh token ``token`` of the app ``client_pk`` for a new pair, by the rules
     above; :class:`InvalidGrant` saying why not. A token bound to a DPoP key (RFC 9449 §5)
     needs ``proof``, by that key: checked first, so a thief without the key can neither spend
     the token nor, presenting a spent one, set off reuse detection (the grant's lock, taken by
-    the same statement that reads the binding, is let go when the transaction ends)."""
+    the same statement that reads the binding, is let go when the transaction ends).
+    ``successor``: the new pair, which the storage may mint as it spends the token (then
+    the token answered has it ``minted``)."""
     if not _well_formed(token, staging):
         raise InvalidGrant("the refresh token is malformed or for another environment")
     now = datetime.now(UTC)
     presented = storage.claim_refresh_token(
-        token, client_pk, now=now, proof_jkt=None if proof is None else proof.jkt
+        token,
+        client_pk,
+        now=now,
+        proof_jkt=None if proof is None else proof.jkt,
+        successor=successor,
     )
     if presented is None:
         raise InvalidGrant("the refresh token is not valid for this client")
@@ -82,7 +89,8 @@ def spend(
     except OAuth2Error as refused:
         if presented.spent:
             # The storage spent what these rules refuse (its SQL and may_spend disagree): a
-            # refusal would commit a spent token with no pair for it. Roll back instead.
+            # refusal would commit a spent token with no pair for it. Fail instead (rolled
+            # back, unless the claim was committed alone with its pair: see the storage).
             raise RuntimeError("the storage spent a refresh token that is refused") from refused
         raise
     if presented.spent:

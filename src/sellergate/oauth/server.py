@@ -25,7 +25,7 @@ from sellergate.oauth.front_channel import require_pushed, with_issuer
 from sellergate.oauth.introspection import Introspection
 from sellergate.oauth.models import OAuthClient
 from sellergate.oauth.pkce import S256CodeChallenge
-from sellergate.oauth.records import PairToMint
+from sellergate.oauth.records import PairToMint, Successor
 from sellergate.oauth.refresh_token import RefreshTokenGrant
 from sellergate.oauth.requests import OAuthRequest, OAuthResponse
 from sellergate.oauth.revocation import Revocation
@@ -86,15 +86,39 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         body["scope"] = format_scopes(parse_scopes(scope or ""))
         return body
 
-    def save_token(self, token: dict[str, Any], request: Any) -> None:
-        """Mint and store the tokens (hashes only) and fill them into the response body."""
+    def successor(self, request: Any) -> Successor:
+        """The pair a refresh issues, as far as it is known before the refresh token is
+        claimed (§6: the refresh token keeps its scope; the access token's may be narrowed)."""
         client: OAuthClient = request.client
+        jkt = token_binding(client, request.dpop)
+        requested = request.payload.scope
+        return Successor(
+            staging=not self.settings.production,
+            access_scopes=parse_scopes(requested) if requested else None,
+            access_expires_at=datetime.now(UTC) + self.settings.access_token_ttl,
+            access_jkt=jkt,
+            refresh_ttl=self.settings.refresh_token_ttl,
+            refresh_jkt=refresh_binding(client, jkt),
+        )
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        """Mint and store the tokens (hashes only) and fill them into the response body: a
+        refresh's pair may have been minted with the claim already
+        (:meth:`successor`, :func:`sellergate.oauth.rotation.spend`)."""
+        client: OAuthClient = request.client
+        jkt = token_binding(client, request.dpop)
+        if jkt is not None:
+            token["token_type"] = "DPoP"  # noqa: S105 (RFC 9449 §5: a token type, no secret)
         seller_id = request.user.seller_id
         parent_id = None
         if request.refresh_token is not None:
-            grant_id = request.refresh_token.claimed.grant_id
-            parent_id = request.refresh_token.claimed.id
-            refresh_scopes = request.refresh_token.claimed.scopes  # §6: same scope as before
+            claimed = request.refresh_token.claimed
+            if claimed.minted is not None:
+                token["access_token"], token["refresh_token"] = claimed.minted
+                return
+            grant_id = claimed.grant_id
+            parent_id = claimed.id
+            refresh_scopes = claimed.scopes  # §6: same scope as before
         else:
             try:
                 grant_id = self.storage.create_family(
@@ -110,9 +134,6 @@ class Server(AuthorizationServer):  # type: ignore[misc]
                 ) from None
             refresh_scopes = token["scope"]
         staging = not self.settings.production
-        jkt = token_binding(client, request.dpop)
-        if jkt is not None:
-            token["token_type"] = "DPoP"  # noqa: S105 (RFC 9449 §5: a token type, no secret)
         expires_at = datetime.now(UTC) + self.settings.access_token_ttl
         if "refresh_token" not in token:
             token["access_token"] = self.storage.mint_access_token(

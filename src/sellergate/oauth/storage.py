@@ -33,6 +33,7 @@ from sellergate.oauth.records import (
     RefreshTokenState,
     Revocation,
     RevocationReason,
+    Successor,
     TokenInfo,
     UnclaimedCode,
 )
@@ -82,7 +83,13 @@ class RefreshTokenStorage(Protocol):
     """Refresh tokens (RFC 6749 §6) as :mod:`sellergate.oauth.rotation` spends them."""
 
     def claim_refresh_token(
-        self, token: str, client_pk: int, *, now: datetime, proof_jkt: str | None
+        self,
+        token: str,
+        client_pk: int,
+        *,
+        now: datetime,
+        proof_jkt: str | None,
+        successor: Successor | None = None,
     ) -> PresentedRefreshToken | None:
         """The app's refresh token ``token`` (``None`` if it has none such), its family locked
         until the transaction ends, and spent in the same step if
@@ -90,7 +97,12 @@ class RefreshTokenStorage(Protocol):
         proof by ``proof_jkt`` (a conditional write: of concurrent claims exactly one spends
         it); ``spent`` says whether this call did. The token's state is as read, and may be
         older than the lock (a claim that queued behind another reads it as it was, and does
-        not spend it); the family's is as the lock found it."""
+        not spend it); the family's is as the lock found it.
+
+        With ``successor``, a storage may also mint the new pair in the step that spends the
+        token (the token's ``minted``), and then commit that step at once: a spent token
+        with its pair stored is the whole of a refresh's writes. A token it did not spend is
+        answered locked, as without."""
         ...
 
     def refresh_token_state(self, token_id: int) -> RefreshTokenState:

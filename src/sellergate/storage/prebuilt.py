@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Delete, Insert, Select, String, Update, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
@@ -75,6 +76,29 @@ class Prebuilt:
         stands alone)."""
         rows, _ = self._run(connection, parameters, every=False)
         return rows[0] if rows else None
+
+    def first_alone(
+        self, connection: Connection, parameters: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...] | None, bool]:
+        """:meth:`first`, as a transaction of its own if nothing has begun on ``connection``
+        yet, and whether it ran so. On PostgreSQL a transaction's BEGIN and COMMIT are round
+        trips of their own, each costing about what a lookup costs; a statement that is the
+        whole of its transaction's work runs alone (in autocommit) for one round trip instead
+        of three. Its effects are then committed when it returns, and no lock it took
+        outlives it. Elsewhere, or once the transaction has begun (the driver sent its BEGIN
+        with an earlier statement), it runs in the transaction."""
+        driver: Any = connection.connection.driver_connection
+        if connection.dialect.name != "postgresql":
+            return self.first(connection, parameters), False
+        if driver.autocommit:
+            return self.first(connection, parameters), True
+        if driver.info.transaction_status != TransactionStatus.IDLE:
+            return self.first(connection, parameters), False
+        driver.autocommit = True
+        try:
+            return self.first(connection, parameters), True
+        finally:
+            driver.autocommit = False
 
     def all(self, connection: Connection, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row, converted as SQLAlchemy would (a batched lookup's answers)."""
