@@ -7,9 +7,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from lockholder import held_by_another_thread
 from overlap import Overlap
-from sellergate.storage.writelock import SqliteWriteLock
+from sellergate.storage.writelock import SqliteWriteLock, WriterBusy
 
 
 def test_a_second_holder_waits_for_the_first_and_goes_on_when_it_releases(tmp_path: Path) -> None:
@@ -72,11 +74,12 @@ def test_without_a_lock_file_writers_are_not_stopped(tmp_path: Path) -> None:
     assert not (tmp_path / "missing-directory").exists()
 
 
-def test_held_if_free_takes_a_free_lock_and_never_waits_for_a_taken_one(tmp_path: Path) -> None:
+def test_without_waiting_the_first_hold_takes_a_free_lock_or_refuses_a_taken_one(
+    tmp_path: Path,
+) -> None:
     lock = SqliteWriteLock(str(tmp_path / "shop.db"), timeout=10)
     other_process = SqliteWriteLock(str(tmp_path / "shop.db"), timeout=0.2)
-    with lock.held_if_free() as free:
-        assert free
+    with lock.without_waiting(), lock.held():
         # The holding thread's own transactions go on under it, without waiting.
         started = time.monotonic()
         with lock.held():
@@ -86,14 +89,37 @@ def test_held_if_free_takes_a_free_lock_and_never_waits_for_a_taken_one(tmp_path
         started = time.monotonic()
         with other_process.held():
             assert time.monotonic() - started >= 0.2
-    with other_process.held(), lock.held_if_free() as free:
-        assert not free
+    with other_process.held():
+        started = time.monotonic()
+        with pytest.raises(WriterBusy), lock.without_waiting(), lock.held():
+            raise AssertionError("held while another process holds it")
+        assert time.monotonic() - started < 0.1
     with held_by_another_thread(lock):
         started = time.monotonic()
-        with lock.held_if_free() as free:
-            assert not free, "another thread of this process holds it"
+        with pytest.raises(WriterBusy), lock.without_waiting(), lock.held():
+            raise AssertionError("another thread of this process holds it")
         assert time.monotonic() - started < 0.1
-    with lock.held_if_free() as free:
-        assert free
+    # Once the thread has held the lock in the block, it waits like any other writer.
+    with lock.without_waiting():
+        with lock.held():
+            pass
+        taken, release = threading.Event(), threading.Event()
+
+        def hold_elsewhere() -> None:
+            with other_process.held():
+                taken.set()
+                release.wait(5)
+
+        holder = threading.Thread(target=hold_elsewhere)
+        holder.start()
+        taken.wait(5)
+        threading.Timer(0.2, release.set).start()
+        started = time.monotonic()
+        with lock.held():
+            assert time.monotonic() - started >= 0.15
+        holder.join()
+    # Outside the block it waits again.
+    with lock.held():
+        pass
     lock.close()
     other_process.close()

@@ -83,6 +83,70 @@ def test_a_brief_sqlite_write_runs_on_the_loop_unless_another_writer_holds_the_l
     assert ticks >= 10, "the loop ran while the write waited for the lock"
 
 
+def test_a_brief_sqlite_write_takes_the_lock_at_its_first_transaction_or_starts_again(
+    db: Database, database: str
+) -> None:
+    """The lock is not held while the write works out what to write; should another writer
+    take it meanwhile, the write starts again from the start in a thread, and writes once."""
+    if database != "sqlite":
+        pytest.skip("SQLite's write lock")
+    with db.transaction(write=True) as connection:
+        connection.execute(text("CREATE TABLE written (n INTEGER)"))
+    calls = DatabaseCalls(db)
+    other = SqliteWriteLock(str(db.engine.url.database), timeout=10)
+    runs: list[str] = []
+    holders: list[threading.Thread] = []
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with other.held():
+            taken.set()
+            release.wait(5)
+
+    def write() -> None:
+        runs.append(threading.current_thread().name)
+        if len(runs) == 1:
+            # Before its first statement: another process's writer can take the lock.
+            holders.append(threading.Thread(target=hold))
+            holders[0].start()
+            assert taken.wait(5), "the lock was held before the first transaction"
+            threading.Timer(0.2, release.set).start()
+        with db.transaction(write=True) as connection:
+            connection.execute(text("INSERT INTO written (n) VALUES (1)"))
+
+    async def main() -> str:
+        await calls.write(False, write)
+        return threading.current_thread().name
+
+    loop = on_own_loop(main)
+    holders[0].join()
+    other.close()
+    assert runs[0] == loop and len(runs) == 2 and runs[1] != loop, runs
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM written")).scalar() == 1
+    # Free, the write runs on the loop and takes the lock at its transaction.
+    runs.clear()
+    runs.append("not the first")
+    assert on_own_loop(main) == runs[1]
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM written")).scalar() == 2
+
+
+def test_a_transaction_on_demand_begins_at_its_first_use(db: Database) -> None:
+    with db.transaction(write=True) as connection:
+        connection.execute(text("CREATE TABLE written (n INTEGER)"))
+    with db.transaction_on_demand(write=True) as opener:
+        pass  # never asked for: nothing begun, nothing to commit
+    with db.transaction_on_demand(write=True) as opener:
+        opener().execute(text("INSERT INTO written (n) VALUES (1)"))
+        assert opener() is opener()
+    with pytest.raises(RuntimeError), db.transaction_on_demand(write=True) as opener:
+        opener().execute(text("INSERT INTO written (n) VALUES (2)"))
+        raise RuntimeError("rolled back")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT n FROM written")).scalars().all() == [1]
+
+
 def test_calls_in_threads_run_at_most_the_configured_number_at_once(
     db: Database, settings: Settings
 ) -> None:

@@ -9,6 +9,7 @@ transaction as what it records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -72,8 +73,9 @@ class SqlOAuthStorage(DatabaseHandle):
         connection: Connection | None = None,
         offline: bool = False,
         known: KnownClient | None = None,
+        opener: Callable[[], Connection] | None = None,
     ) -> None:
-        super().__init__(session=session, connection=connection, offline=offline)
+        super().__init__(session=session, connection=connection, offline=offline, opener=opener)
         self.address = address
         self.known = known
 

@@ -14,8 +14,8 @@ import stat
 import threading
 import time
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +230,22 @@ class Database:
         with queued, (self.writer if write else self.engine).begin() as connection:
             yield connection
         self.outage.succeeded(wrote=write)
+
+    @contextmanager
+    def transaction_on_demand(self, *, write: bool = False) -> Iterator[Callable[[], Connection]]:
+        """:meth:`transaction`, begun only when its connection is first asked for (the function
+        given): until then no connection is taken, and on SQLite neither the write lock nor
+        ``BEGIN IMMEDIATE``, so work before the first statement holds up no other writer. The
+        block's end commits what was begun (or rolls it back on error)."""
+        with ExitStack() as stack:
+            opened: list[Connection] = []
+
+            def connection() -> Connection:
+                if not opened:
+                    opened.append(stack.enter_context(self.transaction(write=write)))
+                return opened[0]
+
+            yield connection
 
     @contextmanager
     def kept_read(self) -> Iterator[Connection]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
@@ -20,7 +22,7 @@ class DatabaseHandle:
     need no database) gets neither, and asking for one is an error.
     """
 
-    __slots__ = ("_connection", "_session")
+    __slots__ = ("_connection", "_opener", "_session")
 
     def __init__(
         self,
@@ -28,12 +30,17 @@ class DatabaseHandle:
         session: Session | None = None,
         connection: Connection | None = None,
         offline: bool = False,
+        opener: Callable[[], Connection] | None = None,
     ) -> None:
-        given = (session is not None) + (connection is not None)
+        given = (session is not None) + (connection is not None) + (opener is not None)
         if given != (0 if offline else 1):
-            raise ValueError("give either a session or a connection, or neither when offline")
+            raise ValueError(
+                "give either a session, a connection or its opener, or none when offline"
+            )
         self._session = session
         self._connection = connection
+        # A connection opened when first needed (Database.transaction_on_demand).
+        self._opener = opener
 
     @property
     def session(self) -> Session:
@@ -44,6 +51,8 @@ class DatabaseHandle:
     @property
     def connection(self) -> Connection:
         if self._connection is None:
+            if self._opener is not None:
+                return self._needed()
             self._connection = self.session.connection()
         return self._connection
 
@@ -54,6 +63,8 @@ class DatabaseHandle:
             self._session.flush()
 
     def _needed(self) -> Connection:
+        if self._connection is None and self._opener is not None:
+            self._connection = self._opener()
         if self._connection is None:
             # Offline work was planned to need no database (``api.offline``): a bug, not a 503.
             raise NoDatabase("this work was planned to need no database")

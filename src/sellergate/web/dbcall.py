@@ -42,6 +42,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Connection, Engine
 
 from sellergate.storage.database import Database
+from sellergate.storage.writelock import WriterBusy
 from sellergate.web.threads import in_database_thread
 
 P = ParamSpec("P")
@@ -88,19 +89,25 @@ class DatabaseCalls:
         """Run ``function``, which writes, in a worker thread (on SQLite, one at a time);
         ``may_block`` says it may run long.
 
-        On SQLite a brief write (a token request's) runs on the event loop instead when no
-        writer of any process holds the file's write lock: its hop to a thread and back cost
-        more than its SQL, and by a different amount from run to run (the thread wakes on
-        whichever core is free). Nothing of this process runs meanwhile, as it would not have
-        while the thread held the interpreter. When the lock is taken it goes to a thread to
-        wait there, so the loop never waits on another writer's lock."""
+        On SQLite a brief write (a token request's) runs on the event loop instead: its hop to
+        a thread and back cost more than its SQL, and by a different amount from run to run
+        (the thread wakes on whichever core is free). Nothing of this process runs meanwhile,
+        as it would not have while the thread held the interpreter. The file's write lock is
+        taken by its first transaction, not before: what the function works out before it
+        writes (a token request: the client's authentication, the request's checks) does not
+        hold up the other processes' writers. Should another writer hold the lock then, the
+        function has written nothing, and it runs again from the start in a thread, to wait
+        there: the loop never waits on another writer's lock before it wrote. So a brief
+        write function must do nothing before its first transaction that it cannot do twice."""
         if self.reads_inline:
             async with _write_lock(self.db.engine):
                 lock = self.db.write_lock
                 if not may_block and lock is not None:
-                    with lock.held_if_free() as free:
-                        if free:
+                    try:
+                        with lock.without_waiting():
                             return function(*args, **kwargs)
+                    except WriterBusy:
+                        pass
                 return await in_database_thread(self.threads, function, *args, **kwargs)
         return await in_database_thread(self.threads, function, *args, **kwargs)
 

@@ -25,8 +25,9 @@ refresh reads whether the app is disabled under the grant's lock, a code exchang
 creates the grant.
 
 On SQLite a lookup runs inline on the event loop in microseconds: there is nothing to save,
-and it keeps its single path (reading the app of a token request first measured no faster
-there: the read's own transaction costs what the write lock saves).
+and it keeps its single path. The app of a token request is read first there too, on the
+event loop: the request's transaction then begins at its first write, and the file's write
+lock is not held while Authlib checks the request and the app's credentials (web.dbcall).
 ``SELLERGATE_COALESCE_LOOKUPS=false`` turns coalescing off.
 """
 
@@ -41,7 +42,7 @@ from sqlalchemy import Connection
 
 from sellergate.accounts.bearer import AuthContext, BearerVerifier
 from sellergate.accounts.client_tokens import find_client_tokens
-from sellergate.accounts.clients import find_client_records
+from sellergate.accounts.clients import find_client_record, find_client_records
 from sellergate.accounts.oauth_storage import KnownClient, SqlOAuthStorage
 from sellergate.errors import InvalidToken
 from sellergate.oauth.records import ClientRecord, TokenInfo
@@ -160,16 +161,23 @@ def named_client(request: OAuthRequest) -> str | None:
 
 
 class ClientLookups(_Lookups[str, ClientRecord | None]):
-    """The app a token, PAR or revocation request names, read before its transaction when
-    lookups are coalesced (on SQLite the transaction reads it)."""
+    """The app a token, PAR or revocation request names, read before its transaction: batched
+    when lookups are coalesced, and on SQLite on the event loop, where it is the first
+    statement no longer, and the write lock waits for the first write."""
 
     async def prefetch(self, request: OAuthRequest) -> KnownClient | None:
-        """The app ``request`` names, as it is now; None when it names none, or when lookups
-        are not coalesced (the transaction then reads it)."""
+        """The app ``request`` names, as it is now; None when it names none, or on a networked
+        database with coalescing off (the transaction then reads it)."""
         client_id = named_client(request)
-        if not client_id or not self.coalesced:
+        if not client_id:
             return None
-        return KnownClient(client_id, await self.batches.load(client_id))
+        if self.coalesced:
+            return KnownClient(client_id, await self.batches.load(client_id))
+        if self.calls.reads_inline:
+            return KnownClient(
+                client_id, await self.calls.read(False, find_client_record, client_id)
+            )
+        return None
 
     async def _batch(self, client_ids: list[str]) -> Sequence[ClientRecord | Exception | None]:
         found = await self.calls.read(False, find_client_records, client_ids)

@@ -108,6 +108,9 @@ def routes(
     def write(
         handler: Handler, oauth_request: OAuthRequest, address: str, known: KnownClient | None
     ) -> OAuthResponse:
+        # On SQLite this may run a second time, from the start, in a thread (web.dbcall): what
+        # the first run learnt is forgotten.
+        oauth_request.client = oauth_request.auth_method = None
         # RFC 9449 §5: a DPoP proof (checked offline by the caller) is spent first, in its own
         # transaction; then the handler runs knowing what it proved.
         if oauth_request.dpop is not None:
@@ -115,9 +118,11 @@ def routes(
         # A connection, not a session: a refresh runs on Core statements only, and the
         # session's set-up and commit cost more than its SQL. What needs the ORM (a code, a
         # revoked family, the security log) gets a session over it, flushed before the commit.
-        # The app the request names was read already (``known``, see web.lookups).
-        with db.transaction(write=True) as connection:
-            storage = SqlOAuthStorage(address=address, connection=connection, known=known)
+        # The app the request names was read already (``known``, see web.lookups), and the
+        # transaction begins at the handler's first statement: Authlib's checks of the request
+        # and of the app's credentials run before it, outside SQLite's write lock.
+        with db.transaction_on_demand(write=True) as opener:
+            storage = SqlOAuthStorage(address=address, opener=opener, known=known)
             answer = handler(storage, settings, oauth_request)
             storage.flush()
             return answer
