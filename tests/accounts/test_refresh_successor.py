@@ -12,18 +12,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import Connection, event, func, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from gateway.support import app_token
 from sellergate.accounts.refresh_tokens import claim_refresh_token, mint_refresh_token
 from sellergate.accounts.sellers import create_seller
-from sellergate.oauth.records import Successor
+from sellergate.oauth.records import PresentedRefreshToken, Successor
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
 from sellergate.storage.models import AccessToken, Grant, RefreshToken
 from sellergate.tokens.format import TokenKind, parse
 from sellergate.tokens.hashing import token_hash
+from storedpair import stored_pair
 
 SCOPES = "read:orders write:orders"
 
@@ -60,6 +61,24 @@ def _successor(access_scopes: frozenset[Scope] | None = None) -> Successor:
         access_jkt="a" * 43,
         refresh_ttl=timedelta(days=30),
         refresh_jkt="b" * 43,
+    )
+
+
+def _claim(
+    connection: Connection,
+    family: Family,
+    *,
+    token: str | None = None,
+    successor: Successor | None = None,
+    now: datetime | None = None,
+) -> PresentedRefreshToken | None:
+    return claim_refresh_token(
+        connection,
+        family.token if token is None else token,
+        family.client_pk,
+        now=datetime.now(UTC) if now is None else now,
+        proof_jkt=None,
+        successor=_successor() if successor is None else successor,
     )
 
 
@@ -103,9 +122,7 @@ def test_the_spend_and_the_pair_are_one_statement_committed_alone(
     now = datetime.now(UTC)
     successor = _successor()
     with db.transaction(write=True) as connection, _statements(db) as seen:
-        presented = claim_refresh_token(
-            connection, family.token, family.client_pk, now=now, proof_jkt=None, successor=successor
-        )
+        presented = _claim(connection, family, successor=successor, now=now)
         assert presented is not None and presented.spent
         statements = list(seen)
         committed_already = _spent_seen_elsewhere(db, family.token)
@@ -120,13 +137,7 @@ def test_the_spend_and_the_pair_are_one_statement_committed_alone(
     access_token, refresh_token = presented.token.minted
     assert parse(access_token).kind is TokenKind.ACCESS and parse(access_token).staging
     assert parse(refresh_token).kind is TokenKind.REFRESH
-    with db.session() as session:
-        access = session.scalars(
-            select(AccessToken).where(AccessToken.token_hash == token_hash(access_token))
-        ).one()
-        refresh = session.scalars(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash(refresh_token))
-        ).one()
+    access, refresh = stored_pair(db, access_token, refresh_token)
     assert refresh.parent_id == presented.token.id and refresh.access_token_id == access.id
     for row in (access, refresh):
         assert (row.grant_id, row.client_id, row.seller_id) == (
@@ -147,14 +158,7 @@ def test_a_narrowed_access_scope_is_the_access_tokens_only(db: Database, databas
         pytest.skip("the pair is minted with the claim on PostgreSQL only")
     family = _family(db)
     with db.transaction(write=True) as connection:
-        presented = claim_refresh_token(
-            connection,
-            family.token,
-            family.client_pk,
-            now=datetime.now(UTC),
-            proof_jkt=None,
-            successor=_successor(frozenset({Scope.READ_ORDERS})),
-        )
+        presented = _claim(connection, family, successor=_successor(frozenset({Scope.READ_ORDERS})))
     assert presented is not None and presented.token.minted is not None
     access_token, refresh_token = presented.token.minted
     with db.session() as session:
@@ -173,14 +177,7 @@ def test_in_a_transaction_begun_already_the_claim_stays_in_it(db: Database, data
     family = _family(db)
     with pytest.raises(RuntimeError, match="undone"), db.transaction(write=True) as connection:
         connection.execute(text("SELECT 1"))  # the transaction has begun
-        presented = claim_refresh_token(
-            connection,
-            family.token,
-            family.client_pk,
-            now=datetime.now(UTC),
-            proof_jkt=None,
-            successor=_successor(),
-        )
+        presented = _claim(connection, family)
         assert presented is not None and presented.token.minted is not None
         assert not _spent_seen_elsewhere(db, family.token)
         raise RuntimeError("undone")
@@ -214,14 +211,7 @@ def test_a_token_not_spent_gets_no_pair_and_is_answered_locked(
         else:
             session.execute(update(Grant).where(Grant.id == family.grant_id).values(revoked_at=now))
     with db.transaction(write=True) as connection:
-        presented = claim_refresh_token(
-            connection,
-            family.token,
-            family.client_pk,
-            now=now,
-            proof_jkt=None,
-            successor=_successor(),
-        )
+        presented = _claim(connection, family, now=now)
         assert presented is not None and not presented.spent
         assert presented.token.minted is None
         if database == "postgresql":
@@ -235,14 +225,7 @@ def test_a_token_not_spent_gets_no_pair_and_is_answered_locked(
 def test_an_unknown_token_is_not_found(db: Database) -> None:
     family = _family(db)
     with db.transaction(write=True) as connection:
-        found = claim_refresh_token(
-            connection,
-            family.token + "x",
-            family.client_pk,
-            now=datetime.now(UTC),
-            proof_jkt=None,
-            successor=_successor(),
-        )
+        found = _claim(connection, family, token=family.token + "x")
     assert found is None
 
 
@@ -253,14 +236,7 @@ def test_after_the_statement_alone_the_transaction_is_a_transaction_again(
         pytest.skip("the pair is minted with the claim on PostgreSQL only")
     family = _family(db)
     with pytest.raises(RuntimeError, match="undone"), db.transaction(write=True) as connection:
-        presented = claim_refresh_token(
-            connection,
-            family.token,
-            family.client_pk,
-            now=datetime.now(UTC),
-            proof_jkt=None,
-            successor=_successor(),
-        )
+        presented = _claim(connection, family)
         assert presented is not None and presented.token.minted is not None
         connection.execute(update(Grant).where(Grant.id == family.grant_id).values(scopes=""))
         raise RuntimeError("undone")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 
 from gateway.support import app_token
 from sellergate.accounts.families import create_grant
@@ -15,9 +15,8 @@ from sellergate.accounts.sellers import create_seller
 from sellergate.oauth.records import PairToMint
 from sellergate.scopes import Scope
 from sellergate.storage.database import Database
-from sellergate.storage.models import AccessToken, RefreshToken
 from sellergate.tokens.format import TokenKind, parse
-from sellergate.tokens.hashing import token_hash
+from storedpair import stored_pair
 
 
 def test_the_pair_is_stored_chained_and_only_as_hashes(db: Database, database: str) -> None:
@@ -56,14 +55,8 @@ def test_the_pair_is_stored_chained_and_only_as_hashes(db: Database, database: s
     assert len(inserts) == (1 if database == "postgresql" else 2), inserts
     assert parse(access_token).kind is TokenKind.ACCESS and parse(access_token).staging
     assert parse(refresh_token).kind is TokenKind.REFRESH
-    with db.session() as session:
-        access = session.scalars(
-            select(AccessToken).where(AccessToken.token_hash == token_hash(access_token))
-        ).one()
-        refresh = session.scalars(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash(refresh_token))
-        ).one()
-        stored = {str(value) for row in (access, refresh) for value in vars(row).values()}
+    access, refresh = stored_pair(db, access_token, refresh_token)
+    stored = {str(value) for row in (access, refresh) for value in vars(row).values()}
     assert access_token not in stored and refresh_token not in stored
     assert refresh.access_token_id == access.id
     assert (access.grant_id, access.client_id, access.seller_id) == (grant, client_pk, seller.id)
