@@ -10,17 +10,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event, func, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gateway.support import app_token
 from sellergate.accounts.refresh_tokens import claim_refresh_token, mint_refresh_token
 from sellergate.accounts.sellers import create_seller
 from sellergate.oauth.records import PresentedRefreshToken, Successor
 from sellergate.scopes import Scope
-from sellergate.storage.database import Database
+from sellergate.storage.database import POOL_SIZE, Database
 from sellergate.storage.models import AccessToken, Grant, RefreshToken
 from sellergate.tokens.format import TokenKind, parse
 from sellergate.tokens.hashing import token_hash
@@ -244,3 +245,23 @@ def test_after_the_statement_alone_the_transaction_is_a_transaction_again(
     assert _spent_seen_elsewhere(db, family.token) and _children(db, presented.token.id) == 1
     with db.engine.connect() as other:
         assert other.scalar(select(Grant.scopes).where(Grant.id == family.grant_id)) == SCOPES
+
+
+def test_a_connection_lost_during_the_statement_alone_never_returns_in_autocommit(
+    db: Database, database: str
+) -> None:
+    if database != "postgresql":
+        pytest.skip("the pair is minted with the claim on PostgreSQL only")
+    family = _family(db)
+    with pytest.raises(DBAPIError) as lost, db.transaction(write=True) as connection:
+        driver: Any = connection.connection.driver_connection
+        backend = driver.info.backend_pid
+        with db.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        _claim(connection, family)
+    assert lost.value.connection_invalidated  # answered 503, as any lost connection
+    for _ in range(POOL_SIZE + db.settings.database_threads):
+        with db.transaction(write=True) as connection:
+            driver = connection.connection.driver_connection
+            assert not driver.autocommit
+    assert not _spent_seen_elsewhere(db, family.token)

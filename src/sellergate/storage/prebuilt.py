@@ -98,7 +98,12 @@ class Prebuilt:
         try:
             return self.first(connection, parameters), True
         finally:
-            driver.autocommit = False
+            try:
+                driver.autocommit = False
+            except dialect_error(connection) as lost:
+                # Lost with the statement (its own error, already raised, says so): a
+                # connection in autocommit must never go back to the pool.
+                connection.invalidate(lost)
 
     def all(self, connection: Connection, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row, converted as SQLAlchemy would (a batched lookup's answers)."""
@@ -148,7 +153,7 @@ class Prebuilt:
                 count = cursor.rowcount
             finally:
                 cursor.close()
-        except dialect.loaded_dbapi.Error as error:
+        except dialect_error(connection) as error:
             # SQLAlchemy's own handling: the handle_error event, the invalidation of a lost
             # connection, the exception classes the web layer answers with a 503. A private
             # method (running the statement again through a public one could meet an aborted
@@ -165,6 +170,12 @@ class Prebuilt:
                 cells[index] = process(cells[index])
             converted.append(tuple(cells))
         return converted, count
+
+
+def dialect_error(connection: Connection) -> type[Exception]:
+    """The base class of the errors of ``connection``'s driver."""
+    error: type[Exception] = connection.dialect.loaded_dbapi.Error
+    return error
 
 
 class PrebuiltAny:
