@@ -1,4 +1,4 @@
-"""The refresh claim (``accounts.refresh_tokens.claim_refresh_token``) spends a token exactly when
+"""The refresh claim (``accounts.refresh_claim.claim_refresh_token``) spends a token exactly when
 ``PresentedRefreshToken.may_spend`` says so: on PostgreSQL that rule is written again in SQL,
 in the one statement that finds, locks and spends, and here the two are held to each other over
 every combination of the token's state, its family, its app and its key."""
@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from gateway.support import app_token
-from sellergate.accounts.refresh_tokens import claim_refresh_token, mint_refresh_token
+from sellergate.accounts.refresh_claim import claim_refresh_token
+from sellergate.accounts.refresh_tokens import mint_refresh_token
 from sellergate.accounts.sellers import create_seller
 from sellergate.oauth.records import Successor
 from sellergate.scopes import Scope

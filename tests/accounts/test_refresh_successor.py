@@ -17,7 +17,8 @@ from sqlalchemy import Connection, event, func, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gateway.support import app_token
-from sellergate.accounts.refresh_tokens import claim_refresh_token, mint_refresh_token
+from sellergate.accounts.refresh_claim import claim_refresh_token
+from sellergate.accounts.refresh_tokens import mint_refresh_token
 from sellergate.accounts.sellers import create_seller
 from sellergate.oauth.records import PresentedRefreshToken, Successor
 from sellergate.scopes import Scope
@@ -154,9 +155,8 @@ def test_the_spend_and_the_pair_are_one_statement_committed_alone(
     assert refresh.used_at is None and refresh.revoked_at is None
 
 
-def test_a_narrowed_access_scope_is_the_access_tokens_only(db: Database, database: str) -> None:
-    if database != "postgresql":
-        pytest.skip("the pair is minted with the claim on PostgreSQL only")
+@pytest.mark.databases("postgresql")
+def test_a_narrowed_access_scope_is_the_access_tokens_only(db: Database) -> None:
     family = _family(db)
     with db.transaction(write=True) as connection:
         presented = _claim(connection, family, successor=_successor(frozenset({Scope.READ_ORDERS})))
@@ -172,9 +172,8 @@ def test_a_narrowed_access_scope_is_the_access_tokens_only(db: Database, databas
     assert (access_scopes, refresh_scopes) == ("read:orders", SCOPES)
 
 
-def test_in_a_transaction_begun_already_the_claim_stays_in_it(db: Database, database: str) -> None:
-    if database != "postgresql":
-        pytest.skip("the pair is minted with the claim on PostgreSQL only")
+@pytest.mark.databases("postgresql")
+def test_in_a_transaction_begun_already_the_claim_stays_in_it(db: Database) -> None:
     family = _family(db)
     with pytest.raises(RuntimeError, match="undone"), db.transaction(write=True) as connection:
         connection.execute(text("SELECT 1"))  # the transaction has begun
@@ -230,11 +229,10 @@ def test_an_unknown_token_is_not_found(db: Database) -> None:
     assert found is None
 
 
+@pytest.mark.databases("postgresql")
 def test_after_the_statement_alone_the_transaction_is_a_transaction_again(
-    db: Database, database: str
+    db: Database,
 ) -> None:
-    if database != "postgresql":
-        pytest.skip("the pair is minted with the claim on PostgreSQL only")
     family = _family(db)
     with pytest.raises(RuntimeError, match="undone"), db.transaction(write=True) as connection:
         presented = _claim(connection, family)
@@ -247,11 +245,10 @@ def test_after_the_statement_alone_the_transaction_is_a_transaction_again(
         assert other.scalar(select(Grant.scopes).where(Grant.id == family.grant_id)) == SCOPES
 
 
+@pytest.mark.databases("postgresql")
 def test_a_connection_lost_during_the_statement_alone_never_returns_in_autocommit(
-    db: Database, database: str
+    db: Database,
 ) -> None:
-    if database != "postgresql":
-        pytest.skip("the pair is minted with the claim on PostgreSQL only")
     family = _family(db)
     with pytest.raises(DBAPIError) as lost, db.transaction(write=True) as connection:
         driver: Any = connection.connection.driver_connection

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select, text, update
 from oauth.conftest import Flow, hidden_fields
 from oauth.test_endpoints import introspect
 from oauth.test_token import assert_oauth_error
-from sellergate.accounts import bearer, client_tokens, families, refresh_tokens
+from sellergate.accounts import bearer, client_tokens, families, refresh_claim
 from sellergate.accounts.clients import disable_client, get_client
 from sellergate.accounts.families import revoke_families
 from sellergate.errors import InvalidGrant
@@ -138,7 +138,7 @@ def test_token_lookups_are_index_searches_only(db: Database) -> None:
         (bearer._LOOKUP.statement, {"digest": "x"}),
         (client_tokens._OF_CLIENT[TokenKind.ACCESS].statement, {"digest": "x", "client_pk": 1}),
         (client_tokens._OF_CLIENT[TokenKind.REFRESH].statement, {"digest": "x", "client_pk": 1}),
-        (refresh_tokens._LOCK.statement, {"digest": "x", "client_pk": 1}),
+        (refresh_claim._LOCK.statement, {"digest": "x", "client_pk": 1}),
     ]
     for statement, parameters in checks:
         plan = _plan(db.engine, statement, **parameters)

@@ -83,13 +83,12 @@ def test_a_brief_sqlite_write_runs_on_the_loop_unless_another_writer_holds_the_l
     assert ticks >= 10, "the loop ran while the write waited for the lock"
 
 
+@pytest.mark.databases("sqlite")
 def test_a_brief_sqlite_write_takes_the_lock_at_its_first_transaction_or_starts_again(
-    db: Database, database: str
+    db: Database,
 ) -> None:
     """The lock is not held while the write works out what to write; should another writer
     take it meanwhile, the write starts again from the start in a thread, and writes once."""
-    if database != "sqlite":
-        pytest.skip("SQLite's write lock")
     with db.transaction(write=True) as connection:
         connection.execute(text("CREATE TABLE written (n INTEGER)"))
     calls = DatabaseCalls(db)

@@ -11,7 +11,7 @@ Lock order, the same everywhere, so that no two transactions wait on each other 
 ``clients`` row -> ``grants`` row -> token rows. Revocation takes the grant rows first
 (:func:`revoke_families`, the one function every revoking path calls); a refresh locks its
 grant row in the statement that finds its token
-(:func:`sellergate.accounts.refresh_tokens.claim_refresh_token`), before it spends or mints
+(:func:`sellergate.accounts.refresh_claim.claim_refresh_token`), before it spends or mints
 anything. So a refresh either commits before a revocation of its grant takes the grant lock
 (and the revocation's token UPDATE, a later statement, sees what it minted), or it waits and
 then finds the grant revoked.

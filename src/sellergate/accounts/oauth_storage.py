@@ -22,6 +22,7 @@ from sellergate.accounts import (
     codes,
     families,
     pushed_requests,
+    refresh_claim,
     refresh_tokens,
 )
 from sellergate.accounts.audit import Actor, EventKind, record_event
@@ -138,12 +139,12 @@ class SqlOAuthStorage(DatabaseHandle):
         proof_jkt: str | None,
         successor: Successor | None = None,
     ) -> PresentedRefreshToken | None:
-        return refresh_tokens.claim_refresh_token(
+        return refresh_claim.claim_refresh_token(
             self.connection, token, client_pk, now=now, proof_jkt=proof_jkt, successor=successor
         )
 
     def refresh_token_state(self, token_id: int) -> RefreshTokenState:
-        return refresh_tokens.refresh_token_state(self.connection, token_id)
+        return refresh_claim.refresh_token_state(self.connection, token_id)
 
     def replace_unused_pair(self, token_id: int, now: datetime) -> ClaimedRefreshToken | None:
         return refresh_tokens.replace_unused_pair(self.connection, token_id, now)

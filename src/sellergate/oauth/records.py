@@ -183,7 +183,7 @@ class PresentedRefreshToken:
         """Whether a claim at ``now``, with a DPoP proof by the key ``proof_jkt`` (or none),
         spends the token: it is live, its family is not revoked, its app is not disabled, and
         a token bound to a key is presented with a proof by that key. The one rule; the
-        PostgreSQL claim (:mod:`sellergate.accounts.refresh_tokens`) writes it in SQL."""
+        PostgreSQL claim (:mod:`sellergate.accounts.refresh_claim`) writes it in SQL."""
         return (
             self.state.live(now)
             and not self.grant_revoked
