@@ -27,7 +27,7 @@ from sellergate.errors import InvalidToken
 from sellergate.scopes import Scope, expand, parse_scopes
 from sellergate.storage.database import commits_writes
 from sellergate.storage.models import AccessToken, Client, Grant, Seller
-from sellergate.storage.prebuilt import Prebuilt, PrebuiltAny
+from sellergate.storage.prebuilt import Prebuilt, PrebuiltAny, Reads, run_reads
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
@@ -93,13 +93,21 @@ def _joined(statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
 # Prebuilt: it runs on every API request, and SQLAlchemy's bookkeeping around one execution
 # costs more than the statement itself (see :mod:`sellergate.storage.prebuilt`).
 _LOOKUP = Prebuilt(_joined(select(*_COLUMNS)).where(AccessToken.token_hash == bindparam("digest")))
-# The same for several tokens at once (:meth:`BearerVerifier.lookup_many`), each row led by its
+# The same for several tokens at once (:func:`found_reads`), each row led by its
 # token's hash.
 _LOOKUP_MANY = PrebuiltAny(
     _joined(select(AccessToken.token_hash, *_COLUMNS)), AccessToken.token_hash
 )
 
 Row = tuple[Any, ...]
+
+
+def found_reads(tokens: Sequence[str]) -> Reads[list[tuple[str, Row | None]]]:
+    """The rows of several tokens, with one statement: each token's hash and its row (None
+    for an unknown token), in order, for :meth:`BearerVerifier.admit_each`."""
+    digests = [token_hash(token) for token in tokens]
+    found: dict[str, Row] = {row[0]: row[1:] for row in (yield _LOOKUP_MANY.read(digests))}
+    return [(digest, found.get(digest)) for digest in digests]
 
 
 # A token's scopes column holds one of few distinct strings: parse each once, not per request.
@@ -145,12 +153,16 @@ class BearerVerifier:
         """:meth:`lookup` for several tokens with one statement: each token's caller, or the
         error for it alone (:class:`InvalidToken` for an unknown, revoked or expired token).
         An error of the statement itself is raised: it concerns them all."""
-        digests = [token_hash(token) for token in tokens]
-        found: dict[str, Row] = {row[0]: row[1:] for row in _LOOKUP_MANY.all(connection, digests)}
+        return self.admit_each(run_reads(connection, found_reads(tokens)), connection)
+
+    def admit_each(
+        self, found: Sequence[tuple[str, Row | None]], connection: Connection | None
+    ) -> list[AuthContext | Exception]:
+        """:meth:`admit` for each ``(digest, row)``: its caller, or the error for it alone."""
         answers: list[AuthContext | Exception] = []
-        for digest in digests:
+        for digest, row in found:
             try:
-                answers.append(self.admit(digest, found.get(digest), connection))
+                answers.append(self.admit(digest, row, connection))
             except Exception as error:  # this caller's alone (its first-use write, say)
                 answers.append(error)
         return answers
@@ -183,12 +195,18 @@ class BearerVerifier:
         now = utcnow()
         if expires_at is not None and expires_at <= now:
             raise InvalidToken("the token expired")
-        if unused and grant_id is not None:
+        if unused and grant_id is not None:  # writes_first_use(row)
             self._first_use(token_id, now, connection)
         self.recorder.touch(token_id, now)
         return AuthContext(
             token_id, seller_id, _parsed_scopes(scopes), client_id, grant_id, username, jkt
         )
+
+    @staticmethod
+    def writes_first_use(row: Row | None) -> bool:
+        """Whether :meth:`admit` will write the token's first use (an OAuth access token not
+        used yet)."""
+        return row is not None and bool(row[10]) and row[3] is not None
 
     def _first_use(self, token_id: int, now: datetime, connection: Connection | None) -> None:
         """Record an OAuth access token's first use: one conditional write per token, made

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Select, bindparam, null, select
 
 from sellergate.oauth.records import TokenInfo
 from sellergate.storage.models import AccessToken, Client, Grant, RefreshToken, Seller
-from sellergate.storage.prebuilt import Prebuilt, PrebuiltAny
+from sellergate.storage.prebuilt import Prebuilt, PrebuiltAny, Reads, run_reads
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import MalformedToken, TokenKind, parse
 from sellergate.tokens.hashing import token_hash
@@ -97,13 +97,20 @@ def find_client_tokens(
 ) -> list[TokenInfo | None]:
     """:func:`find_client_token` for several ``(token, client_pk)`` pairs: one statement per
     kind of token asked for, whatever their number."""
+    return run_reads(connection, client_tokens_reads(wanted, staging=staging))
+
+
+def client_tokens_reads(
+    wanted: Sequence[tuple[str, int]], *, staging: bool
+) -> Reads[list[TokenInfo | None]]:
+    """:func:`find_client_tokens` as :data:`~sellergate.storage.prebuilt.Reads`."""
     kinds = [_kind(token, staging) for token, _ in wanted]
     digests = [token_hash(token) for token, _ in wanted]
     rows: dict[tuple[str, int], tuple[Any, ...]] = {}
-    for kind in set(kinds) - {None}:
-        assert kind is not None
+    for kind in (TokenKind.ACCESS, TokenKind.REFRESH):
         of_kind = list({d for d, k in zip(digests, kinds, strict=True) if k is kind})
-        rows.update({(row[-1], row[-2]): row for row in _MANY[kind].all(connection, of_kind)})
+        if of_kind:
+            rows.update({(row[-1], row[-2]): row for row in (yield _MANY[kind].read(of_kind))})
     return [
         None if kind is None else _info(kind, rows.get((digest, client_pk)))
         for kind, digest, (_, client_pk) in zip(kinds, digests, wanted, strict=True)

@@ -25,7 +25,7 @@ from sellergate.errors import InvalidInput, NotFound
 from sellergate.oauth.records import ClientRecord, Revocation, RevocationReason, is_loopback
 from sellergate.scopes import OAUTH_SCOPES, Scope, ScopeError, format_scopes, parse_scopes
 from sellergate.storage.models import Client, Grant
-from sellergate.storage.prebuilt import Prebuilt, PrebuiltAny
+from sellergate.storage.prebuilt import Prebuilt, PrebuiltAny, Reads, run_reads
 from sellergate.storage.types import utcnow
 from sellergate.tokens.format import TokenKind, generate, random_base62
 from sellergate.tokens.hashing import token_hash
@@ -180,10 +180,15 @@ def find_client_records(
     connection: Connection, client_ids: Iterable[str]
 ) -> dict[str, ClientRecord]:
     """:func:`find_client_record` for several apps with one statement, by ``client_id``."""
+    return run_reads(connection, client_records_reads(client_ids))
+
+
+def client_records_reads(client_ids: Iterable[str]) -> Reads[dict[str, ClientRecord]]:
+    """:func:`find_client_records` as :data:`~sellergate.storage.prebuilt.Reads`."""
     wanted = list({c for c in client_ids if c and len(c) <= 64})
     if not wanted:
         return {}
-    records = (_record(row) for row in _RECORDS.all(connection, wanted))
+    records = (_record(row) for row in (yield _RECORDS.read(wanted)))
     return {record.client_id: record for record in records}
 
 

@@ -18,8 +18,9 @@ layer turns into a 503).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Delete, Insert, Select, String, Update, any_, bindparam
@@ -29,9 +30,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 Statement = Select[*tuple[Any, ...]] | Insert | Update | Delete
+T = TypeVar("T")
 
 
-class _Compiled:
+class Compiled:
     """A select's SQL text for one dialect, with its parameters' and columns' conversions."""
 
     def __init__(self, statement: Statement, dialect: Dialect) -> None:
@@ -56,6 +58,26 @@ class _Compiled:
             (index, process) for index, process in enumerate(self.results) if process is not None
         ]
 
+    def arguments(self, parameters: Mapping[str, Any]) -> Any:
+        """The values for the driver, converted and in its paramstyle."""
+        values = {
+            name: self.binds[name](value) if name in self.binds else value
+            for name, value in parameters.items()
+        }
+        return values if self.positions is None else tuple(values[n] for n in self.positions)
+
+    def converted(self, fetched: list[Any]) -> list[tuple[Any, ...]]:
+        """The driver's rows with the columns' conversions applied."""
+        if not self.conversions:
+            return [tuple(row) for row in fetched]
+        rows = []
+        for row in fetched:
+            cells = list(row)
+            for index, process in self.conversions:
+                cells[index] = process(cells[index])
+            rows.append(tuple(cells))
+        return rows
+
 
 class Prebuilt:
     """A statement to run many times: build it once, at import.
@@ -66,7 +88,7 @@ class Prebuilt:
 
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
-        self._by_dialect: dict[str, _Compiled] = {}
+        self._by_dialect: dict[str, Compiled] = {}
 
     def first(
         self, connection: Connection, parameters: Mapping[str, Any]
@@ -124,19 +146,8 @@ class Prebuilt:
                 return [tuple(row) for row in result.all()], 0
             row = result.first()
             return ([] if row is None else [tuple(row)]), 0
-        dialect = connection.dialect
-        compiled = self._by_dialect.get(dialect.name)
-        if compiled is None:
-            compiled = self._by_dialect[dialect.name] = _Compiled(self.statement, dialect)
-        values = {
-            name: compiled.binds[name](value) if name in compiled.binds else value
-            for name, value in parameters.items()
-        }
-        arguments: Any = (
-            values
-            if compiled.positions is None
-            else tuple(values[name] for name in compiled.positions)
-        )
+        compiled = self.compiled(connection.dialect)
+        arguments = compiled.arguments(parameters)
         driver: Any = connection.connection.driver_connection
         fetched: list[Any]
         try:
@@ -160,16 +171,18 @@ class Prebuilt:
             # transaction instead of the error itself): SQLAlchemy is pinned below 2.2 and
             # tests/test_prebuilt.py fails when an upgrade changes it.
             connection._handle_dbapi_exception(error, compiled.sql, arguments, None, None)
-        conversions = compiled.conversions
-        if not conversions:
-            return [tuple(row) for row in fetched], count
-        converted = []
-        for row in fetched:
-            cells = list(row)
-            for index, process in conversions:
-                cells[index] = process(cells[index])
-            converted.append(tuple(cells))
-        return converted, count
+        return compiled.converted(fetched), count
+
+    def compiled(self, dialect: Dialect) -> Compiled:
+        """The statement compiled for ``dialect`` (once)."""
+        compiled = self._by_dialect.get(dialect.name)
+        if compiled is None:
+            compiled = self._by_dialect[dialect.name] = Compiled(self.statement, dialect)
+        return compiled
+
+    def read(self, parameters: Mapping[str, Any]) -> Read:
+        """This select with ``parameters``, as a step of a lookup written as :data:`Reads`."""
+        return Read(lambda connection: self.all(connection, parameters), self, parameters)
 
 
 def dialect_error(connection: Connection) -> type[Exception]:
@@ -197,3 +210,34 @@ class PrebuiltAny:
         if connection.dialect.name == "postgresql":
             return self._any.all(connection, {"values": values})
         return [tuple(row) for row in connection.execute(self._in, {"values": values})]
+
+    def read(self, values: list[str]) -> Read:
+        """This select for ``values``, as a step of a lookup written as :data:`Reads`."""
+        return Read(lambda connection: self.all(connection, values), self._any, {"values": values})
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One select a lookup asks for, to be run by whoever runs the lookup: on a SQLAlchemy
+    connection (``on``, any database), or as ``prebuilt`` with ``parameters`` on PostgreSQL's
+    asynchronous driver (:mod:`sellergate.storage.loopreads`)."""
+
+    on: Callable[[Connection], list[tuple[Any, ...]]]
+    prebuilt: Prebuilt
+    parameters: Mapping[str, Any]
+
+
+# A lookup written once for both ways of reaching the database: a generator that yields each
+# :class:`Read` it needs, is sent back its rows, and returns its answer.
+Reads = Generator[Read, list[tuple[Any, ...]], T]
+
+
+def run_reads(connection: Connection, reads: Reads[T]) -> T:
+    """Run a lookup's reads on ``connection``, one after the other; its answer."""
+    try:
+        read = next(reads)
+        while True:
+            read = reads.send(read.on(connection))
+    except StopIteration as done:
+        answer: T = done.value
+        return answer

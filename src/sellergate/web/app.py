@@ -96,6 +96,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             async with background_jobs(settings, database, recorder):
                 yield
         finally:
+            for batched in (lookups, introspection, clients):
+                await batched.aclose()
             if db is None:
                 database.dispose()
 

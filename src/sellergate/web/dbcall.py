@@ -4,7 +4,8 @@ Where: the embedded SQLite file answers reads in microseconds and never blocks t
 read runs on the event loop: twice as fast as a hop to a worker thread fighting it for the GIL.
 Writes, which may wait for SQLite's lock, long reads (a costly GraphQL operation) and all work
 on a networked database go to a worker thread (at most as many as the connection pool holds;
-see ``web.threads``).
+see ``web.threads``), but for the batched lookups, which the event loop sends to PostgreSQL
+itself (``web.lookups``).
 
 How: a request that only reads gets one connection (:meth:`DatabaseCalls.read`), no ORM
 session unless its code asks for one; on the event loop it is the one the loop keeps

@@ -1,8 +1,12 @@
 """The bearer lookup of the hot paths (GraphQL queries, ``/gateway/verify``), coalesced.
 
 On PostgreSQL the lookups that the requests of a worker process ask for while its event loop is
-busy go together: one hop to a worker thread, one connection, one statement
-(``token_hash = ANY(:digests)``) for the whole batch (:mod:`sellergate.storage.coalesce`).
+busy go together: one statement (``token_hash = ANY(:digests)``) for the whole batch
+(:mod:`sellergate.storage.coalesce`), sent by the event loop itself on a connection it keeps
+(:mod:`sellergate.storage.loopreads`), which serves other requests until the rows are back. A
+token's first use is a write: the tokens of a batch that need one are admitted in a worker
+thread. When something listens to the engine's statements the batch runs in a worker thread
+on the engine's own connection, where it is seen.
 Nothing is cached: each batch reads after its callers asked, so a revocation is seen at once on
 every node. Each token is then checked by the same code as a single lookup
 (:meth:`BearerVerifier.admit`: revoked, expired, a disabled app or a revoked authorization, the
@@ -10,7 +14,7 @@ first use of an OAuth token, "last used"), and a caller's bad token affects no o
 database fault fails the whole batch, and each of its requests is answered 503.
 
 Introspection (RFC 7662) likewise: the app and the token asked about are read for a batch of
-requests with one hop and two statements (:class:`IntrospectionLookups`), and Authlib's endpoint
+requests with two statements (:class:`IntrospectionLookups`), and Authlib's endpoint
 then runs on the event loop over what was read (:class:`PrefetchedStorage`). Should it ask the
 storage for anything else (a request that names its app some other way), it runs again as
 before, in a worker thread on a connection of its own.
@@ -40,20 +44,23 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
 
-from sellergate.accounts.bearer import AuthContext, BearerVerifier
-from sellergate.accounts.client_tokens import find_client_tokens
-from sellergate.accounts.clients import find_client_record, find_client_records
+from sellergate.accounts.bearer import AuthContext, BearerVerifier, Row, found_reads
+from sellergate.accounts.client_tokens import client_tokens_reads
+from sellergate.accounts.clients import client_records_reads, find_client_record
 from sellergate.accounts.oauth_storage import KnownClient, SqlOAuthStorage
 from sellergate.errors import InvalidToken
 from sellergate.oauth.records import ClientRecord, TokenInfo
 from sellergate.oauth.requests import OAuthRequest
 from sellergate.storage.coalesce import BatchSizes, Coalescer
 from sellergate.storage.database import Database
+from sellergate.storage.loopreads import LoopReads
+from sellergate.storage.prebuilt import Reads, run_reads
 from sellergate.web.credentials import basic_client_id
 from sellergate.web.dbcall import DatabaseCalls
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class _Lookups(ABC, Generic[K, R]):
@@ -66,11 +73,24 @@ class _Lookups(ABC, Generic[K, R]):
         self.calls = DatabaseCalls(db)
         self.coalesced = coalesce and not self.calls.reads_inline
         self.batches: Coalescer[K, R] = Coalescer(self._batch, BatchSizes(observe))
+        self.loop_reads = LoopReads(db) if self.coalesced else None
 
     @abstractmethod
     async def _batch(self, keys: list[K]) -> Sequence[R | Exception]:
         """The answer to each key of a batch, in order (an exception for a caller's own
         failure)."""
+
+    async def _read(self, reads: Reads[T]) -> T:
+        """A batch's reads, on the event loop (storage.loopreads); in a worker thread when
+        something listens to the engine's statements, which it sees only there."""
+        if self.loop_reads is None or self.loop_reads.observed:
+            return await self.calls.read(False, run_reads, reads)
+        return await self.loop_reads.run(reads)
+
+    async def aclose(self) -> None:
+        """Close what this loop kept open (the app's shutdown)."""
+        if self.loop_reads is not None:
+            await self.loop_reads.aclose()
 
 
 class BearerLookups(_Lookups[str, AuthContext]):
@@ -102,10 +122,24 @@ class BearerLookups(_Lookups[str, AuthContext]):
         return self.verifier.lookup(token, connection)
 
     async def _batch(self, tokens: list[str]) -> Sequence[AuthContext | Exception]:
-        return await self.calls.read(False, self._many, tokens)
+        found = await self._read(found_reads(tokens))
+        # A first use is a write (once in an OAuth token's life): those tokens are admitted in
+        # a worker thread, which writes it; the others at once.
+        writes = self.verifier.writes_first_use
+        admitted = [i for i, (_, row) in enumerate(found) if not writes(row)]
+        answers = self.verifier.admit_each([found[i] for i in admitted], None)
+        if len(admitted) == len(found):
+            return answers
+        by_index = dict(zip(admitted, answers, strict=True))
+        writing = [i for i in range(len(found)) if i not in by_index]
+        written = await self.calls.read(False, self._admit, [found[i] for i in writing])
+        by_index.update(zip(writing, written, strict=True))
+        return [by_index[i] for i in range(len(found))]
 
-    def _many(self, connection: Connection, tokens: list[str]) -> list[AuthContext | Exception]:
-        return self.verifier.lookup_many(tokens, connection)
+    def _admit(
+        self, connection: Connection, found: list[tuple[str, Row | None]]
+    ) -> list[AuthContext | Exception]:
+        return self.verifier.admit_each(found, connection)
 
 
 # An introspection request's app (its client_id) and the token it asks about.
@@ -143,12 +177,12 @@ class IntrospectionLookups(_Lookups[Asked, Prefetched]):
         return await self.batches.load((client_id, token))
 
     async def _batch(self, asked: list[Asked]) -> Sequence[Prefetched | Exception]:
-        return await self.calls.read(False, self._read, asked)
+        return await self._read(self._reads(asked))
 
-    def _read(self, connection: Connection, asked: list[Asked]) -> list[Prefetched | Exception]:
-        clients = find_client_records(connection, (client_id for client_id, _ in asked))
+    def _reads(self, asked: list[Asked]) -> Reads[list[Prefetched | Exception]]:
+        clients = yield from client_records_reads(client_id for client_id, _ in asked)
         wanted = [(token, clients[c].pk) for c, token in asked if c in clients]
-        infos = iter(find_client_tokens(connection, wanted, staging=self.staging))
+        infos = iter((yield from client_tokens_reads(wanted, staging=self.staging)))
         return [
             Prefetched((c, token), clients.get(c), next(infos) if c in clients else None)
             for c, token in asked
@@ -180,7 +214,7 @@ class ClientLookups(_Lookups[str, ClientRecord | None]):
         return None
 
     async def _batch(self, client_ids: list[str]) -> Sequence[ClientRecord | Exception | None]:
-        found = await self.calls.read(False, find_client_records, client_ids)
+        found = await self._read(client_records_reads(client_ids))
         return [found.get(client_id) for client_id in client_ids]
 
 
