@@ -162,6 +162,41 @@ def test_a_mixed_batch_is_one_statement_and_each_caller_gets_its_own_answer(
     assert used is not None
 
 
+@pytest.mark.databases("postgresql")
+def test_a_batch_read_on_the_event_loop_answers_each_caller_and_writes_a_first_use(
+    db: Database,
+) -> None:
+    tokens = seed(db)
+    verifier = BearerVerifier(db.engine, staging=True, recorder=LastUsedRecorder())
+    lookups = BearerLookups(db, verifier)
+    names = list(vars(tokens))
+    kept: list[object] = []
+
+    async def main() -> list[AuthContext | InvalidToken]:
+        try:
+            return await asyncio.gather(*(lookups.lookup(getattr(tokens, n)) for n in names))
+        finally:
+            kept.extend(lookups.loop_reads._kept.values() if lookups.loop_reads else ())
+            await lookups.aclose()
+
+    answers = dict(zip(names, on_own_loop(main), strict=True))
+    # One batch, read on the loop's own connection (nothing listens to the statements).
+    assert lookups.batches.sizes.batches == 1 and len(kept) == 1
+    for name, message in EXPECTED_REFUSALS.items():
+        refused = answers[name]
+        assert isinstance(refused, InvalidToken) and str(refused) == message, name
+    good, oauth = answers["good"], answers["oauth"]
+    assert isinstance(good, AuthContext) and good.username == "alice" and good.client_id is None
+    assert isinstance(oauth, AuthContext) and oauth.client_id is not None
+    # The OAuth token's first use, a write, was made (in a worker thread).
+    with db.engine.connect() as connection:
+        used = connection.execute(
+            text("SELECT first_used_at FROM access_tokens WHERE token_hash = :digest"),
+            {"digest": token_hash(tokens.oauth)},
+        ).scalar()
+    assert used is not None
+
+
 def test_a_single_lookup_and_a_batched_one_agree(db: Database) -> None:
     tokens = seed(db)
     verifier = BearerVerifier(db.engine, staging=True, recorder=LastUsedRecorder())
