@@ -3,6 +3,7 @@ engine's statement listeners, and the driver's errors raised as SQLAlchemy's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -28,16 +29,25 @@ LOOKUP = select(
 BY_HASH = Prebuilt(LOOKUP.where(AccessToken.token_hash == bindparam("digest")))
 
 
-def _token(db: Database) -> str:
+def minted(db: Database, usernames: Sequence[str]) -> list[str]:
+    """An access token of a seller made for each of ``usernames``, in order."""
     with db.session(write=True) as session:
-        seller = create_seller(session, "alice", "alice@example.com", "correct-horse-battery")
-        return mint_access_token(
-            session.connection(),
-            seller_id=seller.id,
-            scopes=[Scope.READ_ORDERS],
-            staging=True,
-            expires_at=utcnow() + timedelta(hours=1),
-        ).token
+        tokens = []
+        for username in usernames:
+            seller = create_seller(session, username, f"{username}@example.com", None)
+            token = mint_access_token(
+                session.connection(),
+                seller_id=seller.id,
+                scopes=[Scope.READ_ORDERS],
+                staging=True,
+                expires_at=utcnow() + timedelta(hours=1),
+            ).token
+            tokens.append(token)
+        return tokens
+
+
+def _token(db: Database) -> str:
+    return minted(db, ["alice"])[0]
 
 
 def test_rows_are_converted_as_sqlalchemy_converts_them(db: Database) -> None:

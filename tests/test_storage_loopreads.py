@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -15,19 +14,15 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DataError, OperationalError
 
 from pgserver import PostgresServer, running, start_dedicated
-from sellergate.accounts.access_tokens import mint_access_token
-from sellergate.accounts.sellers import create_seller
 from sellergate.config import load_settings
-from sellergate.scopes import Scope
 from sellergate.storage.database import Database
 from sellergate.storage.faults import is_fault
 from sellergate.storage.loopreads import LoopReads
 from sellergate.storage.migrate import upgrade
 from sellergate.storage.models import Seller
 from sellergate.storage.prebuilt import Prebuilt, Reads, run_reads
-from sellergate.storage.types import utcnow
 from sellergate.tokens.hashing import token_hash
-from test_prebuilt import BY_HASH, LOOKUP
+from test_prebuilt import BY_HASH, LOOKUP, minted
 
 pytestmark = pytest.mark.databases("postgresql")
 T = TypeVar("T")
@@ -36,19 +31,7 @@ BY_USERNAME = Prebuilt(LOOKUP.where(Seller.username == bindparam("name")))
 
 
 def _digests(db: Database, count: int) -> list[str]:
-    with db.session(write=True) as session:
-        digests = []
-        for n in range(count):
-            seller = create_seller(session, f"seller{n}", f"s{n}@example.com", None)
-            token = mint_access_token(
-                session.connection(),
-                seller_id=seller.id,
-                scopes=[Scope.READ_ORDERS],
-                staging=True,
-                expires_at=utcnow() + timedelta(hours=1),
-            ).token
-            digests.append(token_hash(token))
-        return digests
+    return [token_hash(token) for token in minted(db, [f"seller{n}" for n in range(count)])]
 
 
 def two_steps(digest: str) -> Reads[tuple[Any, ...]]:
