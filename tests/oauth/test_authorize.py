@@ -119,6 +119,8 @@ def test_redirect_uri_may_be_left_out_only_with_one_registered(
         ({"code_challenge_method": None}, "invalid_request"),
         ({"code_challenge": "too-short"}, "invalid_request"),
         ({"code_challenge": None}, "invalid_request"),
+        # RFC 9449 §10: refused before consent, not once the seller has approved.
+        ({"dpop_jkt": "not-a-thumbprint"}, "invalid_request"),
     ],
 )
 def test_later_errors_redirect_with_state(

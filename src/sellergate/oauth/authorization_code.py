@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, OAuth2Error
 
 from sellergate.oauth.dpop_binding import DPoPMode, check_key, requested_jkt
 from sellergate.oauth.models import CodeRecord, OAuthClient
@@ -51,6 +51,19 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
                 "redirect_uri is required: this app has several registered redirect URIs"
             )
         return default
+
+    def validate_authorization_request(self) -> str:
+        """§4.1.1, and RFC 9449 §10: a ``dpop_jkt`` that cannot be a key's thumbprint is
+        refused with the request's other errors, before the seller is asked to consent, and
+        redirected to the app like them (§4.1.2.1)."""
+        redirect_uri: str = super().validate_authorization_request()
+        if self.request.client.row.dpop_mode != DPoPMode.OFF:
+            try:
+                requested_jkt(self.request.payload.data.get("dpop_jkt"))
+            except OAuth2Error as error:
+                error.redirect_uri = redirect_uri
+                raise
+        return redirect_uri
 
     def generate_authorization_code(self) -> str:
         return random_base62(CODE_LENGTH)
