@@ -14,6 +14,12 @@ tracing, the tests' statement counters) the select runs through SQLAlchemy as us
 error of the driver goes through SQLAlchemy's own error handling (the ``handle_error`` event
 that counts outages and replaces lost connections, and its exception classes, which the web
 layer turns into a 503).
+
+A lookup that runs both on a SQLAlchemy connection and on the connection the event loop keeps
+for PostgreSQL (:mod:`sellergate.storage.loopreads`) is written once, as :data:`Reads`: a
+generator that yields each select it needs (:class:`Read`) and is sent back its rows. Whoever
+runs it decides how the statements reach the database; the statements, their conversions and
+what the lookup makes of the rows are the same.
 """
 
 from __future__ import annotations
