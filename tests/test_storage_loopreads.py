@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DataError, OperationalError
 
+from inprocess import on_own_loop
 from pgserver import PostgresServer, running, start_dedicated
 from sellergate.config import load_settings
 from sellergate.storage.database import Database
@@ -25,7 +25,6 @@ from sellergate.tokens.hashing import token_hash
 from test_prebuilt import BY_HASH, LOOKUP, minted
 
 pytestmark = pytest.mark.databases("postgresql")
-T = TypeVar("T")
 
 BY_USERNAME = Prebuilt(LOOKUP.where(Seller.username == bindparam("name")))
 
@@ -42,10 +41,6 @@ def two_steps(digest: str) -> Reads[tuple[Any, ...]]:
     return first[0], second[0], username
 
 
-def _on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
-
-
 def test_a_lookup_gets_the_rows_a_connection_gets(db: Database) -> None:
     (digest,) = _digests(db, 1)
     reads = LoopReads(db)
@@ -58,7 +53,7 @@ def test_a_lookup_gets_the_rows_a_connection_gets(db: Database) -> None:
 
     with db.engine.connect() as connection:
         expected = run_reads(connection, two_steps(digest))
-    assert _on_loop(main()) == expected
+    assert on_own_loop(main) == expected
     _, expires_at, _, live, username = expected[0]
     assert expires_at.tzinfo is not None and live is True and username == "seller0"
 
@@ -77,7 +72,7 @@ def test_one_connection_is_kept_per_loop_and_closed_with_it(db: Database) -> Non
         assert kept.closed and not reads._kept
         return pids
 
-    assert len(_on_loop(main())) == 1
+    assert len(on_own_loop(main)) == 1
 
 
 def test_bad_input_is_sqlalchemys_error_and_no_outage(db: Database) -> None:
@@ -92,7 +87,7 @@ def test_bad_input_is_sqlalchemys_error_and_no_outage(db: Database) -> None:
         assert (await reads.run(two_steps(digest)))[2] == "seller0"
         await reads.aclose()
 
-    _on_loop(main())
+    on_own_loop(main)
     assert not db.outage.down
 
 
@@ -112,7 +107,7 @@ def test_a_connection_the_server_cut_is_replaced_without_a_failed_read(
         assert reads._kept[asyncio.get_running_loop()].info.backend_pid != pid
         await reads.aclose()
 
-    _on_loop(main())
+    on_own_loop(main)
     assert not [r for r in caplog.records if r.name == "sellergate.database"]
 
 
@@ -142,6 +137,6 @@ def test_a_server_down_is_a_fault_in_the_outage_log(own_pg: PostgresServer, tmp_
         await reads.aclose()
 
     try:
-        _on_loop(main())
+        on_own_loop(main)
     finally:
         db.dispose()

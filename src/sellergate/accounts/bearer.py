@@ -183,7 +183,7 @@ class BearerVerifier:
             revoked,
             grant_revoked,
             disabled,
-            unused,
+            _unused,
             jkt,
         ) = row
         if disabled:
@@ -195,7 +195,7 @@ class BearerVerifier:
         now = utcnow()
         if expires_at is not None and expires_at <= now:
             raise InvalidToken("the token expired")
-        if unused and grant_id is not None:  # writes_first_use(row)
+        if self.writes_first_use(row):
             self._first_use(token_id, now, connection)
         self.recorder.touch(token_id, now)
         return AuthContext(

@@ -4,9 +4,9 @@ On PostgreSQL the lookups that the requests of a worker process ask for while it
 busy go together: one statement (``token_hash = ANY(:digests)``) for the whole batch
 (:mod:`sellergate.storage.coalesce`), sent by the event loop itself on a connection it keeps
 (:mod:`sellergate.storage.loopreads`), which serves other requests until the rows are back. A
-token's first use is a write: the tokens of a batch that need one are admitted in a worker
-thread. When something listens to the engine's statements the batch runs in a worker thread
-on the engine's own connection, where it is seen.
+token's first use is a write: a batch with one is admitted in a worker thread. When something
+listens to the engine's statements the batch runs in a worker thread on the engine's own
+connection, where it is seen.
 Nothing is cached: each batch reads after its callers asked, so a revocation is seen at once on
 every node. Each token is then checked by the same code as a single lookup
 (:meth:`BearerVerifier.admit`: revoked, expired, a disabled app or a revoked authorization, the
@@ -123,21 +123,14 @@ class BearerLookups(_Lookups[str, AuthContext]):
 
     async def _batch(self, tokens: list[str]) -> Sequence[AuthContext | Exception]:
         found = await self._read(found_reads(tokens))
-        # A first use is a write (once in an OAuth token's life): those tokens are admitted in
-        # a worker thread, which writes it; the others at once.
-        writes = self.verifier.writes_first_use
-        admitted = [i for i, (_, row) in enumerate(found) if not writes(row)]
-        answers = self.verifier.admit_each([found[i] for i in admitted], None)
-        if len(admitted) == len(found):
-            return answers
-        by_index = dict(zip(admitted, answers, strict=True))
-        writing = [i for i in range(len(found)) if i not in by_index]
-        written = await self.calls.read(False, self._admit, [found[i] for i in writing])
-        by_index.update(zip(writing, written, strict=True))
-        return [by_index[i] for i in range(len(found))]
+        if not any(self.verifier.writes_first_use(row) for _, row in found):
+            return self.verifier.admit_each(found, None)
+        # A first use is a write (once in an OAuth token's life): a batch with one is admitted
+        # in a worker thread, which writes it, from the rows already read.
+        return await self.calls.read(False, self._admit, found)
 
     def _admit(
-        self, connection: Connection, found: list[tuple[str, Row | None]]
+        self, connection: Connection, found: Sequence[tuple[str, Row | None]]
     ) -> list[AuthContext | Exception]:
         return self.verifier.admit_each(found, connection)
 
