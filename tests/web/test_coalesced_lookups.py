@@ -19,7 +19,7 @@ from graphql import OperationDefinitionNode, parse
 from sqlalchemy import event, text
 
 from gateway.support import AppToken, app_token
-from inprocess import Send, on_own_loop, together
+from inprocess import BASE_URL, Send, on_own_loop, together
 from sellergate.accounts.access_tokens import mint_access_token
 from sellergate.accounts.bearer import AuthContext, BearerVerifier, LastUsedRecorder
 from sellergate.accounts.clients import disable_client
@@ -30,7 +30,7 @@ from sellergate.api.context import ApiContext
 from sellergate.api.offline import needs_database
 from sellergate.config import Settings, load_settings
 from sellergate.errors import InvalidToken
-from sellergate.oauth.metadata import INTROSPECT_PATH
+from sellergate.oauth.metadata import INTROSPECT_PATH, TOKEN_PATH
 from sellergate.oauth.records import ClientRecord, RevocationReason
 from sellergate.scopes import Scope
 from sellergate.storage.coalesce import Coalescer
@@ -499,6 +499,46 @@ def test_concurrent_introspections_share_their_reads(
     assert (sizes.batches, sizes.largest) == (1, len(asked))
     # One read of the apps, one of the access tokens: for the whole batch.
     assert len(selects_seen) == 2, selects_seen
+
+
+@pytest.mark.databases("postgresql")
+def test_each_kind_of_batch_keeps_one_connection_on_the_loop(
+    make_settings: Callable[..., Settings], db: Database
+) -> None:
+    """docs/deployment.md: three connections per worker for the batched lookups, one each for
+    bearer tokens, introspection and the app a token request names."""
+    settings = make_settings()
+    tokens = seed(db)
+    with db.session(write=True) as session:
+        seller_id = session.execute(text("SELECT min(id) FROM sellers")).scalar_one()
+        resource = app_token(session, settings, seller_id, OAUTH_SCOPES, name="Resource server")
+    basic = httpx.BasicAuth(resource.client_id, resource.secret)
+    app = _app(settings, db)
+    batched = [app.state.lookups, app.state.introspection, app.state.clients]
+    auth = {"Authorization": f"Bearer {tokens.good}"}
+
+    async def main() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+            for _ in range(3):
+                me = await http.post("/seller-api/graphql", json=ME, headers=auth)
+                assert me.status_code == 200, me.text
+                seen = await http.post(INTROSPECT_PATH, data={"token": tokens.oauth}, auth=basic)
+                assert seen.status_code == 200, seen.text
+                refused = await http.post(
+                    TOKEN_PATH,
+                    data={"grant_type": "refresh_token", "refresh_token": "not-a-token"},
+                    auth=basic,
+                )
+                assert refused.json()["error"] == "invalid_grant", refused.text
+        loop = asyncio.get_running_loop()
+        kept = [len([k for k in b.loop_reads._kept if k is loop]) for b in batched]
+        for lookups in batched:
+            await lookups.aclose()
+        return kept
+
+    assert on_own_loop(main) == [1, 1, 1]
+    assert [b.batches.sizes.batches for b in batched] == [3, 3, 3]
 
 
 def test_prefetched_storage_reads_nothing_else(db: Database) -> None:
