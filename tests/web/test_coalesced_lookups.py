@@ -146,14 +146,19 @@ def test_a_mixed_batch_is_one_statement_and_each_caller_gets_its_own_answer(
     assert len(lookups_seen) == 1, lookups_seen
     assert coalescer.sizes.batches == 1 and coalescer.sizes.largest == len(names) + 1
     outcome = dict(zip(names, answers, strict=False))
+    _each_got_its_own_answer(db, tokens, outcome)
+    assert answers[-1] == outcome["good"]
+
+
+def _each_got_its_own_answer(db: Database, tokens: Tokens, outcome: dict[str, Any]) -> None:
+    """The refusals, the personal and the OAuth token's callers, and the OAuth token's first
+    use written by the batch, as by a single lookup."""
     for name, message in EXPECTED_REFUSALS.items():
         refused = outcome[name]
         assert isinstance(refused, InvalidToken) and str(refused) == message, name
     good, oauth = outcome["good"], outcome["oauth"]
     assert isinstance(good, AuthContext) and good.username == "alice" and good.client_id is None
-    assert answers[-1] == good
     assert isinstance(oauth, AuthContext) and oauth.client_id is not None
-    # The OAuth token's first use was written by the batch, as by a single lookup.
     with db.engine.connect() as connection:
         used = connection.execute(
             text("SELECT first_used_at FROM access_tokens WHERE token_hash = :digest"),
@@ -180,21 +185,10 @@ def test_a_batch_read_on_the_event_loop_answers_each_caller_and_writes_a_first_u
             await lookups.aclose()
 
     answers = dict(zip(names, on_own_loop(main), strict=True))
-    # One batch, read on the loop's own connection (nothing listens to the statements).
+    # One batch, read on the loop's own connection (nothing listens to the statements); the
+    # OAuth token's first use, a write, made in a worker thread.
     assert lookups.batches.sizes.batches == 1 and len(kept) == 1
-    for name, message in EXPECTED_REFUSALS.items():
-        refused = answers[name]
-        assert isinstance(refused, InvalidToken) and str(refused) == message, name
-    good, oauth = answers["good"], answers["oauth"]
-    assert isinstance(good, AuthContext) and good.username == "alice" and good.client_id is None
-    assert isinstance(oauth, AuthContext) and oauth.client_id is not None
-    # The OAuth token's first use, a write, was made (in a worker thread).
-    with db.engine.connect() as connection:
-        used = connection.execute(
-            text("SELECT first_used_at FROM access_tokens WHERE token_hash = :digest"),
-            {"digest": token_hash(tokens.oauth)},
-        ).scalar()
-    assert used is not None
+    _each_got_its_own_answer(db, tokens, answers)
 
 
 def test_a_single_lookup_and_a_batched_one_agree(db: Database) -> None:
